@@ -1,0 +1,45 @@
+# falco-lab: every target bootstraps .venv by itself on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint bench lab clean browser
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## run: execute every notebook in simulate mode into build/notebooks and write build/report.html
+run: $(STAMP)
+	$(BIN)/python -m falco_lab.workshop run --out build
+
+## test: lint, then the whole test suite
+test: $(STAMP) browser
+	$(BIN)/ruff check falco_lab tests benchmarks
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check falco_lab tests benchmarks
+
+## bench: benchmarks, results as JSON under build/bench/
+bench: $(STAMP)
+	@mkdir -p build/bench
+	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --out build/bench; done
+
+## lab: JupyterLab on the project's environment
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks/
+
+## browser: headless Chromium for the report's XSS test (installed in CI; elsewhere the test says it is missing)
+browser:
+	@if [ "$$CI" = "true" ] && ! command -v chromium >/dev/null 2>&1; then \
+		echo "installing Debian chromium for the browser tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+		|| echo "chromium could not be installed; the browser test will fail on CI"; \
+	fi
+
+clean:
+	rm -rf build .pytest_cache

@@ -1,0 +1,49 @@
+"""``falco-lab`` command line: one sub-command group per concern.
+
+Each concern package exposes ``register(subparsers)`` in its own ``cli`` module; the
+group's handlers receive the parsed ``argparse.Namespace`` and return an exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+#: sub-command name -> module providing ``register(subparsers)``.
+COMMANDS: dict[str, str] = {
+    "events": "falco_lab.events.cli",
+    "rules": "falco_lab.rules.cli",
+    "simulate": "falco_lab.simulate.cli",
+    "cluster": "falco_lab.cluster.cli",
+    "report": "falco_lab.analysis.cli",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="falco-lab",
+        description="Falco runtime security workshop kit: rules, simulation, cluster and analysis tools.",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    subparsers.required = True
+    for module_name in dict.fromkeys(COMMANDS.values()):
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args) or 0)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

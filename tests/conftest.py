@@ -1,0 +1,39 @@
+"""Shared test set-up: where the reference data lives, and the cluster marker."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared"))
+
+
+def shared_file(relative: str) -> Path:
+    """Path of a reference file under ``../shared``.
+
+    On CI (``CI=true``) a missing file fails the test; elsewhere the test is skipped
+    with a message that names the missing file.
+    """
+    path = SHARED / relative
+    if not path.exists():
+        message = f"reference file {path} is missing (set FALCO_LAB_SHARED or check out ../shared)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--run-cluster", action="store_true", help="run tests that need a real cluster")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-cluster"):
+        return
+    skip = pytest.mark.skip(reason="needs a real cluster: run with --run-cluster and a kubeconfig")
+    for item in items:
+        if "cluster" in item.keywords:
+            item.add_marker(skip)
