@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import os
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,6 +30,20 @@ def shared_file(relative: str) -> Path:
     return path
 
 
+@contextmanager
+def serve_http(handler: Callable[..., object]) -> Iterator[ThreadingHTTPServer]:
+    """Serve ``handler`` (a request handler class or factory) on 127.0.0.1, on a free port, in a
+    thread; yield the server (``server.server_port``); shut it down and close it on exit."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--run-cluster", action="store_true", help="run tests that need a real cluster")
 
@@ -35,5 +53,5 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason="needs a real cluster: run with --run-cluster and a kubeconfig")
     for item in items:
-        if "cluster" in item.keywords:
+        if item.get_closest_marker("cluster") is not None:
             item.add_marker(skip)

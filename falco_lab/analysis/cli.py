@@ -1,0 +1,204 @@
+"""``falco-lab report``: write the self-contained post-mortem report for alert files."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from falco_lab.analysis.fields import GROUPINGS, filter_alerts
+from falco_lab.analysis.noise import what_if
+from falco_lab.analysis.report import ReportOptions, export_alerts, write_report
+from falco_lab.events.schema import PRIORITIES
+
+__all__ = ["register", "run_report"]
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``report`` sub-command to the top-level ``falco-lab`` parser."""
+    parser = subparsers.add_parser(
+        "report",
+        help="write a self-contained HTML post-mortem report of Falco alerts",
+        description="Load alerts (Falco JSON lines, falcosidekick exports, Parquet), filter them and write one "
+        "HTML file with summary, timeline, process lineage, drill-down, MITRE ATT&CK view, findings and the "
+        "alerts table. The file embeds plotly.js and works offline.",
+    )
+    parser.add_argument("events", nargs="+", metavar="EVENTS", help="alert files or directories")
+    parser.add_argument("-o", "--output", default="report.html", type=Path, help="HTML file to write")
+    parser.add_argument(
+        "--since", help="keep alerts at or after T (ISO 8601, or 30m/2h/1d before the last alert)"
+    )
+    parser.add_argument(
+        "--until", help="keep alerts before T (ISO 8601, or a duration before the last alert)"
+    )
+    parser.add_argument("--namespace", action="append", metavar="NS", help="keep this namespace (repeatable)")
+    parser.add_argument(
+        "--pod", action="append", metavar="POD", help="keep this pod, POD or NAMESPACE/POD (repeatable)"
+    )
+    parser.add_argument("--rule", action="append", metavar="RULE", help="keep this rule (repeatable)")
+    parser.add_argument("--min-priority", choices=PRIORITIES, help="keep alerts of this priority or worse")
+    parser.add_argument("--title", default="Falco incident post-mortem", help="report title")
+    parser.add_argument("--group-by", default="rule", choices=list(GROUPINGS), help="timeline lanes")
+    parser.add_argument(
+        "--incident",
+        action="append",
+        metavar="LABEL=TIME",
+        help="mark an incident time on the timelines (repeatable)",
+    )
+    parser.add_argument(
+        "--max-rows", type=int, default=1000, help="alerts listed one per row before aggregating"
+    )
+    parser.add_argument(
+        "--rules",
+        action="append",
+        metavar="RULES.yaml",
+        help="rules file(s) whose ATT&CK tags give the detection coverage view (repeatable)",
+    )
+    parser.add_argument(
+        "--what-if-exception",
+        metavar="CONDITION",
+        help="show how many alerts a proposed exception (Falco condition) would suppress",
+    )
+    parser.add_argument(
+        "--what-if-rule",
+        action="append",
+        metavar="RULE",
+        help="rule(s) the what-if exception applies to (default: every rule; repeatable)",
+    )
+    parser.add_argument("--csv", type=Path, metavar="PATH", help="also export the filtered alerts as CSV")
+    parser.add_argument(
+        "--parquet", type=Path, metavar="PATH", help="also export the filtered alerts as Parquet"
+    )
+    sim = parser.add_mutually_exclusive_group()
+    sim.add_argument(
+        "--simulated",
+        dest="simulated",
+        action="store_true",
+        default=None,
+        help="show the simulated-data banner (default: detect from the alerts)",
+    )
+    sim.add_argument("--not-simulated", dest="simulated", action="store_false", help="never show the banner")
+    parser.set_defaults(handler=run_report)
+
+
+def _incidents(values: list[str] | None) -> dict[str, pd.Timestamp]:
+    out: dict[str, pd.Timestamp] = {}
+    for value in values or []:
+        name, sep, when = value.partition("=")
+        if not sep:
+            name, when = when or name, name
+        stamp = pd.Timestamp(when.strip())
+        out[name.strip() or when] = (
+            stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+        )
+    return out
+
+
+def _load(paths: list[str]) -> pd.DataFrame:
+    """Alerts of every source (JSON lines, exports, Parquet archives) with ``load_events``.
+
+    Sorted by time; the load report, which also carries the bad records a Parquet archive's
+    own load rejected, is in ``df.attrs["load_report"]`` (problems are printed, not warned).
+    """
+    from falco_lab.events import load_events
+
+    return load_events(*paths, warn=False)
+
+
+def _load_rules(paths: list[str] | None) -> object | None:
+    if not paths:
+        return None
+    from falco_lab.rules import load_rules
+
+    ruleset = load_rules(paths)
+    for error in getattr(ruleset, "errors", ()) or ():
+        print(f"falco-lab report: rules: {error}", file=sys.stderr)
+    return ruleset
+
+
+def _print_load_problems(df: pd.DataFrame, limit: int = 10) -> None:
+    """Tell on stderr which input records were rejected (file:line: reason); the report lists them too."""
+    from falco_lab.events.report import ATTRS_KEY
+
+    report = df.attrs.get(ATTRS_KEY)
+    problems = list(getattr(report, "problems", ()))
+    if not problems:
+        return
+    print(f"falco-lab report: {report.summary()}", file=sys.stderr)
+    for problem in problems[:limit]:
+        print(f"  {problem}", file=sys.stderr)
+    if len(problems) > limit:
+        print(f"  ... {len(problems) - limit} more (listed in the report)", file=sys.stderr)
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """Handler of ``falco-lab report``: load, filter, write the report (and exports)."""
+    from falco_lab.rules.errors import FalcoLabError  # root of the loaders' errors
+
+    try:
+        df = _load(list(args.events))
+        ruleset = _load_rules(args.rules)
+    except (OSError, FalcoLabError, ValueError) as exc:
+        print(f"falco-lab report: {exc}", file=sys.stderr)
+        return 1
+    _print_load_problems(df)
+    try:
+        incidents = _incidents(args.incident)
+        selected = filter_alerts(
+            df,
+            since=args.since,
+            until=args.until,
+            namespace=args.namespace,
+            pod=args.pod,
+            rule=args.rule,
+            min_priority=args.min_priority,
+        )
+    except ValueError as exc:
+        print(f"falco-lab report: {exc}", file=sys.stderr)
+        return 2
+    what_ifs = []
+    if args.what_if_exception:
+        try:
+            result = what_if(
+                selected, exception=args.what_if_exception, rules=args.what_if_rule, ruleset=ruleset
+            )
+        except (ValueError, FalcoLabError) as exc:
+            print(f"falco-lab report: --what-if-exception: {exc}", file=sys.stderr)
+            return 2
+        print(result)
+        what_ifs.append(result)
+    filters = {
+        k: ", ".join(v) if isinstance(v, list) else str(v)
+        for k, v in (
+            ("since", args.since),
+            ("until", args.until),
+            ("namespace", args.namespace),
+            ("pod", args.pod),
+            ("rule", args.rule),
+            ("min-priority", args.min_priority),
+        )
+        if v
+    }
+    options = ReportOptions(
+        title=args.title,
+        simulated=args.simulated,
+        ref_times=incidents or None,
+        group_by=args.group_by,
+        max_table_rows=args.max_rows,
+        sources=list(args.events),
+        filters=filters,
+        rules=ruleset,
+        what_ifs=what_ifs,
+    )
+    path = write_report(selected, args.output, options)
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {len(selected):,} of {len(df):,} alerts"
+        + (" — no events matched: the report says so" if selected.empty else "")
+    )
+    for target in (args.csv, args.parquet):
+        if target is not None:
+            export_alerts(selected, target)
+            print(f"wrote {target}: {len(selected):,} alerts")
+    return 0

@@ -1,0 +1,262 @@
+"""Drill-down namespace → pod → container → process, and the story of one pod."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from falco_lab.analysis._html import label
+from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, first_word
+from falco_lab.analysis.lineage import build_process_tree, tree_to_text
+from falco_lab.analysis.timeline import empty_figure
+from falco_lab.events.schema import PRIORITY_COLORS, PRIORITY_DTYPE
+
+__all__ = ["DRILLDOWN_LEVELS", "PodStory", "drilldown_figure", "drilldown_table", "pod_story", "pod_stories"]
+
+#: Levels of the drill-down, outermost first.
+DRILLDOWN_LEVELS: tuple[str, ...] = ("namespace", "pod", "container", "process")
+
+_CONNECTION_RE = re.compile(r"^\S*:\d+->\S*:\d+$")
+_HOST = "(host)"
+
+
+def _levels(df: pd.DataFrame, schema: AlertSchema) -> pd.DataFrame:
+    container = column(df, schema.container)
+    named = column(df, schema.container_name) + " (" + container + ")"
+    container = named.fillna(container)
+    pod = column(df, schema.pod)
+    return pd.DataFrame(
+        {
+            "namespace": column(df, schema.namespace).fillna(_HOST),
+            "pod": pod.fillna(_HOST),
+            "container": container.fillna("(unknown)"),
+            "process": first_word(column(df, schema.name), column(df, schema.cmdline)).fillna("(unknown)"),
+            "rule": column(df, "rule"),
+            "prio": df["priority"].astype(PRIORITY_DTYPE).cat.codes,
+            "time": df["time"],
+        },
+        index=df.index,
+    )
+
+
+def _max_priority(codes: pd.Series) -> pd.Series:
+    cats = list(PRIORITY_DTYPE.categories)
+    return pd.Series([cats[c] if c >= 0 else pd.NA for c in codes], index=codes.index, dtype=PRIORITY_DTYPE)
+
+
+def drilldown_table(
+    df: pd.DataFrame, depth: str = "process", schema: AlertSchema = DEFAULT_SCHEMA
+) -> pd.DataFrame:
+    """Alert counts per namespace / pod / container / process (down to ``depth``).
+
+    Alerts without Kubernetes metadata are grouped under ``(host)``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The level columns, then ``alerts``, ``rules`` (distinct rules), ``max_priority``,
+        ``first_seen``, ``last_seen``; most severe and busiest first.
+    """
+    if depth not in DRILLDOWN_LEVELS:
+        raise ValueError(f"unknown depth {depth!r}; expected one of {', '.join(DRILLDOWN_LEVELS)}")
+    keys = list(DRILLDOWN_LEVELS[: DRILLDOWN_LEVELS.index(depth) + 1])
+    columns = [*keys, "alerts", "rules", "max_priority", "first_seen", "last_seen"]
+    if df.empty:
+        return pd.DataFrame({c: [] for c in columns})
+    frame = _levels(df, schema)
+    out = frame.groupby(keys, sort=False).agg(
+        alerts=("time", "size"), rules=("rule", "nunique"), prio=("prio", "max"),
+        first_seen=("time", "min"), last_seen=("time", "max"),
+    ).reset_index()  # fmt: skip
+    out = out.sort_values(["prio", "alerts"], ascending=False, kind="stable").reset_index(drop=True)
+    out["max_priority"] = _max_priority(out["prio"])
+    return out[columns]
+
+
+def drilldown_figure(
+    df: pd.DataFrame, *, max_leaves: int = 300, schema: AlertSchema = DEFAULT_SCHEMA, title: str | None = None
+) -> go.Figure:
+    """Treemap namespace → pod → container → process sized by alerts, coloured by top priority.
+
+    Only the ``max_leaves`` most severe/busiest processes are drawn; the rest of each
+    container is summed into an "other processes" box so totals stay right.
+    """
+    table = drilldown_table(df, "process", schema)
+    if table.empty:
+        return empty_figure("No events in the selection: nothing to drill into.")
+    if len(table) > max_leaves:
+        kept, rest = table.iloc[:max_leaves], table.iloc[max_leaves:]
+        rest = rest.groupby(["namespace", "pod", "container"], sort=False).agg(
+            alerts=("alerts", "sum"), rules=("rules", "max"), max_priority=("max_priority", "max"),
+            first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
+        ).reset_index().assign(process="(other processes)")  # fmt: skip
+        table = pd.concat([kept, rest], ignore_index=True)
+    ids, parents, labels, values, colors, hovers = [], [], [], [], [], []
+    keys = list(DRILLDOWN_LEVELS)
+    for depth in range(len(keys)):
+        level_keys = keys[: depth + 1]
+        agg = table.groupby(level_keys, sort=False, observed=True).agg(
+            alerts=("alerts", "sum"), max_priority=("max_priority", "max"),
+            first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
+        ).reset_index()  # fmt: skip
+        for row in agg.itertuples(index=False):
+            path = [str(getattr(row, k)) for k in level_keys]
+            ids.append("\x1f".join(path))
+            parents.append("\x1f".join(path[:-1]))
+            labels.append(label(path[-1], 50))
+            values.append(int(row.alerts))
+            prio = row.max_priority
+            colors.append(PRIORITY_COLORS.get(str(prio), "#cccccc"))
+            hovers.append(
+                label(f"{keys[depth]}: {path[-1]}", 120)
+                + f"<br>{row.alerts:,} alerts, highest {label(prio)}"
+                + f"<br>{row.first_seen:%Y-%m-%d %H:%M:%S}Z → {row.last_seen:%Y-%m-%d %H:%M:%S}Z"
+            )
+    fig = go.Figure(
+        go.Treemap(ids=ids, parents=parents, labels=labels, values=values, branchvalues="total",
+                   marker={"colors": colors, "line": {"color": "#555", "width": 0.5}}, hovertext=hovers,
+                   hoverinfo="text", maxdepth=3)
+    )  # fmt: skip
+    fig.update_layout(
+        title=label(title or "Drill-down: namespace → pod → container → process (click to zoom)"),
+        height=560,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10},
+    )
+    return fig
+
+
+@dataclass(slots=True)
+class PodStory:
+    """What happened in one pod, from its alerts.
+
+    ``rules``, ``commands``, ``files`` and ``connections`` are small tables in order of
+    first appearance; ``lineage`` is the pod's process tree as text.
+    """
+
+    namespace: str | None
+    pod: str
+    alerts: int
+    first_seen: pd.Timestamp
+    last_seen: pd.Timestamp
+    nodes: list[str] = field(default_factory=list)
+    containers: list[str] = field(default_factory=list)
+    priorities: dict[str, int] = field(default_factory=dict)
+    rules: pd.DataFrame = field(default_factory=pd.DataFrame)
+    commands: pd.DataFrame = field(default_factory=pd.DataFrame)
+    files: pd.DataFrame = field(default_factory=pd.DataFrame)
+    connections: pd.DataFrame = field(default_factory=pd.DataFrame)
+    lineage: str = ""
+    #: seconds between this pod's last alert and the last alert of the whole selection
+    quiet_for: float = 0.0
+
+    @property
+    def title(self) -> str:
+        return f"{self.namespace}/{self.pod}" if self.namespace else self.pod
+
+    def to_text(self, max_rows: int = 15) -> str:
+        """A plain-text account of the pod (not escaped)."""
+        lines = [
+            f"Pod {self.title}: {self.alerts} alerts from {self.first_seen:%Y-%m-%d %H:%M:%S}Z "
+            f"to {self.last_seen:%Y-%m-%d %H:%M:%S}Z"
+            + (
+                " (still alerting at the end of the data)"
+                if self.quiet_for == 0
+                else f" (quiet for {self.quiet_for:.0f} s before the end of the data)"
+            ),
+            f"  nodes: {', '.join(self.nodes) or '-'}; containers: {', '.join(self.containers) or '-'}",
+            "  priorities: " + ", ".join(f"{k} {v}" for k, v in self.priorities.items()),
+        ]
+        for title, table, col in (
+            ("rules", self.rules, "rule"),
+            ("commands", self.commands, "cmdline"),
+            ("files", self.files, "file"),
+            ("connections", self.connections, "connection"),
+        ):
+            if table.empty:
+                continue
+            lines.append(f"  {title}:")
+            for row in table.head(max_rows).itertuples(index=False):
+                lines.append(f"    {row.first_seen:%H:%M:%S}Z  x{row.alerts:<5} {getattr(row, col)}")
+            if len(table) > max_rows:
+                lines.append(f"    ... {len(table) - max_rows} more")
+        if self.lineage:
+            lines.append("  process lineage:")
+            lines.extend("    " + line for line in self.lineage.splitlines())
+        return "\n".join(lines)
+
+
+def _first_seen_table(values: pd.Series, times: pd.Series, name: str) -> pd.DataFrame:
+    frame = pd.DataFrame({name: values, "time": times}).dropna(subset=[name])
+    if frame.empty:
+        return pd.DataFrame({name: [], "alerts": [], "first_seen": [], "last_seen": []})
+    out = (
+        frame.groupby(name, sort=False)
+        .agg(alerts=("time", "size"), first_seen=("time", "min"), last_seen=("time", "max"))
+        .reset_index()
+    )
+    return out.sort_values("first_seen", kind="stable").reset_index(drop=True)
+
+
+def _connections(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
+    fd_name = column(df, schema.file)
+    sip, sport = column(df, schema.server_ip), column(df, schema.server_port)
+    rip, rport = column(df, schema.remote_ip), column(df, schema.remote_port)
+    explicit = (sip + ":" + sport.fillna("?")).fillna(rip + ":" + rport.fillna("?"))
+    looks_like = fd_name.where(fd_name.str.match(_CONNECTION_RE.pattern).fillna(False).astype(bool))
+    return looks_like.fillna(explicit)
+
+
+def pod_story(
+    df: pd.DataFrame, pod: str, namespace: str | None = None, schema: AlertSchema = DEFAULT_SCHEMA
+) -> PodStory | None:
+    """The story of pod ``pod`` (optionally in ``namespace``); None if it has no alerts."""
+    pods = column(df, schema.pod)
+    mask = (pods == pod).fillna(False).astype(bool)
+    if namespace is not None:
+        mask &= (column(df, schema.namespace) == namespace).fillna(False).astype(bool)
+    part = df.loc[mask]
+    if part.empty:
+        return None
+    times = part["time"]
+    ns_values = column(part, schema.namespace).dropna().unique()
+    rules = part.assign(_prio=part["priority"].astype(PRIORITY_DTYPE).cat.codes).groupby("rule", sort=False).agg(
+        alerts=("time", "size"), first_seen=("time", "min"), last_seen=("time", "max"), prio=("_prio", "max"),
+    ).reset_index().sort_values("first_seen", kind="stable").reset_index(drop=True)  # fmt: skip
+    rules["max_priority"] = _max_priority(rules.pop("prio"))
+    fd_name = column(part, schema.file)
+    connections = _connections(part, schema)
+    files = fd_name.where(connections.isna() & fd_name.str.startswith("/").fillna(False).astype(bool))
+    priorities = part["priority"].astype(PRIORITY_DTYPE).value_counts()
+    priorities = {str(k): int(v) for k, v in priorities.sort_index(ascending=False).items() if v}
+    return PodStory(
+        namespace=namespace if namespace is not None else (str(ns_values[0]) if len(ns_values) else None),
+        pod=pod,
+        alerts=len(part),
+        first_seen=times.min(),
+        last_seen=times.max(),
+        nodes=sorted(map(str, column(part, schema.node).dropna().unique())),
+        containers=sorted(map(str, column(part, schema.container).dropna().unique())),
+        priorities=priorities,
+        rules=rules,
+        commands=_first_seen_table(column(part, schema.cmdline), times, "cmdline"),
+        files=_first_seen_table(files, times, "file"),
+        connections=_first_seen_table(connections, times, "connection"),
+        lineage=tree_to_text(build_process_tree(part, schema), max_nodes=80)
+        if schema.pid in part.columns
+        else "",
+        quiet_for=float((df["time"].max() - times.max()) / pd.Timedelta("1s")),
+    )
+
+
+def pod_stories(df: pd.DataFrame, top: int = 5, schema: AlertSchema = DEFAULT_SCHEMA) -> list[PodStory]:
+    """Stories of the ``top`` pods with the most severe, then most numerous, alerts."""
+    table = drilldown_table(df, "pod", schema)
+    table = table[table["pod"] != _HOST].head(top)
+    stories = [
+        pod_story(df, row.pod, None if row.namespace == _HOST else row.namespace, schema)
+        for row in table.itertuples(index=False)
+    ]
+    return [s for s in stories if s is not None]

@@ -1,0 +1,249 @@
+"""Build the canonical events frame from Arrow tables or from Python records.
+
+Both paths give identical dtypes for identical data:
+
+* ``time``: ``datetime64[ns, UTC]``; ``priority``: :data:`~falco_lab.events.schema.PRIORITY_DTYPE`;
+  ``rule``/``source``/``hostname``/``output``/``uuid``: ``string``; ``tags``: lists of str;
+* output fields, one column each, named exactly as the field: integers ``Int64``
+  (``UInt64`` beyond int64), floats ``Float64``, booleans ``boolean``, text ``string``,
+  a field that is ``null`` everywhere ``object`` (``None``), mixed or nested values
+  ``object`` (the values as decoded).  A field whose name collides with a base column
+  is renamed ``output_fields.<name>``.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from falco_lab.events.schema import BASE_COLUMNS, PRIORITY_DTYPE, empty_frame, normalize_priority
+
+_STRING = pd.StringDtype()
+_TAG_SEPARATOR = "\x1f"
+_TEXT_COLUMNS = ("rule", "source", "hostname", "output", "uuid")
+_ARROW_TO_PANDAS = {
+    pa.int8(): pd.Int64Dtype(),
+    pa.int16(): pd.Int64Dtype(),
+    pa.int32(): pd.Int64Dtype(),
+    pa.int64(): pd.Int64Dtype(),
+    pa.uint64(): pd.UInt64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.bool_(): pd.BooleanDtype(),
+    pa.string(): _STRING,
+    pa.large_string(): _STRING,
+}
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small containers.
+
+    Allocating hundreds of thousands of lists triggers full collections that scan every
+    live object; the lists built here hold only strings, so pausing is safe.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def object_array(values: Sequence[object]) -> np.ndarray:
+    """1-D object array of ``values`` (``np.array`` would build 2-D from equal-length lists)."""
+    return np.fromiter(values, dtype=object, count=len(values))
+
+
+def field_column_name(name: str) -> str:
+    """Column name of output field ``name`` (verbatim unless it collides with a base column)."""
+    return f"output_fields.{name}" if name in BASE_COLUMNS else name
+
+
+def priority_categorical(values: pa.ChunkedArray | pa.Array) -> tuple[pd.Categorical, np.ndarray]:
+    """Map raw priority strings to :data:`PRIORITY_DTYPE`; also return a mask of unknown ones."""
+    encoded = pc.dictionary_encode(values)
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.unify_dictionaries().combine_chunks() if encoded.num_chunks else pa.array(
+            [], pa.dictionary(pa.int32(), pa.string())
+        )
+    categories = list(PRIORITY_DTYPE.categories)
+    lookup = np.array(
+        [categories.index(p) if (p := normalize_priority(v)) is not None else -1 for v in encoded.dictionary.to_pylist()]
+        + [-1],
+        dtype=np.int64,
+    )
+    indices = encoded.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False).astype(np.int64)
+    codes = lookup[indices] if len(indices) else np.array([], dtype=np.int64)
+    return pd.Categorical.from_codes(codes, dtype=PRIORITY_DTYPE), codes < 0
+
+
+def tags_lists(values: pa.ChunkedArray | pa.Array) -> list[list[str]]:
+    """``list<string>`` column -> one fresh Python list per row (null -> ``[]``).
+
+    Alerts of one rule share their tags, so each distinct list is decoded once (from the
+    tags joined with a separator nothing else contains) and copied per row, several
+    times faster than ``to_pylist``.
+    """
+    if len(values) == 0:
+        return []
+    flat = pc.list_flatten(values)
+    joined = pc.binary_join(values, _TAG_SEPARATOR)
+    if isinstance(joined, pa.ChunkedArray):
+        joined = joined.combine_chunks()
+    encoded = pc.dictionary_encode(joined)
+    keys = encoded.dictionary.to_pylist()
+    ambiguous = "" in keys or (len(flat) and pc.any(pc.match_substring(flat, _TAG_SEPARATOR)).as_py())
+    if ambiguous:  # [""] vs [], or a tag containing the separator: decode row by row
+        return [list(v) if v is not None else [] for v in values.to_pylist()]
+    distinct = [key.split(_TAG_SEPARATOR) for key in keys] + [[]]
+    indices = encoded.indices.fill_null(len(keys)).to_numpy(zero_copy_only=False)
+    with gc_paused():
+        return [distinct[i].copy() for i in indices.tolist()]
+
+
+def arrow_column_to_series(column: pa.ChunkedArray | pa.Array, name: str) -> pd.Series:
+    """One output-field column, typed as described in the module docstring."""
+    kind = column.type
+    if pa.types.is_null(kind):
+        return pd.Series([None] * len(column), dtype=object, name=name)
+    if kind in _ARROW_TO_PANDAS:
+        return column.to_pandas(types_mapper=_ARROW_TO_PANDAS.get).rename(name)
+    if pa.types.is_integer(kind):
+        target = pa.uint64() if pa.types.is_unsigned_integer(kind) else pa.int64()
+        return pc.cast(column, target).to_pandas(types_mapper=_ARROW_TO_PANDAS.get).rename(name)
+    if pa.types.is_floating(kind):
+        return pc.cast(column, pa.float64()).to_pandas(types_mapper=_ARROW_TO_PANDAS.get).rename(name)
+    return pd.Series(column.to_pylist(), dtype=object, name=name)
+
+
+def python_column_to_series(values: list, name: str) -> pd.Series:
+    """Like :func:`arrow_column_to_series` for decoded JSON values (mixed types -> ``object``)."""
+    try:
+        array = pa.array(values)
+    except OverflowError:
+        try:
+            array = pa.array(values, type=pa.uint64())
+        except (pa.ArrowException, OverflowError, TypeError):
+            return pd.Series(values, dtype=object, name=name)
+    except (pa.ArrowException, TypeError):
+        return pd.Series(values, dtype=object, name=name)
+    if pa.types.is_struct(array.type) or pa.types.is_list(array.type):
+        return pd.Series(values, dtype=object, name=name)
+    return arrow_column_to_series(array, name)
+
+
+def assemble(
+    base: dict[str, object],
+    fields: Iterable[pd.Series],
+    n_rows: int,
+) -> pd.DataFrame:
+    """Put base columns (``time``, ``priority`` ... already converted) and field columns together."""
+    columns: dict[str, object] = {}
+    template = empty_frame()
+    for name in BASE_COLUMNS:
+        if name in base:
+            columns[name] = base[name]
+        elif name == "tags":
+            columns[name] = pd.Series([[] for _ in range(n_rows)], dtype=object)
+        else:
+            columns[name] = pd.Series(pd.NA, index=range(n_rows), dtype=template[name].dtype)
+    for series in fields:
+        columns[series.name] = series
+    frame = pd.DataFrame({k: _as_array(v) for k, v in columns.items()}, index=pd.RangeIndex(n_rows))
+    return frame
+
+
+def _as_array(value: object) -> object:
+    if isinstance(value, pd.Series):
+        return value.array if value.dtype != object else value.to_numpy()
+    return value
+
+
+def table_to_frame(table: pa.Table, *, priority: pd.Categorical | None = None) -> pd.DataFrame:
+    """Arrow table with the raw top-level keys and an ``output_fields`` struct -> canonical frame.
+
+    ``time`` must already be ``timestamp[ns, UTC]`` (nulls filled from ``evt.time``).
+    """
+    n = table.num_rows
+    names = set(table.column_names)
+    base: dict[str, object] = {}
+    if "time" in names:
+        base["time"] = table.column("time").to_pandas()
+    if priority is None and "priority" in names:
+        priority, _ = priority_categorical(table.column("priority"))
+    if priority is not None:
+        base["priority"] = priority
+    for name in _TEXT_COLUMNS:
+        if name in names:
+            base[name] = table.column(name).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    if "tags" in names:
+        base["tags"] = object_array(tags_lists(table.column("tags")))
+    fields: list[pd.Series] = []
+    if "output_fields" in names and pa.types.is_struct(table.column("output_fields").type):
+        struct = table.column("output_fields")
+        # A null output_fields object means every field is null for that row.
+        parent_valid = struct.is_valid() if struct.null_count else None
+        for i, field in enumerate(struct.type):
+            child = pc.struct_field(struct, [i])
+            if parent_valid is not None and not pa.types.is_null(child.type):
+                child = pc.if_else(parent_valid, child, pa.scalar(None, child.type))
+            fields.append(arrow_column_to_series(child, field_column_name(field.name)))
+    return assemble(base, fields, n)
+
+
+def records_to_frame(records: Sequence[dict], times: pd.Series) -> pd.DataFrame:
+    """Validated decoded alerts (dicts) -> canonical frame; ``times`` is their parsed ``time``."""
+    n = len(records)
+    if n == 0:
+        return empty_frame()
+    base: dict[str, object] = {"time": times.reset_index(drop=True)}
+    base["priority"] = pd.Categorical([normalize_priority(r["priority"]) for r in records], dtype=PRIORITY_DTYPE)
+    for name in _TEXT_COLUMNS:
+        base[name] = pd.array([r.get(name) for r in records], dtype=_STRING)
+    base["tags"] = object_array([list(r.get("tags") or ()) for r in records])
+    order: dict[str, None] = {}
+    field_dicts = [r.get("output_fields") or {} for r in records]
+    for fields in field_dicts:
+        for key in fields:
+            if key not in order:
+                order[key] = None
+    series = [
+        python_column_to_series([f.get(key) for f in field_dicts], field_column_name(key)) for key in order
+    ]
+    return assemble(base, series, n)
+
+
+def _all_null_object(series: pd.Series) -> bool:
+    return series.dtype == object and series.name != "tags" and not series.notna().any()
+
+
+def concat_frames(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate canonical frames, keeping dtypes.
+
+    A field missing from one frame is NA there.  A field that is all-null in one frame
+    (``object`` there) takes its type from the frames where it has values, so a
+    null-then-int field split over several chunks stays ``Int64``.
+    """
+    frames = [f for f in frames if len(f.columns)]
+    if not frames:
+        return empty_frame()
+    if len(frames) == 1:
+        return frames[0]
+    order = list(dict.fromkeys(name for f in frames for name in f.columns))
+    trimmed = [f.drop(columns=[c for c in f.columns if _all_null_object(f[c])]) for f in frames if len(f)]
+    if not trimmed:
+        return frames[0]
+    result = pd.concat(trimmed, ignore_index=True, sort=False)
+    for name in order:
+        if name not in result.columns:
+            result[name] = pd.Series([None] * len(result), dtype=object)
+    result = result[order]
+    result["priority"] = result["priority"].astype(PRIORITY_DTYPE)
+    return result

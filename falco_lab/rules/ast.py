@@ -1,0 +1,256 @@
+"""Syntax tree of a Falco condition, and its canonical text form.
+
+Every node is a frozen dataclass carrying ``pos``: a :class:`~falco_lab.rules.errors.Position`
+relative to the condition text (``name`` left empty; 1-based line and column, 0-based offset).
+Positions take no part in equality, so two trees parsed from differently spaced texts compare equal.
+
+Node kinds
+----------
+``And`` / ``Or`` (n-ary), ``Not``, ``UnaryCheck`` (``exists``), ``BinaryCheck`` (left operand,
+operator, right operand, optional ``oneof``/``anyof``/``allof`` modifier), ``Field`` (a field with an
+optional argument), ``Transformer`` (``tolower(...)`` and friends, possibly with several arguments),
+``Val`` (``val(field)`` on the right-hand side), ``Value`` (a string or number constant, already
+unescaped), ``ListValue`` (``(a, b, c)``), ``TransformerList`` (a ``(x, y)`` argument of ``join``) and
+``Identifier`` (a macro reference).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from falco_lab.rules.errors import Position
+
+__all__ = [
+    "And",
+    "BinaryCheck",
+    "Field",
+    "Identifier",
+    "ListValue",
+    "Node",
+    "Not",
+    "Or",
+    "Position",
+    "Transformer",
+    "TransformerList",
+    "UnaryCheck",
+    "Val",
+    "Value",
+    "collect_fields",
+    "collect_identifiers",
+    "escape_value",
+    "to_text",
+    "walk",
+]
+
+_NOPOS = Position()
+
+
+def _pos() -> Position:
+    return field(default=_NOPOS, compare=False, repr=False)
+
+
+class Node:
+    """Base class of every condition tree node."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True, slots=True)
+class And(Node):
+    children: tuple[Node, ...]
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Or(Node):
+    children: tuple[Node, ...]
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Not(Node):
+    child: Node
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Field(Node):
+    """A field such as ``proc.name``, ``proc.aname[2]`` or ``evt.arg.flags`` (name kept as written)."""
+
+    name: str
+    arg: str | None = None
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Value(Node):
+    """A constant (string or number text, already unescaped)."""
+
+    value: str
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class ListValue(Node):
+    values: tuple[str, ...]
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class TransformerList(Node):
+    """A parenthesised argument list of a multi-value transformer, e.g. ``(fd.name, "x")``."""
+
+    items: tuple[Node, ...]
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Transformer(Node):
+    """``name(arg, ...)`` with an optional ``[arg]`` after it (only ``getopt`` accepts one)."""
+
+    name: str
+    args: tuple[Node, ...]
+    arg: str | None = None
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Val(Node):
+    """``val(field)``: the value of another field of the same event, on the right-hand side."""
+
+    field: Field
+    arg: str | None = None
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class UnaryCheck(Node):
+    left: Node  # Field or Transformer
+    op: str = "exists"
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class BinaryCheck(Node):
+    left: Node  # Field or Transformer
+    op: str
+    right: Node  # Value, ListValue, Transformer, Val
+    modifier: str | None = None
+    pos: Position = _pos()
+
+
+@dataclass(frozen=True, slots=True)
+class Identifier(Node):
+    """A bare identifier used as a check: a reference to a macro."""
+
+    name: str
+    pos: Position = _pos()
+
+
+# --------------------------------------------------------------------------- canonical text
+
+_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
+_QUOTE_TRIGGERS = frozenset(" =\\\"'\0\b\f\n\r\t")
+
+
+def escape_value(value: str) -> str:
+    """Quote and escape a constant the way the libs AST printer does (§10)."""
+    if not any(c in _QUOTE_TRIGGERS for c in value):
+        return value
+    return '"' + "".join(_ESCAPES.get(c, c) for c in value) + '"'
+
+
+def _field_text(name: str, arg: str | None) -> str:
+    return name if arg is None else f"{name}[{arg}]"
+
+
+def to_text(node: Node) -> str:
+    """Canonical text of a (usually expanded) condition tree, as Falco prints compiled conditions.
+
+    Parameters
+    ----------
+    node
+        Any condition tree node.
+
+    Returns
+    -------
+    str
+        ``(a and b)`` for every and/or node, ``not x``, ``field op value``, lists as ``(a, b)``,
+        transformers as ``name(arg,arg)`` and constants escaped with :func:`escape_value`.
+    """
+    if isinstance(node, And):
+        return "(" + " and ".join(to_text(c) for c in node.children) + ")"
+    if isinstance(node, Or):
+        return "(" + " or ".join(to_text(c) for c in node.children) + ")"
+    if isinstance(node, Not):
+        return "not " + to_text(node.child)
+    if isinstance(node, UnaryCheck):
+        return f"{to_text(node.left)} {node.op}"
+    if isinstance(node, BinaryCheck):
+        op = node.op if node.modifier is None else f"{node.op} {node.modifier}"
+        return f"{to_text(node.left)} {op} {to_text(node.right)}"
+    if isinstance(node, Field):
+        return _field_text(node.name, node.arg)
+    if isinstance(node, Value):
+        return escape_value(node.value)
+    if isinstance(node, ListValue):
+        return "(" + ", ".join(escape_value(v) for v in node.values) + ")"
+    if isinstance(node, TransformerList):
+        return "(" + ", ".join(to_text(i) for i in node.items) + ")"
+    if isinstance(node, Transformer):
+        return _field_text(f"{node.name}(" + ",".join(to_text(a) for a in node.args) + ")", node.arg)
+    if isinstance(node, Val):
+        return _field_text(f"val({to_text(node.field)})", node.arg)
+    if isinstance(node, Identifier):
+        return node.name
+    raise TypeError(f"not a condition node: {node!r}")
+
+
+# --------------------------------------------------------------------------- walking
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """Direct sub-nodes of ``node``, left to right."""
+    if isinstance(node, And | Or):
+        return node.children
+    if isinstance(node, Not):
+        return (node.child,)
+    if isinstance(node, UnaryCheck):
+        return (node.left,)
+    if isinstance(node, BinaryCheck):
+        return (node.left, node.right)
+    if isinstance(node, Transformer):
+        return node.args
+    if isinstance(node, TransformerList):
+        return node.items
+    if isinstance(node, Val):
+        return (node.field,)
+    return ()
+
+
+def walk(node: Node) -> Iterator[Node]:
+    """Every node of the tree, depth first, parents before children (iterative: deep trees are fine)."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(children(current)))
+
+
+def collect_identifiers(node: Node) -> list[str]:
+    """Names of the macro references (``Identifier`` checks), in order of appearance, without repeats."""
+    seen: dict[str, None] = {}
+    for n in walk(node):
+        if isinstance(n, Identifier):
+            seen.setdefault(n.name, None)
+    return list(seen)
+
+
+def collect_fields(node: Node) -> list[str]:
+    """Field names as written (``proc.aname[2]`` includes the argument), in order, without repeats."""
+    seen: dict[str, None] = {}
+    for n in walk(node):
+        if isinstance(n, Field):
+            seen.setdefault(_field_text(n.name, n.arg), None)
+    return list(seen)

@@ -1,0 +1,92 @@
+"""The report opened in a real headless Chromium: attacker strings show as text and never run.
+
+Chromium comes from Debian's package (``/usr/bin/chromium``; ``make test`` installs it
+on CI).  Outside CI a missing browser skips these tests with a message saying so; on
+CI (``CI=true``) it fails them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from falco_lab.analysis.report import write_report
+from tests.analysis.frames import alerts
+
+# Each payload, if it ran, would leave a trace in the DOM: a changed <title>, an attribute
+# on <body>, or an element with id "xss-ran".
+SCRIPT = "<script>document.title='pwned';document.body.setAttribute('data-xss','script')</script>"
+IMG = "</script><img src=x onerror=\"document.body.setAttribute('data-xss','img')\">"
+SVG = "<svg onload=\"var d=document.createElement('div');d.id='xss-ran';document.body.appendChild(d)\">"
+TITLE = "Post-mortem <script>document.title='pwned'</script>"
+
+
+def _chromium() -> str:
+    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    if path is None:
+        message = "Chromium is not installed (apt-get install chromium; make test installs it on CI)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
+
+
+def _dump_dom(html_path, profile) -> str:
+    command = [
+        _chromium(), "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={profile}", "--virtual-time-budget=5000", "--dump-dom", html_path.as_uri(),
+    ]  # fmt: skip
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done.stdout
+
+
+def _hostile_alerts():
+    row = {"k8s.ns.name": "shop", "container.id": "c1", "proc.ppid": 1, "tags": ["mitre_execution", "T1059"]}
+    return alerts(
+        {
+            **row,
+            "k8s.pod.name": IMG,
+            "proc.pid": 10,
+            "proc.name": "sh",
+            "proc.cmdline": SCRIPT,
+            "rule": SVG,
+            "output": IMG,
+            "priority": "Critical",
+        },
+        {
+            **row,
+            "k8s.pod.name": "web",
+            "proc.pid": 11,
+            "proc.pname": SVG,
+            "proc.cmdline": IMG,
+            "fd.name": SCRIPT,
+            "output": SCRIPT,
+            "t": 5,
+        },
+    )
+
+
+@pytest.mark.parametrize("csp", [True, False], ids=["with-csp", "escaping-alone"])
+def test_injected_markup_shows_as_text_and_never_runs(tmp_path, csp):
+    html_path = write_report(_hostile_alerts(), tmp_path / "report.html", title=TITLE, csp=csp)
+    dom = _dump_dom(html_path, tmp_path / "profile")
+    title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
+    assert title == "Post-mortem &lt;script&gt;document.title='pwned'&lt;/script&gt;"
+    assert re.search(r"<body[^>]*>", dom).group(0) == "<body>"
+    assert not re.search(r"""<div[^>]*\bid=["']?xss-ran""", dom)
+    assert "<img" not in dom and "<svg onload" not in dom
+    # the payloads are there, as text, in the alerts table
+    assert "&lt;/script&gt;&lt;img src=x onerror=\"document.body.setAttribute('data-xss','img')\"&gt;" in dom
+    assert (
+        "&lt;script&gt;document.title='pwned';document.body.setAttribute('data-xss','script')&lt;/script&gt;"
+        in dom
+    )
+    # and plotly drew the charts, with the payloads as literal label text
+    assert dom.count('class="main-svg"') >= 5
+    assert re.search(r"<text[^>]*>&lt;/script&gt;&lt;img src=x", dom)

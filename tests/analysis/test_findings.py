@@ -1,0 +1,69 @@
+"""Top findings heuristics."""
+
+from __future__ import annotations
+
+from falco_lab.analysis.findings import find_findings
+from falco_lab.events.schema import empty_frame
+from tests.analysis.frames import alerts
+
+WEB = {"k8s.ns.name": "shop", "k8s.pod.name": "web"}
+
+
+def _titles(df):
+    return [f.title for f in find_findings(df)]
+
+
+def test_findings_are_sorted_most_severe_first():
+    df = alerts(
+        {**WEB, "priority": "Notice", "rule": "Shell"},
+        {**WEB, "priority": "Critical", "rule": "Miner", "t": 9},
+    )
+    severities = [f.severity for f in find_findings(df)]
+    assert severities[0] == "Critical"
+    assert "Miner: 1 alert in 1 place" in _titles(df)
+
+
+def test_first_alert_is_reported_with_its_place():
+    first = next(
+        f for f in find_findings(alerts({**WEB, "rule": "Shell"})) if f.title.startswith("First alert")
+    )
+    assert first.title == "First alert at 2026-11-27 10:00:00Z: Shell"
+    assert first.evidence == ("shop/web",)
+
+
+def test_three_tactics_in_one_pod_is_a_finding():
+    df = alerts(
+        {**WEB, "tags": ["mitre_execution"]},
+        {**WEB, "tags": ["mitre_discovery"]},
+        {**WEB, "tags": ["mitre_exfiltration"]},
+    )
+    finding = next(f for f in find_findings(df) if "ATT&CK tactics" in f.title)
+    assert finding.title == "3 ATT&CK tactics in shop/web"
+    assert finding.evidence == ("Execution", "Discovery", "Exfiltration")
+
+
+def test_rare_commands_are_listed():
+    df = alerts(
+        *[{**WEB, "proc.cmdline": "ls"} for _ in range(3)], {**WEB, "proc.cmdline": "nc -e /bin/sh x 4444"}
+    )
+    finding = next(f for f in find_findings(df) if "seen only once" in f.title)
+    assert finding.evidence == ("nc -e /bin/sh x 4444 (shop/web)",)
+
+
+def test_dominant_rule_is_a_tuning_candidate():
+    df = alerts(*[{"rule": "Noisy", "priority": "Debug"} for _ in range(30)], {"rule": "Other"})
+    assert "Noisy makes 97% of all alerts" in _titles(df)
+
+
+def test_no_findings_for_empty_input():
+    assert find_findings(empty_frame()) == []
+
+
+def test_alerts_without_priority_do_not_count_as_emergencies():
+    df = alerts(
+        *[
+            {**WEB, "tags": [t], "priority": None}
+            for t in ("mitre_execution", "mitre_discovery", "mitre_exfiltration")
+        ]
+    )
+    assert "Emergency" not in {f.severity for f in find_findings(df)}

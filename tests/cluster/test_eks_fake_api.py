@@ -1,0 +1,244 @@
+"""EKSCluster end to end against the fake API server (pods, exec streams, preflight, readiness)."""
+
+from __future__ import annotations
+
+import base64
+
+import pytest
+
+from falco_lab.cluster import chart
+from falco_lab.cluster.eks import EKSCluster
+from falco_lab.cluster.helm import Helm
+from falco_lab.cluster.interface import Cluster, ClusterError, PodNotReadyError
+from falco_lab.cluster.manifests import NAMESPACE, POD_NAMES, PROJECT_LABELS, RUNTIME_SOCKET_POD, SHELL_POD
+from falco_lab.cluster.workshop_tests import SHELL_COMMAND, run_workshop_tests, test_pods
+from tests.cluster.fake_api import node
+
+FALCO_LOG = """Fri Nov 27 08:00:00 2026: Falco version: 0.44.1 (x86_64)
+Fri Nov 27 08:00:00 2026: Loading rules from:
+Fri Nov 27 08:00:00 2026:    /etc/falco/falco_rules.yaml | schema validation: ok
+Fri Nov 27 08:00:00 2026:    /etc/falco/rules.d/falco-lab_rules.yaml | schema validation: ok
+Fri Nov 27 08:00:01 2026: Opening 'syscall' source with modern BPF probe.
+{"hostname":"n1","output":"x","output_fields":{"evt.time":1},"priority":"Warning","rule":"r","source":"syscall","tags":[],"time":"2026-11-27T08:00:02.000000000Z"}
+"""
+
+
+@pytest.fixture
+def eks(api):
+    return EKSCluster(api.clients(), helm=Helm(kube_context="fake-eks"))
+
+
+def test_eks_cluster_implements_the_protocol(eks):
+    assert isinstance(eks, Cluster)
+    assert (eks.mode, eks.context) == ("cluster", "fake-eks")
+
+
+def test_workshop_tests_run_end_to_end_and_leave_nothing_behind(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    results = run_workshop_tests(eks, timeout=5)
+    assert list(results["step"]) == ["shell-tty", "shell-no-tty", "runtime-socket-mount", "host-etc-mount"]
+    assert results["ok"].all()
+    assert api.fake.execs == [
+        (NAMESPACE, SHELL_POD, list(SHELL_COMMAND), True),
+        (NAMESPACE, SHELL_POD, list(SHELL_COMMAND), False),
+    ]
+    assert [name for (_, name) in api.fake.pods] == []
+    assert api.fake.calls("DELETE", r"/pods/") == 3
+    assert (results["finished"] >= results["started"]).all()
+
+
+def test_pod_that_never_starts_is_reported_and_every_pod_still_deleted(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.pod_behaviour[RUNTIME_SOCKET_POD] = "never"
+    results = run_workshop_tests(eks, timeout=0.2).set_index("step")
+    assert not results.loc["runtime-socket-mount", "ok"]
+    assert "ContainerCreating" in results.loc["runtime-socket-mount", "detail"]
+    assert results.loc["host-etc-mount", "ok"] and results.loc["shell-tty", "ok"]
+    assert api.fake.pods == {}
+
+
+def test_strict_test_pods_raise_after_deleting_what_was_created(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.pod_behaviour[RUNTIME_SOCKET_POD] = "never"
+    with pytest.raises(PodNotReadyError), test_pods(eks, timeout=0.2):
+        pytest.fail("the body must not run")
+    assert api.fake.pods == {}
+    assert api.fake.calls("DELETE", rf"/pods/({SHELL_POD}|{RUNTIME_SOCKET_POD})$") == 2
+
+
+def test_keyboard_interrupt_still_deletes_the_pods(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    with pytest.raises(KeyboardInterrupt), test_pods(eks, timeout=5):
+        assert len(api.fake.pods) == 3
+        raise KeyboardInterrupt
+    assert api.fake.pods == {}
+
+
+def test_delete_failure_after_success_is_an_error_naming_the_pod(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.faults[("DELETE", rf"/pods/{SHELL_POD}$")] = 403
+    with (
+        pytest.raises(ClusterError, match=f"could not delete test pods: falco-lab/{SHELL_POD}"),
+        test_pods(eks, timeout=5),
+    ):
+        pass
+    assert [name for (_, name) in api.fake.pods] == [SHELL_POD]
+
+
+def test_exec_reports_exit_code(api, eks):
+    api.fake.add_namespace(NAMESPACE)
+    api.fake.add_pod(NAMESPACE, "p")
+    api.fake.exec_exit_code = 2
+    result = eks.exec_in_pod("p", ["sh", "-c", "exit 2"])
+    assert (result.exit_code, result.ok, result.tty) == (2, False, False)
+
+
+def test_exec_into_missing_pod_is_a_cluster_error(api, eks):
+    with pytest.raises(ClusterError, match="exec in pod falco-lab/ghost"):
+        eks.exec_in_pod("ghost", ["sh"])
+
+
+def test_preflight_table_gives_driver_advice_per_node(api, eks, fake_helm):
+    api.fake.nodes = [
+        node("ip-10-0-1-1.ec2.internal"),
+        node("ip-10-0-1-2.ec2.internal", kernel="5.4.0-1.amzn2.x86_64", os_image="Amazon Linux 2"),
+        node("fargate-ip-10-0-2-1.ec2.internal", **{"eks.amazonaws.com/compute-type": "fargate"}),
+    ]
+    table = eks.preflight().set_index("check")
+    assert list(table.columns) == ["status", "detail"]
+    assert (
+        table.loc["cluster reachable", "status"] == "ok"
+        and "fake-eks" in table.loc["cluster reachable", "detail"]
+    )
+    assert table.loc["node ip-10-0-1-1.ec2.internal", "status"] == "ok"
+    assert "modern_ebpf supported" in table.loc["node ip-10-0-1-1.ec2.internal", "detail"]
+    assert table.loc["node ip-10-0-1-2.ec2.internal", "status"] == "fail"
+    assert ">= 5.8" in table.loc["node ip-10-0-1-2.ec2.internal", "detail"]
+    assert table.loc["node fargate-ip-10-0-2-1.ec2.internal", "status"] == "warn"
+    assert table.loc["helm", "status"] == "ok"
+    assert table.loc["release falco", "detail"].startswith("not installed")
+    assert table.loc["namespace falco-lab", "detail"].startswith("absent")
+
+
+def test_preflight_without_helm_fails_the_helm_row_and_skips_the_release(api, eks, monkeypatch, tmp_path):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    table = eks.preflight().set_index("check")
+    assert table.loc["helm", "status"] == "fail" and "not found on PATH" in table.loc["helm", "detail"]
+    assert table.loc["release falco", "detail"] == "skipped: helm is missing"
+    assert table.loc["cluster reachable", "status"] == "ok"
+
+
+def test_preflight_without_permission_fails_clearly_and_still_checks_helm(api, eks, fake_helm):
+    api.fake.faults[("GET", r"^/version/?$")] = 403
+    table = eks.preflight().set_index("check")
+    assert "forbidden (HTTP 403)" in table.loc["cluster reachable", "detail"]
+    assert table.loc["nodes", "detail"] == "skipped: the cluster is not reachable"
+    assert table.loc["helm", "status"] == "ok"
+
+
+def test_preflight_warns_about_a_foreign_namespace(api, eks, fake_helm):
+    api.fake.add_namespace(NAMESPACE, {"team": "other"})
+    table = eks.preflight().set_index("check")
+    assert table.loc["namespace falco-lab", "status"] == "warn"
+
+
+def _install_falco_objects(api, *, log=FALCO_LOG, ready=1):
+    ns = chart.FALCO_NAMESPACE
+    api.fake.add_namespace(ns)
+    api.fake.daemonsets[(ns, "falco")] = {
+        "metadata": {"name": "falco"},
+        "spec": {"selector": {}, "template": {}},
+        "status": {
+            "desiredNumberScheduled": 1,
+            "numberReady": ready,
+            "updatedNumberScheduled": 1,
+            "currentNumberScheduled": 1,
+            "numberMisscheduled": 0,
+        },
+    }
+    for name, replicas in ((chart.SIDEKICK_DEPLOYMENT, 2), (chart.UI_DEPLOYMENT, 1)):
+        api.fake.deployments[(ns, name)] = {
+            "metadata": {"name": name},
+            "spec": {"replicas": replicas, "selector": {}, "template": {}},
+            "status": {"readyReplicas": replicas},
+        }
+    api.fake.add_pod(
+        ns, "falco-abcde", {"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"}
+    )
+    api.fake.logs[(ns, "falco-abcde")] = log
+
+
+def test_readiness_all_green(api, eks):
+    _install_falco_objects(api)
+    table = eks.readiness()
+    assert table["ready"].all(), table.to_string()
+    assert list(table["component"]) == [
+        "falco daemonset",
+        "falco engine falco-abcde",
+        "falco rules falco-abcde",
+        "falcosidekick",
+        "falcosidekick-ui",
+    ]
+    assert "modern BPF probe" in table.loc[1, "detail"]
+
+
+def test_readiness_reports_rule_errors_and_a_missing_ui(api, eks):
+    bad_log = FALCO_LOG.replace(
+        "falco-lab_rules.yaml | schema validation: ok", "falco-lab_rules.yaml | schema validation: failed"
+    )
+    _install_falco_objects(api, log=bad_log, ready=0)
+    del api.fake.deployments[(chart.FALCO_NAMESPACE, chart.UI_DEPLOYMENT)]
+    table = eks.readiness().set_index("component")
+    assert (
+        not table.loc["falco daemonset", "ready"]
+        and "0/1 pods ready" in table.loc["falco daemonset", "detail"]
+    )
+    assert not table.loc["falco rules falco-abcde", "ready"]
+    assert "(failed)" in table.loc["falco rules falco-abcde", "detail"]
+    assert (
+        not table.loc["falcosidekick-ui", "ready"] and "HTTP 404" in table.loc["falcosidekick-ui", "detail"]
+    )
+
+
+def test_falco_alerts_come_from_the_falco_pod_logs(api, eks):
+    _install_falco_objects(api)
+    alerts = eks.falco_alerts()
+    assert list(alerts["rule"]) == ["r"]
+    assert str(alerts["priority"].iloc[0]) == "Warning"
+
+
+def test_install_creates_the_ui_secret_once_and_never_prints_the_password(api, eks, fake_helm):
+    out = eks.install_falco()
+    secret = api.fake.secrets[(chart.FALCO_NAMESPACE, chart.UI_SECRET)]
+    password = secret["stringData"][chart.UI_SECRET_KEY].split(":", 1)[1]
+    assert len(password) >= 20 and password not in out
+    assert "upgrade --install" in out
+    api.fake.secrets[(chart.FALCO_NAMESPACE, chart.UI_SECRET)] = {
+        "metadata": {"name": chart.UI_SECRET},
+        "data": {chart.UI_SECRET_KEY: base64.b64encode(f"admin:{password}".encode()).decode()},
+    }
+    assert "exists (kept)" in eks.install_falco()
+    assert eks.ui_credentials() == ("admin", password)
+
+
+def test_dry_run_install_changes_nothing(api, eks, fake_helm):
+    out = eks.install_falco(dry_run=True)
+    assert "would create secret" in out and "helm --kube-context fake-eks upgrade --install" in out
+    assert api.fake.secrets == {} and not fake_helm.exists()
+
+
+def test_install_refuses_outdated_values(api, eks, fake_helm, tmp_path):
+    old = tmp_path / "old-values.yaml"
+    old.write_text("ebpf:\n  enabled: true\n")
+    eks.values = [old]
+    with pytest.raises(ClusterError, match="ebpf: ignored by chart 9.x"):
+        eks.install_falco()
+    assert not fake_helm.exists()
+
+
+def test_cleanup_through_the_cluster_object(api, eks):
+    api.fake.add_namespace(NAMESPACE, dict(PROJECT_LABELS))
+    for name in POD_NAMES:
+        api.fake.add_pod(NAMESPACE, name, dict(PROJECT_LABELS))
+    removed = eks.cleanup()
+    assert removed[-1] == "namespace/falco-lab" and len(removed) == 4

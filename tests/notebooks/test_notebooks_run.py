@@ -1,0 +1,233 @@
+"""Each workshop notebook, executed by papermill with small parameters, records what it found.
+
+One papermill run per notebook and parameter set (module-scoped fixtures); the tests then
+assert on the values the notebook recorded with ``falco_lab.nb.record``.  Notebooks that
+pick rulesets run twice: with the upstream rulesets of ``../shared/upstream`` and with an
+empty directory (the project's own rules alone).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import papermill
+import pytest
+
+from falco_lab.nb import cell_errors, read_records
+from tests.conftest import shared_file
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+SMALL = {"nodes": 2, "hours": 0.5}
+
+
+def _execute(name: str, workdir: Path, **parameters) -> dict:
+    workdir.mkdir(parents=True, exist_ok=True)
+    output = workdir / f"{name}.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOKS / f"{name}.ipynb"),
+        str(output),
+        parameters=parameters,
+        kernel_name="python3",
+        cwd=str(NOTEBOOKS),
+        progress_bar=False,
+        execution_timeout=300,
+    )
+    assert cell_errors(output) == []
+    return read_records(output)
+
+
+@pytest.fixture(scope="module")
+def upstream_dir() -> str:
+    return str(shared_file("upstream/falco_rules.yaml").parent)
+
+
+@pytest.fixture(scope="module")
+def install(tmp_path_factory, upstream_dir) -> dict:
+    return _execute(
+        "01_install_falco", tmp_path_factory.mktemp("nb01"), upstream_rules_dir=upstream_dir, nodes=2
+    )
+
+
+@pytest.fixture(scope="module")
+def rules_upstream(tmp_path_factory, upstream_dir) -> dict:
+    # one simulated hour: long enough for package installs, which the what-if's new rule catches
+    return _execute(
+        "02_rules_and_macros", tmp_path_factory.mktemp("nb02"), upstream_rules_dir=upstream_dir, nodes=2
+    )
+
+
+@pytest.fixture(scope="module")
+def rules_own(tmp_path_factory) -> dict:
+    return _execute(
+        "02_rules_and_macros", tmp_path_factory.mktemp("nb02own"), use_upstream_rules=False, **SMALL
+    )
+
+
+@pytest.fixture(scope="module")
+def tests_upstream(tmp_path_factory, upstream_dir) -> dict:
+    return _execute("03_trigger_test_pods", tmp_path_factory.mktemp("nb03"), upstream_rules_dir=upstream_dir)
+
+
+@pytest.fixture(scope="module")
+def tests_own(tmp_path_factory) -> dict:
+    return _execute("03_trigger_test_pods", tmp_path_factory.mktemp("nb03own"), use_upstream_rules=False)
+
+
+@pytest.fixture(scope="module")
+def analysis(tmp_path_factory, upstream_dir) -> dict:
+    return _execute(
+        "04_analyze_events", tmp_path_factory.mktemp("nb04"), upstream_rules_dir=upstream_dir, **SMALL
+    )
+
+
+@pytest.fixture(scope="module")
+def postmortem_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("nb05")
+
+
+@pytest.fixture(scope="module")
+def postmortem(postmortem_dir, upstream_dir) -> dict:
+    return _execute(
+        "05_incident_postmortem", postmortem_dir, upstream_rules_dir=upstream_dir, out_dir=str(postmortem_dir),
+        namespace="shop", **SMALL,
+    )  # fmt: skip
+
+
+RULES = ["upstream_rules_dir", "use_upstream_rules"]
+EXPECTED_PARAMETERS = {
+    "01_install_falco": ["mode", "values_path", "dry_run", *RULES, "nodes", "seed"],
+    "02_rules_and_macros": ["mode", *RULES, "seed", "nodes", "hours"],
+    "03_trigger_test_pods": ["mode", *RULES, "nodes", "seed", "timeout"],
+    "04_analyze_events": ["mode", *RULES, "events_path", "since", "seed", "nodes", "hours"],
+    "05_incident_postmortem": [
+        "mode", *RULES, "events_path", "since", "until", "namespace", "pod", "out_dir", "seed", "nodes", "hours",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED_PARAMETERS))
+def test_parameter_names(name: str) -> None:
+    params = papermill.inspect_notebook(str(NOTEBOOKS / f"{name}.ipynb"))
+    assert list(params) == EXPECTED_PARAMETERS[name]
+    assert params["mode"]["default"] == '"simulate"'
+
+
+# --- 01 ---------------------------------------------------------------------------------------
+
+
+def test_install_runs_in_simulate_mode(install) -> None:
+    assert install["mode"] == "simulate"
+
+
+def test_install_preflight_passes_on_the_simulated_cluster(install) -> None:
+    assert install["preflight"] == {
+        "checks": 6,
+        "failed": 0,
+    }  # 2 nodes: context, version, 2 nodes, helm, rules
+
+
+def test_install_shows_the_values_blocks(install) -> None:
+    assert {"driver", "collectors", "falco", "falcosidekick", "customRules"} <= set(install["values_blocks"])
+
+
+def test_install_ends_ready(install) -> None:
+    assert install["ready"] is True
+
+
+# --- 02 ---------------------------------------------------------------------------------------
+
+
+def test_rules_deliberate_mistake_is_reported_at_its_line(rules_upstream) -> None:
+    mistake = rules_upstream["mistake"]
+    assert mistake["file"] == "my_rules.yaml"
+    assert mistake["line"] == 9  # the rule's condition line, which holds the typo
+    assert mistake["column"] in (14, 44)  # the start of the condition (Falco's own choice) or the typo itself
+    assert mistake["code"] == "LOAD_ERR_COMPILE_CONDITION"
+    assert "container.idd" in mistake["message"]
+
+
+def test_rules_say_the_upstream_rulesets_were_used(rules_upstream) -> None:
+    assert (
+        rules_upstream["rules_source"]
+        == "upstream stable + incubating + sandbox rulesets and the project's rules"
+    )
+    assert rules_upstream["rules_loaded"] > 4
+
+
+def test_rules_with_own_rules_alone_say_so_and_still_find_the_mistake(rules_own) -> None:
+    assert rules_own["rules_source"].startswith("the project's own rules alone")
+    assert rules_own["rules_loaded"] == 4
+    assert (rules_own["mistake"]["line"], rules_own["mistake"]["code"]) == (9, "LOAD_ERR_COMPILE_CONDITION")
+
+
+def test_rules_what_if_adds_and_removes_alerts(rules_upstream) -> None:
+    whatif = rules_upstream["whatif"]
+    assert whatif["events"] > 0
+    assert whatif["removed"] > 0 and whatif["added"] > 0
+    assert whatif["after"] == whatif["before"] + whatif["added"] - whatif["removed"]
+
+
+# --- 03 ---------------------------------------------------------------------------------------
+
+
+def test_all_three_tests_detected_with_upstream_rules(tests_upstream) -> None:
+    tests = tests_upstream["tests"]
+    assert sorted(tests) == ["host-etc-mount", "runtime-socket-mount", "shell-in-container"]
+    assert all(t["detected"] for t in tests.values())
+    assert tests_upstream["test_alerts"] > 0
+
+
+def test_upstream_rules_fire_for_the_tests(tests_upstream) -> None:
+    tests = tests_upstream["tests"]
+    assert "Terminal shell in container" in tests["shell-in-container"]["rules"]
+    assert "Launch Sensitive Mount Container" in tests["host-etc-mount"]["rules"]
+
+
+def test_all_three_tests_detected_with_own_rules_alone(tests_own) -> None:
+    tests = tests_own["tests"]
+    assert all(t["detected"] for t in tests.values())
+    rules = {rule for t in tests.values() for rule in t["rules"]}
+    assert rules and all(rule.startswith("Falco Lab ") for rule in rules)
+
+
+def test_cleanup_removes_the_test_namespace(tests_upstream) -> None:
+    assert tests_upstream["cleanup"] == ["namespace/falco-lab"]
+
+
+# --- 04 ---------------------------------------------------------------------------------------
+
+
+def test_analysis_loads_events(analysis) -> None:
+    assert analysis["events_loaded"] > 0
+
+
+# --- 05 ---------------------------------------------------------------------------------------
+
+
+def test_postmortem_writes_the_report(postmortem, postmortem_dir) -> None:
+    assert Path(postmortem["report_path"]) == (postmortem_dir / "report.html").resolve()
+    assert (postmortem_dir / "report.html").stat().st_size > 10_000
+
+
+def test_postmortem_window_keeps_the_namespace_filter(postmortem) -> None:
+    assert 0 < postmortem["incident_alerts"] < postmortem["alerts_total"]
+    assert postmortem["story_pod"].startswith("shop/")
+
+
+def test_postmortem_finds_the_injected_chain(postmortem) -> None:
+    assert any("Critical" in finding for finding in postmortem["findings"])
+    assert postmortem["lineage_processes"] > 0
+
+
+def test_cluster_mode_without_a_kubeconfig_stops_at_connect_with_the_fix(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "no-kubeconfig"))
+    output = tmp_path / "01.ipynb"
+    with pytest.raises(papermill.PapermillExecutionError) as failure:
+        papermill.execute_notebook(
+            str(NOTEBOOKS / "01_install_falco.ipynb"), str(output), parameters={"mode": "cluster"},
+            kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False, execution_timeout=120,
+        )  # fmt: skip
+    assert failure.value.ename == "ClusterError"
+    assert "aws eks update-kubeconfig" in failure.value.evalue
+    assert "SIMULATE MODE" not in output.read_text()
