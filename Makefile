@@ -18,11 +18,11 @@ run: $(STAMP)
 
 ## test: lint, then the whole test suite
 test: $(STAMP) browser
-	$(BIN)/ruff check falco_lab tests benchmarks
+	$(BIN)/ruff check falco_lab tests benchmarks tools
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check falco_lab tests benchmarks
+	$(BIN)/ruff check falco_lab tests benchmarks tools
 
 ## bench: benchmarks, results as JSON under build/bench/
 bench: $(STAMP)

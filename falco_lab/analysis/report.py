@@ -506,8 +506,9 @@ def _render(page: _Page, options: ReportOptions, simulated: bool) -> str:
 def write_report(
     df: pd.DataFrame, path: str | Path, options: ReportOptions | None = None, **kwargs: object
 ) -> Path:
-    """Write :func:`build_report` to ``path`` (UTF-8) and return the path."""
+    """Write :func:`build_report` to ``path`` (UTF-8), creating its folder, and return the path."""
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(build_report(df, options, **kwargs), encoding="utf-8")
     return path
 

@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from falco_lab.cluster.drivers import driver_advice
 from falco_lab.cluster.helm import Helm
 from falco_lab.cluster.interface import (
     PREFLIGHT_COLUMNS,
@@ -30,7 +31,6 @@ from falco_lab.cluster.interface import (
     PodNotReadyError,
 )
 from falco_lab.cluster.manifests import NAMESPACE, PROJECT_LABELS, namespace_manifest
-from falco_lab.cluster.preflight import driver_advice
 from falco_lab.events.since import since_cutoff
 from falco_lab.rules import RuleSet
 from falco_lab.rules.output import event_time_ns

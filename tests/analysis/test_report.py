@@ -159,6 +159,11 @@ def test_write_report_writes_utf8_file(tmp_path):
     assert path.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
+def test_write_report_creates_missing_folders(tmp_path):
+    path = write_report(_incident(), tmp_path / "build" / "nested" / "r.html")
+    assert path.is_file()
+
+
 def test_coverage_section_needs_rules(tmp_path):
     from types import SimpleNamespace
 
