@@ -21,6 +21,7 @@ from falco_lab.events.schema import (
     SIMULATED_ATTR,
     normalize_priority,
 )
+from falco_lab.events.since import unit_seconds
 
 __all__ = [
     "DEFAULT_SCHEMA",
@@ -177,7 +178,8 @@ def parse_time_bound(
     ----------
     text:
         An ISO-8601 time (naive times are taken as UTC) or a duration such as ``90s``,
-        ``30m``, ``2h``, ``1d`` which counts back from ``reference``.
+        ``30m``, ``1.5h``, ``2days`` (the units of falcosidekick-ui's ``since``, shared with
+        :mod:`falco_lab.events.since`) which counts back from ``reference``.
     reference:
         The time a duration counts back from (the report uses the latest alert).
 
@@ -191,12 +193,12 @@ def parse_time_bound(
     if isinstance(text, pd.Timestamp):
         return text.tz_localize("UTC") if text.tzinfo is None else text.tz_convert("UTC")
     raw = str(text).strip()
-    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(s|m|min|h|d|w)", raw)
-    if match:
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", raw)
+    unit = unit_seconds(match.group(2)) if match else None
+    if unit is not None:
         if reference is None:
             raise ValueError(f"duration {raw!r} needs a reference time (there are no events)")
-        unit = {"s": "s", "m": "min", "min": "min", "h": "h", "d": "D", "w": "W"}[match.group(2)]
-        return reference - pd.Timedelta(float(match.group(1)), unit=unit)
+        return reference - pd.Timedelta(seconds=float(match.group(1)) * unit)
     try:
         stamp = pd.Timestamp(raw)
     except (ValueError, TypeError) as exc:

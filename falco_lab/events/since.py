@@ -50,12 +50,18 @@ def since_seconds(value: str | int | dt.timedelta) -> int:
     number, unit = int(match.group(1)), match.group(2)
     if not unit:
         return number
-    seconds = _UNITS.get(unit)
-    if seconds is None and len(unit) > 1:
-        seconds = _UNITS.get(unit.lower())
+    seconds = unit_seconds(unit)
     if seconds is None:
         raise ValueError(f"invalid since unit {unit!r} in {value!r}")
     return number * seconds
+
+
+def unit_seconds(unit: str) -> int | None:
+    """Seconds in one ``unit`` of the grammar above (``m`` is a minute, ``M`` a month), else None."""
+    seconds = _UNITS.get(unit)
+    if seconds is None and len(unit) > 1:
+        seconds = _UNITS.get(unit.lower())
+    return seconds
 
 
 def since_cutoff(value: Since, now: pd.Timestamp | None = None) -> pd.Timestamp:

@@ -55,6 +55,15 @@ def test_duration_counts_back_from_reference():
     assert parse_time_bound("90s", T0) == T0 - pd.Timedelta("90s")
 
 
+def test_duration_takes_fractions():
+    assert parse_time_bound("1.5h", T0) == T0 - pd.Timedelta("90min")
+
+
+def test_duration_units_are_those_of_the_sidekick_ui_since():
+    assert parse_time_bound("2days", T0) == T0 - pd.Timedelta("2D")
+    assert parse_time_bound("5min", T0) == T0 - pd.Timedelta("5min")
+
+
 def test_duration_without_reference_is_an_error():
     with pytest.raises(ValueError, match="needs a reference time"):
         parse_time_bound("2h")
