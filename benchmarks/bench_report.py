@@ -182,7 +182,7 @@ def generate(n: int, seed: int = 7):
     import numpy as np
     import pandas as pd
 
-    from falco_lab.events.schema import PRIORITY_DTYPE
+    from falco_lab.priorities import PRIORITY_DTYPE
 
     rng = np.random.default_rng(seed)
     n_pods = 400

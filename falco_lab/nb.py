@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from falco_lab.errors import FalcoLabError
+
 __all__ = [
     "MODES",
     "RECORD_KEY",
@@ -53,7 +55,7 @@ PLOTLY_RENDERER = "plotly_mimetype"
 warnings.filterwarnings("ignore", message="IProgress not found", category=Warning)
 
 
-class NotebookRecordError(ValueError):
+class NotebookRecordError(FalcoLabError, ValueError):
     """A value cannot be recorded, or a notebook's records cannot be read."""
 
 

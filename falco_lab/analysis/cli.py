@@ -11,7 +11,7 @@ import pandas as pd
 from falco_lab.analysis.fields import GROUPINGS, filter_alerts
 from falco_lab.analysis.noise import what_if
 from falco_lab.analysis.report import ReportOptions, export_alerts, write_report
-from falco_lab.events.schema import PRIORITIES
+from falco_lab.priorities import PRIORITIES
 
 __all__ = ["register", "run_report"]
 
@@ -135,7 +135,7 @@ def _print_load_problems(df: pd.DataFrame, limit: int = 10) -> None:
 
 def run_report(args: argparse.Namespace) -> int:
     """Handler of ``falco-lab report``: load, filter, write the report (and exports)."""
-    from falco_lab.rules.errors import FalcoLabError  # root of the loaders' errors
+    from falco_lab.errors import FalcoLabError  # root of the loaders' errors
 
     try:
         df = _load(list(args.events))

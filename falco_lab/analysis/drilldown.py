@@ -12,7 +12,7 @@ from falco_lab.analysis._html import label
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, first_word
 from falco_lab.analysis.lineage import build_process_tree, tree_to_text
 from falco_lab.analysis.timeline import empty_figure
-from falco_lab.events.schema import PRIORITY_COLORS, PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITY_COLORS, PRIORITY_DTYPE
 
 __all__ = ["DRILLDOWN_LEVELS", "PodStory", "drilldown_figure", "drilldown_table", "pod_story", "pod_stories"]
 

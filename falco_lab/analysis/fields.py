@@ -14,14 +14,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from falco_lab.events.schema import (
-    PRIORITIES,
-    PRIORITY_COLORS,  # re-exported: one palette for every chart and report of the project
-    PRIORITY_DTYPE,
-    SIMULATED_ATTR,
-    normalize_priority,
-)
+from falco_lab.events.schema import SIMULATED_ATTR
 from falco_lab.events.since import unit_seconds
+from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE, normalize_priority
 
 __all__ = [
     "DEFAULT_SCHEMA",

@@ -14,7 +14,7 @@ import pandas as pd
 
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column
 from falco_lab.analysis.mitre import _tag_sets, parse_tags, tactics
-from falco_lab.events.schema import PRIORITIES, PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE
 
 __all__ = ["Finding", "find_findings"]
 

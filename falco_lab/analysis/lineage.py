@@ -40,7 +40,7 @@ import plotly.graph_objects as go
 from falco_lab.analysis._html import label, shorten
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, first_word
 from falco_lab.analysis.timeline import empty_figure
-from falco_lab.events.schema import PRIORITY_COLORS, PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITY_COLORS, PRIORITY_DTYPE
 
 __all__ = [
     "TREE_COLUMNS",

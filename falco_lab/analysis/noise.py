@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, group_values
-from falco_lab.events.schema import PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITY_DTYPE
 
 __all__ = ["WhatIf", "output_template", "similar_alerts", "top_n", "what_if"]
 

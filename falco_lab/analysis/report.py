@@ -28,7 +28,7 @@ from falco_lab.analysis.lineage import build_process_tree, select_subtrees, tree
 from falco_lab.analysis.mitre import SUMMARY_COLUMNS, coverage, coverage_figure, matrix_figure, mitre_summary
 from falco_lab.analysis.noise import WhatIf, similar_alerts, top_n
 from falco_lab.analysis.timeline import priority_counts_figure, timeline_figure
-from falco_lab.events.schema import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE
 
 __all__ = ["ReportOptions", "build_report", "export_alerts", "write_report"]
 

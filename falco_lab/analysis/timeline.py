@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from falco_lab.analysis._html import label
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, group_values
 from falco_lab.events.charts import choose_freq, no_events_figure, timeline_by_priority
-from falco_lab.events.schema import PRIORITIES, PRIORITY_COLORS
+from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
 __all__ = [
     "bin_alerts",

@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from falco_lab.cluster.manifests import NAMESPACE
-from falco_lab.rules.errors import FalcoLabError
+from falco_lab.errors import FalcoLabError
 
 #: Allowed values of the ``status`` column of :meth:`Cluster.preflight`.
 PREFLIGHT_STATUSES: tuple[str, ...] = ("ok", "warn", "fail")

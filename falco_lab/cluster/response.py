@@ -18,7 +18,7 @@ from falco_lab.cluster.interface import ClusterError
 from falco_lab.cluster.kube import KubeClients, call, is_conflict
 from falco_lab.cluster.manifests import PROJECT_LABELS
 from falco_lab.cluster.pods import delete_pod
-from falco_lab.events.schema import PRIORITY_DTYPE, normalize_priority
+from falco_lab.priorities import PRIORITY_DTYPE, normalize_priority
 
 ACTIONS: tuple[str, ...] = ("label", "isolate", "delete")
 DEFAULT_ACTIONS: tuple[str, ...] = ("label", "isolate")

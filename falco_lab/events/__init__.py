@@ -39,10 +39,7 @@ _EXPORTS: dict[str, str] = {
     "Problem": "report",
     "load_report": "report",
     "BASE_COLUMNS": "schema",
-    "PRIORITIES": "schema",
-    "PRIORITY_DTYPE": "schema",
     "empty_frame": "schema",
-    "normalize_priority": "schema",
     "SidekickUIClient": "sidekick_ui",
     "SidekickUIError": "sidekick_ui",
     "post_event": "sidekick_ui",
@@ -78,13 +75,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from falco_lab.events.parquet import read_parquet, to_parquet
     from falco_lab.events.podlogs import load_pod_logs, read_pod_logs
     from falco_lab.events.report import LoadError, LoadReport, Problem, load_report
-    from falco_lab.events.schema import (
-        BASE_COLUMNS,
-        PRIORITIES,
-        PRIORITY_DTYPE,
-        empty_frame,
-        normalize_priority,
-    )
+    from falco_lab.events.schema import BASE_COLUMNS, empty_frame
     from falco_lab.events.sidekick_ui import SidekickUIClient, SidekickUIError, post_event, post_events
     from falco_lab.events.webhook import read_webhook
 
@@ -104,8 +95,6 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "BASE_COLUMNS",
-    "PRIORITIES",
-    "PRIORITY_DTYPE",
     "BadRecordsWarning",
     "LoadError",
     "LoadReport",
@@ -122,7 +111,6 @@ __all__ = [
     "load_events",
     "load_pod_logs",
     "load_report",
-    "normalize_priority",
     "post_event",
     "post_events",
     "read_parquet",

@@ -14,7 +14,8 @@ from __future__ import annotations
 import pandas as pd
 import plotly.graph_objects as go
 
-from falco_lab.events.schema import PRIORITIES, PRIORITY_COLORS, SIMULATED_ATTR
+from falco_lab.events.schema import SIMULATED_ATTR
+from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
 #: Candidate bin widths for timelines, smallest first.
 TIMELINE_FREQS: tuple[str, ...] = ("1s", "10s", "1min", "5min", "15min", "1h", "6h", "1D", "7D")

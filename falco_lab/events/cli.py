@@ -21,7 +21,7 @@ import pandas as pd
 
 from falco_lab.events.load import load_events
 from falco_lab.events.report import LoadError, load_report
-from falco_lab.events.schema import PRIORITIES
+from falco_lab.priorities import PRIORITIES
 
 #: At most this many problems are printed.
 MAX_PROBLEMS = 100

@@ -22,7 +22,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from falco_lab.events.schema import BASE_COLUMNS, PRIORITY_DTYPE, empty_frame, normalize_priority
+from falco_lab.events.schema import BASE_COLUMNS, empty_frame
+from falco_lab.priorities import PRIORITY_DTYPE, normalize_priority
 
 _STRING = pd.StringDtype()
 _TAG_SEPARATOR = "\x1f"

@@ -20,7 +20,7 @@ import pyarrow.parquet as pq
 
 from falco_lab.events.frame import object_array, tags_lists
 from falco_lab.events.report import ATTRS_KEY, LoadReport, Problem
-from falco_lab.events.schema import PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITY_DTYPE
 
 _META_JSON_COLUMNS = b"falco_lab.json_columns"
 _META_REPORT = b"falco_lab.load_report"

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from falco_lab.rules.errors import FalcoLabError
+from falco_lab.errors import FalcoLabError
 
 #: Key of the report in ``DataFrame.attrs``.
 ATTRS_KEY = "load_report"

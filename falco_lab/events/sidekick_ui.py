@@ -25,10 +25,10 @@ from urllib.parse import urlsplit, urlunsplit
 import requests
 from tqdm import tqdm
 
+from falco_lab.errors import FalcoLabError
 from falco_lab.events.jsonl import Chunk
 from falco_lab.events.since import Since, since_param
 from falco_lab.events.validate import alerts_to_frame
-from falco_lab.rules.errors import FalcoLabError
 
 log = logging.getLogger(__name__)
 

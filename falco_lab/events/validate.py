@@ -13,7 +13,7 @@ import pandas as pd
 
 from falco_lab.events.frame import records_to_frame
 from falco_lab.events.report import Problem
-from falco_lab.events.schema import normalize_priority
+from falco_lab.priorities import normalize_priority
 
 #: Keys an alert must carry (``time`` may instead come from ``output_fields["evt.time"]``).
 REQUIRED_KEYS: tuple[str, ...] = ("time", "rule", "priority")

@@ -5,9 +5,10 @@ conditions (:func:`compile_condition`), decide which rules fire for events (:cla
 explain decisions, and format alerts exactly as Falco 0.44 prints them.
 """
 
+from falco_lab.errors import FalcoLabError
 from falco_lab.rules.ast import to_text
 from falco_lab.rules.compiler import Condition, compile_ast, compile_condition, expand_macros
-from falco_lab.rules.errors import FalcoLabError, Issue, Position, RuleError
+from falco_lab.rules.errors import Issue, Position, RuleError
 from falco_lab.rules.fetch import fetch_rules, find_upstream_rules
 from falco_lab.rules.lists import quote_item, substitute_lists
 from falco_lab.rules.loader import DEFAULT_ENGINE_VERSION, DEFAULT_PLUGINS, load_rules, load_rules_text

@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from falco_lab.events.schema import PRIORITIES
+from falco_lab.priorities import PRIORITIES
 
 __all__ = ["register"]
 
@@ -82,7 +82,7 @@ def _plugins(args: argparse.Namespace) -> dict[str, str | None] | None:
 
 
 def _priority(text: str) -> str:
-    from falco_lab.events.schema import normalize_priority
+    from falco_lab.priorities import normalize_priority
 
     name = normalize_priority(text)
     if name is None:

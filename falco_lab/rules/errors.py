@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from falco_lab.errors import FalcoLabError
+
 
 @dataclass(frozen=True, slots=True)
 class Position:
@@ -18,10 +20,6 @@ class Position:
 
     def __str__(self) -> str:
         return f"{self.name}:{self.line}:{self.column}"
-
-
-class FalcoLabError(Exception):
-    """Root of every error falco-lab raises on purpose."""
 
 
 class RuleError(FalcoLabError):

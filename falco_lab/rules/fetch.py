@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from falco_lab.rules.errors import FalcoLabError
+from falco_lab.errors import FalcoLabError
 
 __all__ = [
     "DEFAULT_BASE_URL",

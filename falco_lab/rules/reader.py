@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from typing import TypeVar
 
-from falco_lab.events.schema import PRIORITIES
+from falco_lab.priorities import normalize_priority
 from falco_lab.rules.collector import Collector, ItemError, RuleUpdate, parse_version
 from falco_lab.rules.model import (
     Context,
@@ -70,12 +70,11 @@ _RULE_REPLACEABLE = (
     "condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes",
     "skip-if-unknown-filter", "capture", "capture_duration",
 )
-_PRIORITY_BY_LOWER = {p.lower(): p for p in PRIORITIES} | {"info": "Informational"}
 
 
 def parse_priority(text: str) -> str | None:
     """Falco's priority parsing: any letter case, ``info`` as an alias; the long capitalised name."""
-    return _PRIORITY_BY_LOWER.get(text.lower())
+    return normalize_priority(text)
 
 
 class _Reader:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 import numpy as np
 import pandas as pd
 
-from falco_lab.events.schema import PRIORITIES, PRIORITY_DTYPE, normalize_priority
-from falco_lab.rules.errors import FalcoLabError
+from falco_lab.errors import FalcoLabError
+from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
 from falco_lab.rules.model import CompiledRule, PluginRequirement
 from falco_lab.rules.output import OutputFormat, compile_output, falco_alert
 from falco_lab.rules.result import LoadResults

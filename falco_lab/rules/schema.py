@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from falco_lab.priorities import priority_spellings
 from falco_lab.rules.errors import Position
 from falco_lab.rules.yamlio import (
     MappingNode,
@@ -27,9 +28,8 @@ from falco_lab.rules.yamlio import (
 
 __all__ = ["schema_problems", "schema_status"]
 
-_PRIORITIES = frozenset(
-    {"EMERGENCY", "ALERT", "CRITICAL", "ERROR", "WARNING", "NOTICE", "INFO", "INFORMATIONAL", "DEBUG"}
-)
+#: The schema's priority enum: every spelling Falco accepts, upper case.
+_PRIORITIES = frozenset(spelling.upper() for spelling in priority_spellings())
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 

@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
+from falco_lab.errors import FalcoLabError
 from falco_lab.simulate.commands import (
     API_SERVER_IP,
     ERRNO,
@@ -50,7 +51,7 @@ from falco_lab.simulate.model import (
 from falco_lab.simulate.syscalls import EventLog
 
 
-class SimulationError(ValueError):
+class SimulationError(FalcoLabError, ValueError):
     """An action that cannot happen in the simulated world (unknown pod, bad manifest...)."""
 
 

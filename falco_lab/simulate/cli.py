@@ -7,7 +7,7 @@ import json
 import sys
 from datetime import UTC, datetime
 
-from falco_lab.rules.errors import FalcoLabError
+from falco_lab.errors import FalcoLabError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from falco_lab.events.schema import BASE_COLUMNS, PRIORITY_DTYPE, empty_frame
+from falco_lab.events.schema import BASE_COLUMNS, empty_frame
+from falco_lab.priorities import PRIORITY_DTYPE
 
 T0 = pd.Timestamp("2026-11-27T10:00:00Z")
 

@@ -14,7 +14,7 @@ from falco_lab.cluster.response import (
     plan_frame,
     plan_response,
 )
-from falco_lab.events.schema import PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITY_DTYPE
 
 
 def _alerts(*rows: tuple[str, str, str, str]) -> pd.DataFrame:

@@ -11,15 +11,9 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from falco_lab.events import (
-    BASE_COLUMNS,
-    PRIORITY_DTYPE,
-    BadRecordsWarning,
-    LoadError,
-    load_events,
-    load_report,
-)
+from falco_lab.events import BASE_COLUMNS, BadRecordsWarning, LoadError, load_events, load_report
 from falco_lab.events.jsonl import fast_frame, read_jsonl_bytes
+from falco_lab.priorities import PRIORITY_DTYPE
 from tests.events.helpers import BASE_NS, REMOVE, alert, jsonl
 
 

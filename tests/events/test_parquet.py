@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from falco_lab.events import PRIORITY_DTYPE, LoadError, load_events, load_report, read_parquet, to_parquet
+from falco_lab.events import LoadError, load_events, load_report, read_parquet, to_parquet
+from falco_lab.priorities import PRIORITY_DTYPE
 from tests.events.helpers import alert, jsonl
 
 

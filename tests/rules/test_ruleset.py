@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from falco_lab.events import load_events
-from falco_lab.events.schema import BASE_COLUMNS, PRIORITY_DTYPE
+from falco_lab.events.schema import BASE_COLUMNS
+from falco_lab.priorities import PRIORITY_DTYPE
 from falco_lab.rules import alert_json, load_rules_text
 
 RULES = """\
