@@ -39,5 +39,5 @@ def test_importing_the_rules_engine_loads_no_http_client_and_no_charts() -> None
 
 def test_using_a_name_imports_only_its_module() -> None:
     loaded = _modules_after("from falco_lab.events import load_report")
-    assert "falco_lab.events.report" in loaded
+    assert "falco_lab.events.load_diagnostics" in loaded
     assert not loaded & {"falco_lab.events.load", "falco_lab.events.charts", "plotly"}
