@@ -37,11 +37,16 @@ __all__ = [
     "SUGGESTED_FIELDS",
     "alert_json",
     "compile_output",
+    "datetime_ns",
+    "default_hostname",
     "event_time_ns",
     "falco_alert",
     "format_time",
+    "json_value",
     "remove_container_info",
+    "render_value",
     "sidekick_enrich",
+    "suggested_format",
 ]
 
 
@@ -304,7 +309,8 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
 # --------------------------------------------------------------------------- alerts
 
 
-def _datetime_ns(value: datetime) -> int:
+def datetime_ns(value: datetime) -> int:
+    """Nanoseconds since the epoch of a datetime (naive means UTC), with microsecond precision."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - datetime(1970, 1, 1, tzinfo=UTC)
@@ -322,7 +328,7 @@ def event_time_ns(value: Any) -> int | None:
     if isinstance(value, pd.Timestamp):
         return int(value.value) if value.tzinfo is not None else int(value.tz_localize("UTC").value)
     if isinstance(value, datetime):
-        return _datetime_ns(value)
+        return datetime_ns(value)
     if isinstance(value, float):
         return int(value)
     text = str(value).strip()
@@ -344,17 +350,23 @@ def format_time(ns: int) -> tuple[str, str]:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{frac:09d}Z", f"{moment:%H:%M:%S}.{frac:09d}"
 
 
-def _default_hostname() -> str:
+def default_hostname() -> str:
+    """``FALCO_HOSTNAME``, else the host name (the ``hostname`` of alerts)."""
     return os.environ.get("FALCO_HOSTNAME") or socket.gethostname()
 
 
-def _suggested_format(source: str) -> OutputFormat | None:
-    if source != "syscall":
-        return None
-    return compile_output(" ".join(f"{key}=%{field}" for key, field in SUGGESTED_FIELDS))
-
-
 _SUGGESTED: dict[str, OutputFormat | None] = {}
+
+
+def suggested_format(source: str) -> OutputFormat | None:
+    """The suggested fields Falco 0.44 appends to alerts of ``source`` (syscall only), compiled once."""
+    if source not in _SUGGESTED:
+        _SUGGESTED[source] = (
+            compile_output(" ".join(f"{key}=%{field}" for key, field in SUGGESTED_FIELDS))
+            if source == "syscall"
+            else None
+        )
+    return _SUGGESTED[source]
 
 
 def falco_alert(
@@ -388,20 +400,18 @@ def falco_alert(
     """
     ns = time_ns if time_ns is not None else event_time_ns(event.get("evt.time"))
     if ns is None:
-        ns = _datetime_ns(datetime.now(UTC))
+        ns = datetime_ns(datetime.now(UTC))
     iso, clock = format_time(ns)
     message = output.render(event)
     fields = output.values(event)
     if suggested_fields:
-        if source not in _SUGGESTED:
-            _SUGGESTED[source] = _suggested_format(source)
-        extra = _SUGGESTED[source]
+        extra = suggested_format(source)
         if extra is not None:
             message = f"{message} {extra.render(event)}"
             fields.update(extra.values(event))
     fields["evt.time"] = ns
     alert: dict[str, Any] = {
-        "hostname": hostname if hostname is not None else _default_hostname(),
+        "hostname": hostname if hostname is not None else default_hostname(),
         "output": f"{clock}: {priority} {message}",
         "output_fields": dict(sorted(fields.items())),
         "priority": priority,
