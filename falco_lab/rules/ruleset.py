@@ -354,7 +354,7 @@ class RuleSet:
         Outputs and output fields are formatted per rule over its matched rows
         (:func:`falco_lab.rules.output.columns.format_block`) and the frame is built from those
         columns directly; the result equals ``alerts_frame(self.alerts(events, ...))``, except that
-        events without ``evt.time`` share one "now" per rule.
+        events without ``evt.time`` share one "now".
         """
         rule_matching = options.get("rule_matching", "all")
         self._check_matching(rule_matching)

@@ -16,7 +16,14 @@ import pytest
 from falco_lab.events.report import ATTRS_KEY
 from falco_lab.rules import RuleSet, alerts_frame, load_rules, load_rules_text
 from falco_lab.rules.output.columns import Column, format_clock_iso
-from falco_lab.rules.output.format import format_time
+from falco_lab.rules.output.format import (
+    compile_output,
+    format_time,
+    json_value,
+    json_values,
+    render_value,
+    render_values,
+)
 from tests.conftest import shared_file
 
 UPSTREAM = ("falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml")
@@ -221,3 +228,25 @@ def test_a_column_keeps_values_of_different_types_apart() -> None:
     assert column.values() == [1, True, 1.0, "1", 1, None, [1], [1]]
     assert [type(v) for v in column.values()] == [int, bool, float, str, int, type(None), list, list]
     assert column.map(repr) == ["1", "True", "1.0", "'1'", "1", "None", "[1]", "[1]"]
+
+
+def test_column_renderers_agree_with_the_per_value_renderers_for_every_json_kind() -> None:
+    fmt = compile_output(
+        "%proc.pid %proc.name %container.privileged %evt.rawres %tolower(proc.name) %proc.aname"
+    )
+    samples: list[list[object]] = [
+        ["a", None, "ü", "", "123", " 7 "],
+        [1, 2, 3, -5, 2**64],
+        [True, False],
+        [1, True, 1.0, None, "x", b"\xff", [1, "a"], float("nan")],
+    ]
+    for token in fmt.tokens:
+        for values in samples:
+            texts = render_values(token, values)
+            if texts is not None:
+                assert texts == [render_value(token, v) for v in values], (token.key, values)
+            fields = json_values(token, values)
+            if fields is not None:
+                assert fields == [json_value(token, v) for v in values], (token.key, values)
+    plain = fmt.tokens[0]
+    assert render_values(plain, ["a", None]) == ["a", "<NA>"] and render_values(plain, [1, True]) is None

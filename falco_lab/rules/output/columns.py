@@ -1,17 +1,19 @@
-"""Column-wise alert formatting: one rule's outputs and ``output_fields`` over all its matched rows.
+"""Column-wise alert formatting: each rule's outputs and ``output_fields`` over all its matched rows.
 
 The per-alert formatter (:meth:`OutputFormat.render`, :meth:`OutputFormat.values`,
 :func:`~falco_lab.rules.output.format.falco_alert`) is the reference: this module gives the same
 strings and values byte for byte, but works a column at a time:
 
-- each ``%field`` is read as one column of the matched rows (:class:`Rows`);
-- each distinct value of that column is rendered (text and JSON value) once, with the reference's
-  own :func:`~falco_lab.rules.output.format.render_value` / :func:`~falco_lab.rules.output.format.json_value`;
-- the texts are assembled with numpy object-array concatenation (one C loop per part), and the
-  alert times are formatted with ``numpy.datetime_as_string``.
+- the events that alerted (:class:`Events`) are read once per field, for all rules;
+- each ``%field`` is rendered (text and JSON value) once per event for all rules that print it —
+  plain text and integers at C speed (:func:`~falco_lab.rules.output.format.render_values`), other
+  values once per distinct value with the reference's own
+  :func:`~falco_lab.rules.output.format.render_value` / :func:`~falco_lab.rules.output.format.json_value`;
+- each rule (:class:`Rows`) takes its rows' texts and joins them, one ``str.join`` per alert, and
+  the alert times are formatted with ``numpy.datetime_as_string``.
 
-The one difference: an event without ``evt.time`` gets the current time, read once per block here
-and once per alert by the reference.
+The one difference: events without ``evt.time`` get the current time read once per call here, and
+once per alert by the reference.
 """
 
 from __future__ import annotations
@@ -43,8 +45,11 @@ from falco_lab.rules.output.format import (
     datetime_ns,
     event_time_ns,
     format_time,
+    json_kind,
     json_value,
+    json_values,
     render_value,
+    render_values,
     suggested_format,
 )
 
@@ -117,9 +122,19 @@ class Events:
         if (frame is None) == (events is None):
             raise TypeError("give exactly one of frame= or events=")
         self.positions = positions
-        self._frame = frame
         self._events = events
+        # the frame's columns by name (a later duplicate wins, as in the per-event dicts)
+        self._series: dict[str, pd.Series[Any]] = {
+            name: series
+            for name, series in (frame.items() if frame is not None else ())
+            if isinstance(name, str)
+        }
         self._columns: dict[str, list[Any]] = {}
+        self._texts: dict[tuple[str, int | None], list[str]] = {}
+        self._json: dict[tuple[str, str], list[Any]] = {}
+        self._types: dict[str, set[type]] = {}
+        self._time_ns: npt.NDArray[np.int64] | None = None
+        self._clock: list[str] | None = None
 
     def column(self, key: str) -> list[Any]:
         """The values of field ``key`` for every alerting event (None where missing), cached."""
@@ -133,12 +148,9 @@ class Events:
         if self._events is not None:
             events = self._events
             return [events[i].get(key) for i in self.positions.tolist()]
-        frame = self._frame
-        if frame is None or key not in frame.columns:
+        series = self._series.get(key)
+        if series is None:
             return [None] * n
-        series = frame[key]
-        if isinstance(series, pd.DataFrame):  # duplicated column name: the per-event dict keeps the last
-            series = series.iloc[:, -1]
         if isinstance(series.dtype, np.dtype):
             raw: list[Any] = series.to_numpy()[self.positions].tolist()
             if series.dtype.kind in "iub":  # Python ints/bools already, never missing
@@ -150,27 +162,103 @@ class Events:
             return strings
         return Column(taken.tolist(), cell_value).values()
 
+    def types(self, key: str) -> set[type]:
+        """The Python types of field ``key``'s values (None's type included), cached."""
+        types = self._types.get(key)
+        if types is None:
+            types = self._types[key] = set(map(type, self.column(key)))
+        return types
+
+    def texts(self, token: OutputToken) -> list[str]:
+        """A plain ``%field`` token's text for every alerting event (rendered once per event)."""
+        key = (token.key, token.width)
+        texts = self._texts.get(key)
+        if texts is None:
+            texts = self._texts[key] = _texts(token, self.column(token.key), self.types(token.key))
+        return texts
+
+    def json(self, token: OutputToken) -> list[Any]:
+        """A plain ``%field`` token's ``output_fields`` value for every alerting event."""
+        key = (token.key, json_kind(token))
+        values = self._json.get(key)
+        if values is None:
+            values = self._json[key] = _json(token, self.column(token.key), self.types(token.key))
+        return values
+
+    def time_ns(self) -> npt.NDArray[np.int64]:
+        """Each alerting event's time (``evt.time``; the current time, read once, when missing)."""
+        if self._time_ns is None:
+            raw = self.column("evt.time")
+            converted = raw if self.types("evt.time") == {int} else Column(raw).map(event_time_ns)
+            if any(v is None for v in converted):
+                now = datetime_ns(datetime.now(UTC))
+                converted = [now if v is None else v for v in converted]
+            try:
+                self._time_ns = np.array(converted, dtype=np.int64)
+            except OverflowError:
+                bad = next(v for v in converted if not -(2**63) <= v < 2**63)
+                raise FalcoLabError(
+                    f"evt.time {bad} is outside the nanosecond timestamps pandas can hold"
+                ) from None
+        return self._time_ns
+
+    def clock(self) -> list[str]:
+        """Each alerting event's time as the ``output`` prefix prints it (``HH:MM:SS.nnnnnnnnn``)."""
+        if self._clock is None:
+            self._clock = format_clock_iso(self.time_ns())[0]
+        return self._clock
+
     def rows(self, where: npt.NDArray[np.int64]) -> Rows:
         """Some of the events: ``where`` indexes :attr:`positions`."""
         return Rows(self, where)
 
 
 class Rows:
-    """Some alerting events (one rule's), each field a factorised :class:`Column`."""
+    """Some alerting events (one rule's): each token's texts and values taken from :class:`Events`."""
 
     def __init__(self, events: Events, where: npt.NDArray[np.int64]) -> None:
         self._events = events
+        self._where_array = where
         self._where = where.tolist()
         self.n = len(self._where)
-        self._columns: dict[str, Column] = {}
+        self._transformed: dict[str, list[Any]] = {}
 
-    def column(self, key: str) -> Column:
-        """The values of field ``key`` for the rows (None where missing), factorised and cached."""
-        column = self._columns.get(key)
-        if column is None:
-            values = self._events.column(key)
-            column = self._columns[key] = Column(list(map(values.__getitem__, self._where)))
-        return column
+    def values(self, key: str) -> list[Any]:
+        """The values of field ``key`` for the rows (None where missing)."""
+        return self._take(self._events.column(key))
+
+    def _take(self, union: list[Any]) -> list[Any]:
+        return list(map(union.__getitem__, self._where))
+
+    def _token_values(self, token: OutputToken) -> list[Any]:
+        """A transformer token's value for every row (what :meth:`OutputToken.value` gives)."""
+        values = self._transformed.get(token.key)
+        if values is None:
+            keys = _operand_keys(token.operand) if token.operand is not None else [token.key]
+            columns = {key: self.values(key) for key in keys}
+            values = [token.value({key: columns[key][i] for key in keys}) for i in range(self.n)]
+            self._transformed[token.key] = values
+        return values
+
+    def texts(self, token: OutputToken) -> list[str]:
+        """The token's text (width applied) for every row."""
+        if token.operand is None:
+            return self._take(self._events.texts(token))
+        return _texts(token, self._token_values(token))
+
+    def json(self, token: OutputToken) -> list[Any]:
+        """The token's ``output_fields`` value for every row."""
+        if token.operand is None:
+            return self._take(self._events.json(token))
+        return _json(token, self._token_values(token))
+
+    def time_ns(self) -> npt.NDArray[np.int64]:
+        """Each row's time in ns (see :meth:`Events.time_ns`)."""
+        return self._events.time_ns()[self._where_array]
+
+    def clock(self) -> list[str]:
+        """Each row's time as the ``output`` prefix prints it."""
+        return self._take(self._events.clock())
 
 
 def _operand_keys(operand: Operand | ConstOperand | ListOperand) -> list[str]:
@@ -185,23 +273,22 @@ def _operand_keys(operand: Operand | ConstOperand | ListOperand) -> list[str]:
     return []
 
 
-def _token_column(token: OutputToken, rows: Rows) -> Column:
-    """The token's value for every row (what :meth:`OutputToken.value` gives for each event)."""
-    if token.operand is None:
-        return rows.column(token.key)
-    keys = _operand_keys(token.operand)
-    columns = {key: rows.column(key).values() for key in keys}
-    return Column([token.value({key: columns[key][i] for key in keys}) for i in range(rows.n)])
-
-
-def _texts(token: OutputToken, column: Column) -> list[str]:
+def _texts(token: OutputToken, values: list[Any], types: set[type] | None = None) -> list[str]:
+    """:func:`render_value` of each value, width applied: C-speed for plain text and ints, else once
+    per distinct value."""
+    texts = render_values(token, values, types)
+    if texts is None:
+        texts = Column(values).map(partial(render_value, token))
     width = token.width
+    if width is None:
+        return texts
+    return [text[:width].ljust(width) for text in texts]
 
-    def render(value: Any) -> str:
-        text = render_value(token, value)
-        return text if width is None else text[:width].ljust(width)
 
-    return column.map(render)
+def _json(token: OutputToken, values: list[Any], types: set[type] | None = None) -> list[Any]:
+    """:func:`json_value` of each value, as :func:`_texts` renders them."""
+    out = json_values(token, values, types)
+    return out if out is not None else Column(values).map(partial(json_value, token))
 
 
 def _concat(pieces: list[str | list[str]], n: int) -> list[str]:
@@ -212,33 +299,13 @@ def _concat(pieces: list[str | list[str]], n: int) -> list[str]:
     return list(map("".join, zip(*columns, strict=True)))
 
 
-def _message_pieces(fmt: OutputFormat, values: dict[str, Column]) -> list[str | list[str]]:
-    pieces: list[str | list[str]] = []
-    for part in fmt.parts:
-        if isinstance(part, str):
-            pieces.append(part)
-        else:
-            pieces.append(_texts(part, values[part.key]))
-    return pieces
+def _message_pieces(fmt: OutputFormat, rows: Rows) -> list[str | list[str]]:
+    return [part if isinstance(part, str) else rows.texts(part) for part in fmt.parts]
 
 
-def _fields(fmt: OutputFormat, values: dict[str, Column], into: dict[str, list[Any]]) -> None:
+def _fields(fmt: OutputFormat, rows: Rows, into: dict[str, list[Any]]) -> None:
     for token in fmt.tokens:
-        into[token.key] = values[token.key].map(partial(json_value, token))
-
-
-def _time_ns(rows: Rows, time_ns: int | None) -> npt.NDArray[np.int64]:
-    if time_ns is not None:
-        return np.full(rows.n, time_ns, dtype=np.int64)
-    converted = rows.column("evt.time").map(event_time_ns)
-    if any(v is None for v in converted):
-        now = datetime_ns(datetime.now(UTC))
-        converted = [now if v is None else v for v in converted]
-    try:
-        return np.array(converted, dtype=np.int64)
-    except OverflowError:
-        bad = next(v for v in converted if not -(2**63) <= v < 2**63)
-        raise FalcoLabError(f"evt.time {bad} is outside the nanosecond timestamps pandas can hold") from None
+        into[token.key] = rows.json(token)
 
 
 def format_clock_iso(ns: npt.NDArray[np.int64]) -> tuple[list[str], list[str]]:
@@ -284,18 +351,17 @@ def format_block(
     ``fields`` equal, alert by alert, the reference's ``output`` and ``output_fields``.
     """
     extra = suggested_format(source) if suggested_fields else None
-    values: dict[str, Column] = {}
-    for token in (*fmt.tokens, *(extra.tokens if extra is not None else ())):
-        if token.key not in values:
-            values[token.key] = _token_column(token, rows)
-    ns = _time_ns(rows, time_ns)
-    clock, _ = format_clock_iso(ns)
-    pieces: list[str | list[str]] = [clock, f": {priority} ", *_message_pieces(fmt, values)]
+    if time_ns is None:
+        ns, clock = rows.time_ns(), rows.clock()
+    else:
+        ns = np.full(rows.n, time_ns, dtype=np.int64)
+        clock = format_clock_iso(ns)[0]
+    pieces: list[str | list[str]] = [clock, f": {priority} ", *_message_pieces(fmt, rows)]
     fields: dict[str, list[Any]] = {}
-    _fields(fmt, values, fields)
+    _fields(fmt, rows, fields)
     if extra is not None:
-        pieces += [" ", *_message_pieces(extra, values)]
-        _fields(extra, values, fields)
+        pieces += [" ", *_message_pieces(extra, rows)]
+        _fields(extra, rows, fields)
     fields["evt.time"] = ns.tolist()
     output = np.empty(rows.n, dtype=object)
     output[:] = _concat(pieces, rows.n)

@@ -42,9 +42,12 @@ __all__ = [
     "event_time_ns",
     "falco_alert",
     "format_time",
+    "json_kind",
     "json_value",
+    "json_values",
     "remove_container_info",
     "render_value",
+    "render_values",
     "sidekick_enrich",
     "suggested_format",
 ]
@@ -166,14 +169,18 @@ def render_value(token: OutputToken, value: Any) -> str:
     return str(value)
 
 
+def json_kind(token: OutputToken) -> str:
+    """How ``output_fields`` types the token's values: ``int``, ``uint``, ``double``, ``bool`` or ``string``."""
+    if token.operand is not None:
+        return _VTYPE_KINDS.get(token.operand.vtype, "string")
+    return token.info.kind if token.info is not None else "string"
+
+
 def json_value(token: OutputToken, value: Any) -> Any:
     """JSON form of one value in ``output_fields``."""
     if _missing(value):
         return None
-    if token.operand is not None:
-        kind = _VTYPE_KINDS.get(getattr(token.operand, "vtype", ""), "string")
-    else:
-        kind = token.info.kind if token.info is not None else "string"
+    kind = json_kind(token)
     if isinstance(value, (list, tuple)):
         return [json_value(token, v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
@@ -194,6 +201,32 @@ def json_value(token: OutputToken, value: Any) -> Any:
     if kind == "bool" and isinstance(value, bool):
         return value
     return render_value(token, value)
+
+
+def render_values(token: OutputToken, values: list[Any], types: set[type] | None = None) -> list[str] | None:
+    """:func:`render_value` of each value (width not applied) when the values allow a C-speed path.
+
+    Plain ``str``/``None`` values and plain ``int`` values have one text form each (the value itself,
+    ``<NA>``, ``str(int)``); None for anything else (the caller then renders value by value).
+    ``types`` is ``set(map(type, values))`` if the caller has it.
+    """
+    types = set(map(type, values)) if types is None else types
+    if types <= {str, type(None)}:
+        return [NA if v is None else v for v in values] if type(None) in types else values
+    if types == {int}:
+        return list(map(str, values))
+    return None
+
+
+def json_values(token: OutputToken, values: list[Any], types: set[type] | None = None) -> list[Any] | None:
+    """:func:`json_value` of each value when the values allow a C-speed path (as :func:`render_values`)."""
+    kind = json_kind(token)
+    types = set(map(type, values)) if types is None else types
+    if types <= {str, type(None)} and kind not in ("int", "uint"):
+        return values  # text stays text, None stays None
+    if types == {int}:
+        return values if kind in ("int", "uint", "double") else list(map(str, values))
+    return None
 
 
 def remove_container_info(output: str) -> tuple[str, bool]:
