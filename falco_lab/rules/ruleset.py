@@ -356,30 +356,51 @@ class RuleSet:
         columns directly; the result equals ``alerts_frame(self.alerts(events, ...))``, except that
         events without ``evt.time`` share one "now".
         """
+        return self._hits(events, options).to_frame(options)
+
+    def _hits(self, events: pd.DataFrame | Iterable[Mapping[str, Any]], options: AlertOptions) -> Hits:
+        """Which rules fire on which events (the masks), without formatting anything."""
         rule_matching = options.get("rule_matching", "all")
         self._check_matching(rule_matching)
         selected = self._selected(options.get("min_priority"), options.get("source", "syscall"))
-        frame: pd.DataFrame | None = None
-        records: Sequence[Mapping[str, Any]] | None = None
         if isinstance(events, pd.DataFrame):
-            frame = events
-            positions, orders = self._frame_hits(frame, selected, rule_matching)
-        else:
-            records = events if isinstance(events, Sequence) else list(events)
-            positions, orders = self._event_hits(records, selected, rule_matching)
-        alerting = Events(np.unique(positions), frame=frame, events=records)
+            positions, orders = self._frame_hits(events, selected, rule_matching)
+            return Hits(self, selected, positions, orders, frame=events)
+        records = events if isinstance(events, Sequence) else list(events)
+        positions, orders = self._event_hits(records, selected, rule_matching)
+        return Hits(self, selected, positions, orders, events=records)
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """The alerts of an evaluation before formatting: event ``positions[i]`` fired ``selected[orders[i]]``.
+
+    Sorted by event then rule (Falco's order). The events are ``frame``'s rows or ``events``;
+    :meth:`to_frame` formats the alerts column-wise.
+    """
+
+    ruleset: RuleSet
+    selected: list[CompiledRule]
+    positions: npt.NDArray[np.int64]
+    orders: npt.NDArray[np.int64]
+    frame: pd.DataFrame | None = None
+    events: Sequence[Mapping[str, Any]] | None = None
+
+    def to_frame(self, options: AlertOptions) -> pd.DataFrame:
+        """The canonical events frame of these alerts (see :meth:`RuleSet.evaluate`)."""
+        positions, orders = self.positions, self.orders
+        alerting = Events(np.unique(positions), frame=self.frame, events=self.events)
         row_of = np.searchsorted(alerting.positions, positions)  # each alert's event among the alerting ones
         blocks: list[RuleBlock] = []
         by_rule = np.argsort(orders, kind="stable")
-        bounds = np.searchsorted(orders[by_rule], np.arange(len(selected) + 1))
-        for order, rule in enumerate(selected):
+        bounds = np.searchsorted(orders[by_rule], np.arange(len(self.selected) + 1))
+        for order, rule in enumerate(self.selected):
             where = by_rule[bounds[order] : bounds[order + 1]]  # alert indices of this rule, ascending
             if len(where) == 0:
                 continue
-            rows = alerting.rows(row_of[where])
             block = format_block(
-                self._output_format(rule),
-                rows,
+                self.ruleset._output_format(rule),  # noqa: SLF001 - the ruleset's own compiled formats
+                alerting.rows(row_of[where]),
                 priority=rule.priority,
                 source=rule.source,
                 suggested_fields=options.get("suggested_fields", True),

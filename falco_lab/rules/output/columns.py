@@ -30,6 +30,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from falco_lab.errors import FalcoLabError
+from falco_lab.events.frame import object_array
 from falco_lab.rules.evaluators.values import cell_value
 from falco_lab.rules.ir import (
     ConstOperand,
@@ -40,6 +41,7 @@ from falco_lab.rules.ir import (
     TransformOperand,
 )
 from falco_lab.rules.output.format import (
+    NA,
     OutputFormat,
     OutputToken,
     datetime_ns,
@@ -131,8 +133,9 @@ class Events:
         }
         self._columns: dict[str, list[Any]] = {}
         self._texts: dict[tuple[str, int | None], list[str]] = {}
-        self._json: dict[tuple[str, str], list[Any]] = {}
         self._types: dict[str, set[type]] = {}
+        self._na_texts: dict[str, list[str]] = {}
+        self._json_arrays: dict[tuple[str, str], ObjectArray] = {}
         self._time_ns: npt.NDArray[np.int64] | None = None
         self._clock: list[str] | None = None
 
@@ -154,13 +157,23 @@ class Events:
         if isinstance(series.dtype, np.dtype):
             raw: list[Any] = series.to_numpy()[self.positions].tolist()
             if series.dtype.kind in "iub":  # Python ints/bools already, never missing
+                if n:
+                    self._types[key] = {bool if series.dtype.kind == "b" else int}
                 return raw
             return Column(raw, cell_value).values()
         taken = series.array.take(self.positions)
-        if isinstance(series.dtype, pd.StringDtype):  # str or missing: None is what cell_value gives
-            strings: list[Any] = taken.to_numpy(dtype=object, na_value=None).tolist()
-            return strings
+        if isinstance(series.dtype, pd.StringDtype):
+            return self._read_strings(key, taken)
         return Column(taken.tolist(), cell_value).values()
+
+    def _read_strings(self, key: str, taken: pd.api.extensions.ExtensionArray) -> list[Any]:
+        """A text column: str or missing (None, what cell_value gives); its texts (``<NA>``) too."""
+        codes, distinct = taken.factorize(use_na_sentinel=True)  # missing → -1: the last entry below
+        uniques: list[Any] = np.asarray(distinct, dtype=object).tolist()
+        self._na_texts[key] = np.array([*uniques, NA], dtype=object)[codes].tolist()  # as render_value prints
+        self._types[key] = {str, type(None)}
+        strings: list[Any] = np.array([*uniques, None], dtype=object)[codes].tolist()
+        return strings
 
     def types(self, key: str) -> set[type]:
         """The Python types of field ``key``'s values (None's type included), cached."""
@@ -174,15 +187,23 @@ class Events:
         key = (token.key, token.width)
         texts = self._texts.get(key)
         if texts is None:
-            texts = self._texts[key] = _texts(token, self.column(token.key), self.types(token.key))
+            values = self.column(token.key)
+            plain = self._na_texts.get(token.key)  # a text column: its texts came with it
+            if plain is not None and token.width is None:
+                texts = plain
+            else:
+                texts = _texts(token, values, self.types(token.key))
+            self._texts[key] = texts
         return texts
 
-    def json(self, token: OutputToken) -> list[Any]:
+    def json(self, token: OutputToken) -> ObjectArray:
         """A plain ``%field`` token's ``output_fields`` value for every alerting event."""
         key = (token.key, json_kind(token))
-        values = self._json.get(key)
+        values = self._json_arrays.get(key)
         if values is None:
-            values = self._json[key] = _json(token, self.column(token.key), self.types(token.key))
+            values = self._json_arrays[key] = object_array(
+                _json(token, self.column(token.key), self.types(token.key))
+            )
         return values
 
     def time_ns(self) -> npt.NDArray[np.int64]:
@@ -246,11 +267,12 @@ class Rows:
             return self._take(self._events.texts(token))
         return _texts(token, self._token_values(token))
 
-    def json(self, token: OutputToken) -> list[Any]:
+    def json(self, token: OutputToken) -> ObjectArray:
         """The token's ``output_fields`` value for every row."""
         if token.operand is None:
-            return self._take(self._events.json(token))
-        return _json(token, self._token_values(token))
+            taken: ObjectArray = self._events.json(token)[self._where_array]
+            return taken
+        return object_array(_json(token, self._token_values(token)))
 
     def time_ns(self) -> npt.NDArray[np.int64]:
         """Each row's time in ns (see :meth:`Events.time_ns`)."""
@@ -303,7 +325,7 @@ def _message_pieces(fmt: OutputFormat, rows: Rows) -> list[str | list[str]]:
     return [part if isinstance(part, str) else rows.texts(part) for part in fmt.parts]
 
 
-def _fields(fmt: OutputFormat, rows: Rows, into: dict[str, list[Any]]) -> None:
+def _fields(fmt: OutputFormat, rows: Rows, into: dict[str, npt.NDArray[Any]]) -> None:
     for token in fmt.tokens:
         into[token.key] = rows.json(token)
 
@@ -328,12 +350,12 @@ class AlertBlock:
     time_ns
         Each alert's time in ns since the epoch (``evt.time``).
     fields
-        ``output_fields`` key → one JSON value per alert (``evt.time`` included), keys sorted.
+        ``output_fields`` key → one JSON value per alert (an array; ``evt.time`` included), keys sorted.
     """
 
     output: ObjectArray
     time_ns: npt.NDArray[np.int64]
-    fields: dict[str, list[Any]]
+    fields: dict[str, npt.NDArray[Any]]
 
 
 def format_block(
@@ -357,12 +379,12 @@ def format_block(
         ns = np.full(rows.n, time_ns, dtype=np.int64)
         clock = format_clock_iso(ns)[0]
     pieces: list[str | list[str]] = [clock, f": {priority} ", *_message_pieces(fmt, rows)]
-    fields: dict[str, list[Any]] = {}
+    fields: dict[str, npt.NDArray[Any]] = {}
     _fields(fmt, rows, fields)
     if extra is not None:
         pieces += [" ", *_message_pieces(extra, rows)]
         _fields(extra, rows, fields)
-    fields["evt.time"] = ns.tolist()
+    fields["evt.time"] = ns
     output = np.empty(rows.n, dtype=object)
     output[:] = _concat(pieces, rows.n)
     return AlertBlock(output=output, time_ns=ns, fields=dict(sorted(fields.items())))

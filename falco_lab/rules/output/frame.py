@@ -102,6 +102,6 @@ def blocks_frame(blocks: Sequence[RuleBlock], n: int, hostname: str) -> pd.DataF
         for block in blocks:
             values = block.alerts.fields.get(key)
             if values is not None:
-                column[block.rows] = object_array(values)
+                column[block.rows] = values
         series.append(python_column_to_series(column.tolist(), field_column_name(key)))
     return _attach_report(assemble(base, series, n))
