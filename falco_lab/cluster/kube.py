@@ -103,7 +103,7 @@ def load_clients(
     except (config.ConfigException, ValueError, OSError) as exc:
         raise ClusterError(f"cannot read the kubeconfig: {exc}") from exc
     names = [c["name"] for c in contexts]
-    chosen = context or (active or {}).get("name")
+    chosen = context or str((active or {}).get("name") or "")
     if chosen not in names:
         raise ClusterError(
             f"kube context {chosen!r} not found in the kubeconfig (contexts: {', '.join(names) or 'none'})"
@@ -181,3 +181,21 @@ def is_not_found(exc: BaseException) -> bool:
 def is_conflict(exc: BaseException) -> bool:
     """True when ``exc`` (or its cause) is an HTTP 409 (the object already exists) from the API server."""
     return api_status(exc) == 409
+
+
+def name_of(obj: Any) -> str:
+    """``metadata.name`` of an API object ("" when it has none)."""
+    meta = getattr(obj, "metadata", None)
+    return str(meta.name) if meta is not None and meta.name else ""
+
+
+def namespace_of(obj: Any) -> str:
+    """``metadata.namespace`` of an API object ("" for cluster-scoped objects)."""
+    meta = getattr(obj, "metadata", None)
+    return str(meta.namespace) if meta is not None and meta.namespace else ""
+
+
+def labels_of(obj: Any) -> dict[str, str]:
+    """``metadata.labels`` of an API object (empty when it has none)."""
+    meta = getattr(obj, "metadata", None)
+    return dict(meta.labels or {}) if meta is not None else {}

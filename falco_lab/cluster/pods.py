@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
-from falco_lab.cluster.kube import KubeClients, call, is_not_found
+from falco_lab.cluster.kube import KubeClients, call, is_not_found, name_of, namespace_of
 from falco_lab.workshop.interface import ClusterError, PodNotReadyError
 from falco_lab.workshop.manifests import NAMESPACE, PROJECT_SELECTOR, namespace_manifest
 
@@ -147,7 +148,9 @@ def wait_running(
         sleep(POLL_INTERVAL)
 
 
-def _delete(clients: KubeClients, what: str, func: Callable[..., object], *args: object, **kwargs: object) -> bool:
+def _delete(
+    clients: KubeClients, what: str, func: Callable[..., object], *args: object, **kwargs: object
+) -> bool:
     """Delete one object (``what``: ``"pod ns/name"``...); False when it did not exist (HTTP 404)."""
     try:
         call(f"delete {what}", func, *args, _request_timeout=clients.request_timeout, **kwargs)
@@ -163,27 +166,36 @@ def delete_pod(
 ) -> bool:
     """Delete a pod; False when it did not exist.  ``grace_seconds=None``: the pod's own grace period."""
     grace = {} if grace_seconds is None else {"grace_period_seconds": grace_seconds}
-    return _delete(clients, f"pod {namespace}/{name}", clients.core.delete_namespaced_pod, name, namespace, **grace)
+    return _delete(
+        clients, f"pod {namespace}/{name}", clients.core.delete_namespaced_pod, name, namespace, **grace
+    )
 
 
-def _labelled(clients: KubeClients, what: str, list_func: Callable[..., object]) -> list:
+def _labelled(clients: KubeClients, what: str, list_func: Callable[..., Any]) -> list:
     """The objects carrying the project's labels that ``list_func`` (a cluster-wide list call) finds."""
     return call(
-        f"list falco-lab {what}", list_func, label_selector=PROJECT_SELECTOR, _request_timeout=clients.request_timeout
+        f"list falco-lab {what}",
+        list_func,
+        label_selector=PROJECT_SELECTOR,
+        _request_timeout=clients.request_timeout,
     ).items
 
 
 def labelled_objects(clients: KubeClients) -> list[str]:
     """``kind/namespace/name`` of everything carrying the project's labels (what cleanup removes)."""
     found = [
-        f"pod/{p.metadata.namespace}/{p.metadata.name}"
+        f"pod/{namespace_of(p)}/{name_of(p)}"
         for p in _labelled(clients, "pods", clients.core.list_pod_for_all_namespaces)
     ]
     found += [
-        f"networkpolicy/{p.metadata.namespace}/{p.metadata.name}"
-        for p in _labelled(clients, "network policies", clients.networking.list_network_policy_for_all_namespaces)
+        f"networkpolicy/{namespace_of(p)}/{name_of(p)}"
+        for p in _labelled(
+            clients, "network policies", clients.networking.list_network_policy_for_all_namespaces
+        )
     ]
-    found += [f"namespace/{n.metadata.name}" for n in _labelled(clients, "namespaces", clients.core.list_namespace)]
+    found += [
+        f"namespace/{name_of(n)}" for n in _labelled(clients, "namespaces", clients.core.list_namespace)
+    ]
     return found
 
 
@@ -205,20 +217,32 @@ def cleanup(clients: KubeClients, namespace: str = NAMESPACE) -> list[str]:
             errors.append(str(exc))
 
     for pod in _labelled(clients, "pods", clients.core.list_pod_for_all_namespaces):
-        ns, name = pod.metadata.namespace, pod.metadata.name
+        ns, name = namespace_of(pod), name_of(pod)
         remove(f"pod/{ns}/{name}", delete_pod, clients, name, ns)
     try:
-        policies = _labelled(clients, "network policies", clients.networking.list_network_policy_for_all_namespaces)
+        policies = _labelled(
+            clients, "network policies", clients.networking.list_network_policy_for_all_namespaces
+        )
     except ClusterError as exc:
         errors.append(str(exc))
         policies = []
     for policy in policies:
-        ns, name = policy.metadata.namespace, policy.metadata.name
+        ns, name = namespace_of(policy), name_of(policy)
         delete_policy = clients.networking.delete_namespaced_network_policy
-        remove(f"networkpolicy/{ns}/{name}", _delete, clients, f"networkpolicy {ns}/{name}", delete_policy, name, ns)
+        remove(
+            f"networkpolicy/{ns}/{name}",
+            _delete,
+            clients,
+            f"networkpolicy {ns}/{name}",
+            delete_policy,
+            name,
+            ns,
+        )
     for ns in _labelled(clients, "namespaces", clients.core.list_namespace):
-        name = ns.metadata.name
-        remove(f"namespace/{name}", _delete, clients, f"namespace {name}", clients.core.delete_namespace, name)
+        name = name_of(ns)
+        remove(
+            f"namespace/{name}", _delete, clients, f"namespace {name}", clients.core.delete_namespace, name
+        )
     if errors:
         raise ClusterError(
             "cleanup incomplete (removed: " + (", ".join(removed) or "nothing") + "): " + "; ".join(errors)

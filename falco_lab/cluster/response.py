@@ -4,11 +4,15 @@
 called only when the user asks for it explicitly (``falco-lab cluster respond --apply``).
 Isolation keeps the pod (and its evidence) but cuts all its traffic; deleting it loses
 the evidence, so ``delete`` is not among the default actions.
+
+Each action is a registered unit (:class:`ResponseAction` in :data:`RESPONSES`, in the
+order they run for one pod): how it plans its steps for an offending pod and how it
+carries one step out.  Adding an action is one :func:`register_response` call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -20,7 +24,6 @@ from falco_lab.workshop import chart
 from falco_lab.workshop.interface import ClusterError
 from falco_lab.workshop.manifests import PROJECT_LABELS
 
-ACTIONS: tuple[str, ...] = ("label", "isolate", "delete")
 DEFAULT_ACTIONS: tuple[str, ...] = ("label", "isolate")
 #: Label put on an offending pod; the isolation policy selects it.
 QUARANTINE_LABEL = "falco-lab/quarantine"
@@ -87,8 +90,10 @@ def offending_pods(alerts: pd.DataFrame, min_priority: str = "Warning") -> pd.Da
     columns = ["namespace", "pod", "alerts", "rules", "first", "last"]
     if alerts.empty or not {"k8s.ns.name", "k8s.pod.name"} <= set(alerts.columns):
         return pd.DataFrame(columns=columns)
-    priority = alerts["priority"].astype(str).map(normalize_priority).astype(PRIORITY_DTYPE)
-    hits = alerts[(priority >= floor).fillna(False)]
+    priority = pd.Series(
+        alerts["priority"].astype(str).map(normalize_priority), index=alerts.index, dtype=PRIORITY_DTYPE
+    )
+    hits = alerts[(priority >= floor).fillna(False).astype(bool)]
     hits = hits[hits["k8s.pod.name"].notna() & hits["k8s.ns.name"].notna()]
     if hits.empty:
         return pd.DataFrame(columns=columns)
@@ -102,48 +107,191 @@ def offending_pods(alerts: pd.DataFrame, min_priority: str = "Warning") -> pd.Da
     return out.rename(columns={"k8s.ns.name": "namespace", "k8s.pod.name": "pod"})[columns]
 
 
+@dataclass(frozen=True, slots=True)
+class Target:
+    """An offending pod and why it is one."""
+
+    namespace: str
+    pod: str
+    reason: str
+
+
+@dataclass(slots=True)
+class PlanState:
+    """What earlier steps of one plan already cover (e.g. namespaces with an isolation policy)."""
+
+    isolated_namespaces: set[str] = field(default_factory=set)
+
+
+#: Plans an action's steps for one offending pod.
+PlanStep = Callable[[Target, PlanState], list[Action]]
+#: Carries one planned step out; returns what it did, in one line.
+ApplyStep = Callable[[KubeClients, Action], str]
+
+
+class ResponseRegistryError(ClusterError):
+    """A response action registered twice, or implying an action that is not registered."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResponseAction:
+    """A registered response: its name, a summary, how it plans and how it applies a step.
+
+    ``implies`` names actions that are planned with it (isolation selects pods by the
+    quarantine label, so ``isolate`` implies ``label``).
+    """
+
+    name: str
+    summary: str
+    plan: PlanStep
+    apply: ApplyStep
+    implies: tuple[str, ...] = ()
+
+
+#: Action name -> the registered action, in the order they run for one pod.
+RESPONSES: dict[str, ResponseAction] = {}
+
+
+def register_response(action: ResponseAction) -> ResponseAction:
+    """Add ``action`` to :data:`RESPONSES` (after those registered before it).
+
+    Raises
+    ------
+    ResponseRegistryError
+        When its name is taken or it implies an action not registered yet.
+    """
+    if action.name in RESPONSES or action.name == "skip":
+        raise ResponseRegistryError(f"response action {action.name!r} is already registered")
+    missing = [name for name in action.implies if name not in RESPONSES]
+    if missing:
+        raise ResponseRegistryError(
+            f"response action {action.name!r} implies unregistered action(s) {', '.join(missing)}"
+        )
+    RESPONSES[action.name] = action
+    return action
+
+
+def _plan_label(target: Target, state: PlanState) -> list[Action]:
+    return [
+        Action(
+            "label",
+            target.namespace,
+            target.pod,
+            target.reason,
+            f"add label {QUARANTINE_LABEL}=true",
+            label_patch(target.reason),
+        )
+    ]
+
+
+def _apply_label(clients: KubeClients, a: Action) -> str:
+    where = f"{a.namespace}/{a.pod}"
+    call(
+        f"label pod {where}",
+        clients.core.patch_namespaced_pod,
+        a.pod,
+        a.namespace,
+        a.body,
+        _request_timeout=clients.request_timeout,
+    )
+    return f"labelled pod {where}"
+
+
+def _plan_isolate(target: Target, state: PlanState) -> list[Action]:
+    if target.namespace in state.isolated_namespaces:
+        return []
+    state.isolated_namespaces.add(target.namespace)
+    return [
+        Action(
+            "isolate",
+            target.namespace,
+            target.pod,
+            target.reason,
+            f"NetworkPolicy {QUARANTINE_POLICY}: deny all traffic of pods labelled {QUARANTINE_LABEL}=true",
+            quarantine_policy(target.namespace),
+        )
+    ]
+
+
+def _apply_isolate(clients: KubeClients, a: Action) -> str:
+    try:
+        call(
+            f"create networkpolicy {a.namespace}/{QUARANTINE_POLICY}",
+            clients.networking.create_namespaced_network_policy,
+            a.namespace,
+            a.body,
+            _request_timeout=clients.request_timeout,
+        )
+    except ClusterError as exc:
+        if not is_conflict(exc):
+            raise
+        return f"networkpolicy {a.namespace}/{QUARANTINE_POLICY} already in place"
+    return f"created networkpolicy {a.namespace}/{QUARANTINE_POLICY}"
+
+
+def _plan_delete(target: Target, state: PlanState) -> list[Action]:
+    return [
+        Action(
+            "delete", target.namespace, target.pod, target.reason, "delete the pod (evidence in it is lost)"
+        )
+    ]
+
+
+def _apply_delete(clients: KubeClients, a: Action) -> str:
+    where = f"{a.namespace}/{a.pod}"
+    # the pod's own termination grace period (cleanup of the test pods uses 1 s)
+    deleted = delete_pod(clients, a.pod, a.namespace, grace_seconds=None)
+    return f"deleted pod {where}" if deleted else f"pod {where} already gone"
+
+
+register_response(
+    ResponseAction("label", f"label the pod {QUARANTINE_LABEL}=true", _plan_label, _apply_label)
+)
+register_response(
+    ResponseAction(
+        "isolate",
+        f"deny all traffic of labelled pods (NetworkPolicy {QUARANTINE_POLICY}, one per namespace)",
+        _plan_isolate,
+        _apply_isolate,
+        implies=("label",),
+    )
+)
+register_response(
+    ResponseAction("delete", "delete the pod (its evidence is lost)", _plan_delete, _apply_delete)
+)
+
+
 def plan_response(
     alerts: pd.DataFrame, *, actions: Iterable[str] = DEFAULT_ACTIONS, min_priority: str = "Warning"
 ) -> list[Action]:
-    """Plan the chosen ``actions`` for every pod with serious enough alerts."""
-    chosen = [a for a in ACTIONS if a in set(actions)]
-    unknown = set(actions) - set(ACTIONS)
+    """Plan the chosen ``actions`` for every pod with serious enough alerts.
+
+    Actions run per pod in :data:`RESPONSES` order, each with the actions it implies; pods
+    in :data:`PROTECTED_NAMESPACES` get a ``skip`` step instead.
+
+    Raises
+    ------
+    ValueError
+        For an action that is not registered.
+    """
+    wanted = set(actions)
+    unknown = wanted - set(RESPONSES)
     if unknown:
-        raise ValueError(f"unknown actions {sorted(unknown)}; choose from {', '.join(ACTIONS)}")
+        raise ValueError(f"unknown actions {sorted(unknown)}; choose from {', '.join(RESPONSES)}")
+    for name in list(wanted):
+        wanted.update(RESPONSES[name].implies)
+    chosen = [RESPONSES[name] for name in RESPONSES if name in wanted]
     plan: list[Action] = []
-    isolated: set[str] = set()
-    for row in offending_pods(alerts, min_priority).itertuples(index=False):
-        reason = f"{row.alerts} alert(s): {', '.join(row.rules)}"
-        if row.namespace in PROTECTED_NAMESPACES:
-            plan.append(Action("skip", row.namespace, row.pod, reason, "protected namespace: review by hand"))
+    state = PlanState()
+    for row in offending_pods(alerts, min_priority).to_dict("records"):
+        namespace, pod = str(row["namespace"]), str(row["pod"])
+        reason = f"{row['alerts']} alert(s): {', '.join(map(str, row['rules']))}"
+        if namespace in PROTECTED_NAMESPACES:
+            plan.append(Action("skip", namespace, pod, reason, "protected namespace: review by hand"))
             continue
-        if "label" in chosen or "isolate" in chosen:
-            plan.append(
-                Action(
-                    "label",
-                    row.namespace,
-                    row.pod,
-                    reason,
-                    f"add label {QUARANTINE_LABEL}=true",
-                    label_patch(reason),
-                )
-            )
-        if "isolate" in chosen and row.namespace not in isolated:
-            isolated.add(row.namespace)
-            plan.append(
-                Action(
-                    "isolate",
-                    row.namespace,
-                    row.pod,
-                    reason,
-                    f"NetworkPolicy {QUARANTINE_POLICY}: deny all traffic of pods labelled {QUARANTINE_LABEL}=true",
-                    quarantine_policy(row.namespace),
-                )
-            )
-        if "delete" in chosen:
-            plan.append(
-                Action("delete", row.namespace, row.pod, reason, "delete the pod (evidence in it is lost)")
-            )
+        target = Target(namespace, pod, reason)
+        for action in chosen:
+            plan.extend(action.plan(target, state))
     return plan
 
 
@@ -175,39 +323,16 @@ def format_plan(plan: Sequence[Action]) -> str:
 def apply_response(clients: KubeClients, plan: Sequence[Action]) -> list[str]:
     """Carry out ``plan``; return one line per step done. Stops at the first error."""
     done: list[str] = []
-    t = clients.request_timeout
     for a in plan:
-        where = f"{a.namespace}/{a.pod}"
         if a.action == "skip":
-            done.append(f"skipped {where}: {a.detail}")
-        elif a.action == "label":
-            call(
-                f"label pod {where}",
-                clients.core.patch_namespaced_pod,
-                a.pod,
-                a.namespace,
-                a.body,
-                _request_timeout=t,
-            )
-            done.append(f"labelled pod {where}")
-        elif a.action == "isolate":
-            try:
-                call(
-                    f"create networkpolicy {a.namespace}/{QUARANTINE_POLICY}",
-                    clients.networking.create_namespaced_network_policy,
-                    a.namespace,
-                    a.body,
-                    _request_timeout=t,
-                )
-                done.append(f"created networkpolicy {a.namespace}/{QUARANTINE_POLICY}")
-            except ClusterError as exc:
-                if not is_conflict(exc):
-                    raise
-                done.append(f"networkpolicy {a.namespace}/{QUARANTINE_POLICY} already in place")
-        elif a.action == "delete":
-            # the pod's own termination grace period (cleanup of the test pods uses 1 s)
-            deleted = delete_pod(clients, a.pod, a.namespace, grace_seconds=None)
-            done.append(f"deleted pod {where}" if deleted else f"pod {where} already gone")
-        else:  # pragma: no cover - plan_response never makes other actions
-            raise ClusterError(f"unknown action {a.action!r}")
+            done.append(f"skipped {a.namespace}/{a.pod}: {a.detail}")
+            continue
+        action = RESPONSES.get(a.action)
+        if action is None:
+            raise ClusterError(f"unknown action {a.action!r}; registered: {', '.join(RESPONSES)}")
+        done.append(action.apply(clients, a))
     return done
+
+
+#: The registered actions' names, in the order they run for one pod.
+ACTIONS: tuple[str, ...] = tuple(RESPONSES)

@@ -124,3 +124,41 @@ def test_isolation_survives_cleanup_of_the_test_pods(api):
     apply_response(api.clients(), plan_response(ALERTS))
     cleanup(api.clients())
     assert ("shop", QUARANTINE_POLICY) in api.fake.policies
+
+
+@pytest.fixture
+def responses(monkeypatch):
+    """A copy of the response registry, restored after the test."""
+    from falco_lab.cluster import response
+
+    monkeypatch.setattr(response, "RESPONSES", dict(response.RESPONSES))
+    return response
+
+
+def test_a_registered_action_is_planned_for_each_offending_pod(responses):
+    def plan(target, state):
+        return [responses.Action("annotate", target.namespace, target.pod, target.reason, "annotate it")]
+
+    responses.register_response(
+        responses.ResponseAction("annotate", "annotate the pod", plan, lambda clients, a: "annotated")
+    )
+    planned = plan_response(ALERTS, actions=["annotate"])
+    assert [(a.action, a.pod) for a in planned] == [("skip", "agent-x"), ("annotate", "web-1")]
+
+
+def test_isolate_implies_the_label_it_selects_by():
+    assert [a.action for a in plan_response(ALERTS, actions=["isolate"])][1:] == ["label", "isolate"]
+
+
+def test_an_action_name_registered_twice_is_an_error(responses):
+    with pytest.raises(responses.ResponseRegistryError, match="'label' is already registered"):
+        responses.register_response(
+            responses.ResponseAction("label", "again", lambda t, s: [], lambda c, a: "")
+        )
+
+
+def test_an_action_implying_an_unregistered_one_is_an_error(responses):
+    with pytest.raises(responses.ResponseRegistryError, match="implies unregistered action\\(s\\) cordon"):
+        responses.register_response(
+            responses.ResponseAction("drain", "drain", lambda t, s: [], lambda c, a: "", implies=("cordon",))
+        )
