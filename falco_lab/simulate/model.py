@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from falco_lab.events.schema import SIMULATED_ATTR
-from falco_lab.rules.output import event_time_ns
+from falco_lab.rules.output.format import event_time_ns
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd

@@ -13,10 +13,11 @@ mismatch with its place, so a notebook can show why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from falco_lab.priorities import priority_spellings
 from falco_lab.rules.errors import Position
-from falco_lab.rules.yamlio import (
+from falco_lab.rules.loading.yamlio import (
     MappingNode,
     Node,
     ScalarNode,
@@ -27,6 +28,10 @@ from falco_lab.rules.yamlio import (
 )
 
 __all__ = ["schema_problems", "schema_status"]
+
+#: A value check and a mapping spec (key → value check).
+Check = Callable[[Node], bool]
+Spec = Mapping[str, Check]
 
 #: The schema's priority enum: every spelling Falco accepts, upper case.
 _PRIORITIES = frozenset(spelling.upper() for spelling in priority_spellings())
@@ -59,14 +64,23 @@ def _is_string_or_number(node: Node) -> bool:
     return isinstance(node, ScalarNode) and not is_null(node)
 
 
+def _either(a: Check, b: Check) -> Check:
+    def check(node: Node) -> bool:
+        return a(node) or b(node)
+
+    return check
+
+
 def _strings(node: Node) -> bool:
     return isinstance(node, SequenceNode) and all(_is_string(n) for n in node.value)
 
 
-def _override(allowed: frozenset[str]):
+def _override(allowed: frozenset[str]) -> Check:
     def check(node: Node) -> bool:
         return isinstance(node, MappingNode) and all(
-            isinstance(k, ScalarNode) and k.value in allowed and isinstance(v, ScalarNode)
+            isinstance(k, ScalarNode)
+            and k.value in allowed
+            and isinstance(v, ScalarNode)
             and v.value in ("append", "replace")
             for k, v in node.value
         )
@@ -86,7 +100,12 @@ def _exception_values(node: Node) -> bool:
     )
 
 
-_EXCEPTION = {"name": _is_string, "fields": _string_or_strings, "comps": _string_or_strings, "values": _exception_values}
+_EXCEPTION = {
+    "name": _is_string,
+    "fields": _string_or_strings,
+    "comps": _string_or_strings,
+    "values": _exception_values,
+}
 
 
 def _exceptions(node: Node) -> bool:
@@ -96,7 +115,7 @@ def _exceptions(node: Node) -> bool:
     )
 
 
-_ITEMS: dict[str, dict] = {
+_ITEMS: dict[str, Spec] = {
     "required_engine_version": {"required_engine_version": _is_string_or_number},
     "required_plugin_versions": {"required_plugin_versions": lambda n: isinstance(n, SequenceNode)},
     "list": {
@@ -105,8 +124,12 @@ _ITEMS: dict[str, dict] = {
         "append": _is_bool,
         "override": _override(frozenset({"items"})),
     },
-    "macro": {"macro": _is_string, "condition": _is_string, "append": _is_bool,
-              "override": _override(frozenset({"condition"}))},
+    "macro": {
+        "macro": _is_string,
+        "condition": _is_string,
+        "append": _is_bool,
+        "override": _override(frozenset({"condition"})),
+    },
     "rule": {
         "rule": _is_string,
         "condition": _is_string,
@@ -123,20 +146,33 @@ _ITEMS: dict[str, dict] = {
         "capture_duration": _is_int,
         "append": _is_bool,
         "override": _override(
-            frozenset({"condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes",
-                       "skip-if-unknown-filter", "capture", "capture_duration"})
+            frozenset(
+                {
+                    "condition",
+                    "output",
+                    "desc",
+                    "priority",
+                    "tags",
+                    "exceptions",
+                    "enabled",
+                    "warn_evttypes",
+                    "skip-if-unknown-filter",
+                    "capture",
+                    "capture_duration",
+                }
+            )
         ),
     },
 }
 
 
-def _merge(specs) -> dict:
-    merged: dict = {}
+def _merge(specs: Iterable[Spec]) -> Spec:
+    merged: dict[str, Check] = {}
     for spec in specs:
         for key, check in spec.items():
             if key in merged and merged[key] is not check:
                 first = merged[key]
-                merged[key] = lambda node, a=first, b=check: a(node) or b(node)
+                merged[key] = _either(first, check)
             else:
                 merged[key] = check
     return merged
@@ -145,12 +181,13 @@ def _merge(specs) -> dict:
 _ANY_ITEM = _merge(_ITEMS.values())
 
 
-def _mapping_problems(item: MappingNode, spec: dict, kind: str, where: Position):
+def _mapping_problems(item: MappingNode, spec: Spec, kind: str, where: Position) -> Iterator[str]:
     for key_node, value in item.value:
-        key = key_node.value if isinstance(key_node, ScalarNode) else None
-        if key not in spec:
+        key: str | None = key_node.value if isinstance(key_node, ScalarNode) else None
+        check = spec.get(key) if key is not None else None
+        if check is None:
             yield f"{kind}: key {key!r} is not allowed"
-        elif not spec[key](value):
+        elif not check(value):
             yield f"{kind}: value of {key!r} has the wrong type"
 
 
@@ -158,7 +195,7 @@ def schema_problems(documents: list[Node | None], name: str) -> list[tuple[Posit
     """Every place where the composed documents of file ``name`` do not fit the rules schema."""
     problems: list[tuple[Position, str]] = []
     for doc in documents:
-        if is_null(doc):
+        if doc is None or is_null(doc):
             continue
         if not isinstance(doc, SequenceNode):
             problems.append((position_of(doc, name), "rules content must be a sequence of items"))

@@ -3,27 +3,29 @@
 Follows Falco's reader step by step: the kind of an item is decided by its first known key, each
 key is decoded with Falco's messages ("Item has no mapping for key 'K'", "Value is not a scalar
 value", "Can't decode YAML scalar value"...), and the first error of a file stops reading it
-(warnings pile up).  Errors are raised as :class:`~falco_lab.rules.collector.ItemError`.
+(warnings pile up).  Errors are raised as :class:`~falco_lab.rules.loading.collector.ItemError`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from falco_lab.priorities import normalize_priority
-from falco_lab.rules.collector import Collector, ItemError, RuleUpdate, parse_version
-from falco_lab.rules.model import (
+from falco_lab.rules.codes import Code
+from falco_lab.rules.loading.collector import Collector, RuleUpdate, parse_version
+from falco_lab.rules.loading.model import (
     Context,
     ExceptionEntry,
+    ItemError,
     ListItem,
     Macro,
     PluginRequirement,
     Rule,
     RuleException,
 )
-from falco_lab.rules.yamlio import (
+from falco_lab.rules.loading.yamlio import (
     MappingNode,
     Node,
     ScalarNode,
@@ -38,10 +40,9 @@ from falco_lab.rules.yamlio import (
 
 __all__ = ["parse_priority", "read_documents"]
 
-Warn = Callable[[str, str, Context], None]
+Warn = Callable[[Code, str, Context], None]
 _T = TypeVar("_T")
 
-YAML_VALIDATE = "LOAD_ERR_YAML_VALIDATE"
 
 WARNING_APPEND = (
     "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead."
@@ -62,13 +63,37 @@ _MACRO_NAME = re.compile(_RGX_IDENTIFIER)
 _LIST_KEYS = frozenset({"list", "items", "append", "override"})
 _MACRO_KEYS = frozenset({"macro", "condition", "append", "override"})
 _RULE_KEYS = frozenset(
-    {"rule", "condition", "output", "desc", "priority", "source", "enabled", "capture", "capture_duration",
-     "warn_evttypes", "skip-if-unknown-filter", "tags", "exceptions", "override", "append"}
+    {
+        "rule",
+        "condition",
+        "output",
+        "desc",
+        "priority",
+        "source",
+        "enabled",
+        "capture",
+        "capture_duration",
+        "warn_evttypes",
+        "skip-if-unknown-filter",
+        "tags",
+        "exceptions",
+        "override",
+        "append",
+    }
 )
 _RULE_APPENDABLE = ("condition", "output", "desc", "tags", "exceptions")
 _RULE_REPLACEABLE = (
-    "condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes",
-    "skip-if-unknown-filter", "capture", "capture_duration",
+    "condition",
+    "output",
+    "desc",
+    "priority",
+    "tags",
+    "exceptions",
+    "enabled",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "capture",
+    "capture_duration",
 )
 
 
@@ -84,13 +109,15 @@ class _Reader:
         self.warn = warn
 
     # ------------------------------------------------------------------ decoding helpers
-    def err(self, message: str, ctx: Context, code: str = YAML_VALIDATE) -> ItemError:
+    def err(self, message: str, ctx: Context, code: Code = Code.ERR_YAML_VALIDATE) -> ItemError:
         return ItemError(code, message, ctx)
 
     def value_ctx(self, node: Node, key: str, ctx: Context) -> Context:
         return ctx.child("value for", key, position_of(node, self.name))
 
-    def _value(self, item: MappingNode, key: str, ctx: Context, required: bool) -> tuple[Node, Context] | None:
+    def _value(
+        self, item: MappingNode, key: str, ctx: Context, required: bool
+    ) -> tuple[Node, Context] | None:
         """The node of ``key`` and its context (the checks ``decode_val`` and ``decode_seq`` share);
         None if optional and absent."""
         entry = get(item, key)
@@ -103,6 +130,10 @@ class _Reader:
             raise self.err(f"Mapping for key '{key}' is empty", ctx)
         return value, self.value_ctx(value, key, ctx)
 
+    @overload
+    def scalar(self, item: MappingNode, key: str, ctx: Context, *, required: Literal[True] = ...) -> str: ...
+    @overload
+    def scalar(self, item: MappingNode, key: str, ctx: Context, *, required: bool) -> str | None: ...
     def scalar(self, item: MappingNode, key: str, ctx: Context, *, required: bool = True) -> str | None:
         """Falco's ``decode_val``: a non-empty scalar, with its errors; None if optional and absent."""
         found = self._value(item, key, ctx, required)
@@ -113,7 +144,8 @@ class _Reader:
             raise self.err("Value is not a scalar value", vctx)
         if value.value == "":
             raise self.err("Value must be non-empty", vctx)
-        return value.value
+        text: str = value.value
+        return text
 
     def _decoded(
         self, item: MappingNode, key: str, ctx: Context, required: bool, decode: Callable[[str], _T | None]
@@ -124,7 +156,7 @@ class _Reader:
             return None
         value = decode(text)
         if value is None:
-            raise self.err("Can't decode YAML scalar value", self.value_ctx(get(item, key)[1], key, ctx))
+            raise self.err("Can't decode YAML scalar value", self.value_ctx(self.node(item, key), key, ctx))
         return value
 
     def boolean(self, item: MappingNode, key: str, ctx: Context, *, required: bool = False) -> bool | None:
@@ -133,6 +165,12 @@ class _Reader:
     def integer(self, item: MappingNode, key: str, ctx: Context) -> int | None:
         return self._decoded(item, key, ctx, False, lambda text: decode_int(text, unsigned=True))
 
+    @overload
+    def sequence(
+        self, item: MappingNode, key: str, ctx: Context, *, required: Literal[True]
+    ) -> list[str]: ...
+    @overload
+    def sequence(self, item: MappingNode, key: str, ctx: Context, *, required: bool) -> list[str] | None: ...
     def sequence(self, item: MappingNode, key: str, ctx: Context, *, required: bool) -> list[str] | None:
         """Falco's ``decode_seq``: a sequence of scalars."""
         found = self._value(item, key, ctx, required)
@@ -141,25 +179,33 @@ class _Reader:
         value, vctx = found
         if not isinstance(value, SequenceNode):
             raise self.err("Value is not a sequence", vctx)
-        out = []
+        out: list[str] = []
         for element in value.value:
             if not isinstance(element, ScalarNode) or is_null(element):
                 raise self.err("sequence value is not scalar", vctx)
             out.append(element.value)
         return out
 
+    def node(self, item: MappingNode, key: str) -> Node:
+        """The value node of ``key``, which the caller knows is present."""
+        entry = get(item, key)
+        if entry is None:  # pragma: no cover - callers check presence first
+            raise KeyError(key)
+        return entry[1]
+
     def source(self, item: MappingNode) -> str | None:
         """``source``: optional; an empty or null value means "not given"."""
         entry = get(item, "source")
         if entry is None or is_null(entry[1]) or not isinstance(entry[1], ScalarNode):
             return None
-        return entry[1].value or None
+        text: str = entry[1].value
+        return text or None
 
     def unknown_keys(self, item: MappingNode, known: frozenset[str], ctx: Context) -> None:
         for key, key_node in keys(item):
             if key not in known:
                 self.warn(
-                    "LOAD_UNKNOWN_KEY",
+                    Code.UNKNOWN_KEY,
                     f"Unknown key '{key}'. The key will be ignored.",
                     ctx.child("value for", key, position_of(key_node, self.name)),
                 )
@@ -226,7 +272,9 @@ class _Reader:
         elif get(item, "rule") is not None:
             self.read_rule(item, parent)
         else:
-            self.warn("LOAD_UNKNOWN_ITEM", "Unknown top level item", parent.child("rules content item", "", pos))
+            self.warn(
+                Code.UNKNOWN_ITEM, "Unknown top level item", parent.child("rules content item", "", pos)
+            )
 
     def read_engine_version(self, item: MappingNode, ctx: Context) -> None:
         self.unknown_keys(item, frozenset({"required_engine_version"}), ctx)
@@ -245,7 +293,7 @@ class _Reader:
         self.collector.require_engine_version(version, ctx)
 
     def read_plugin_versions(self, item: MappingNode, parent: Context) -> None:
-        value = get(item, "required_plugin_versions")[1]
+        value = self.node(item, "required_plugin_versions")
         ctx = parent.child("required plugin versions", "", position_of(value, self.name))
         if not isinstance(value, SequenceNode):
             raise self.err("Value of required_plugin_versions must be a sequence", ctx)
@@ -266,7 +314,9 @@ class _Reader:
                     if not isinstance(alt, MappingNode):
                         raise self.err("Plugin version alternative must be a mapping", actx)
                     alt_name = self.scalar(alt, "name", actx)
-                    actx = pctx.child("required plugin versions alternative", alt_name, position_of(alt, self.name))
+                    actx = pctx.child(
+                        "required plugin versions alternative", alt_name, position_of(alt, self.name)
+                    )
                     alternatives.append((alt_name, self.scalar(alt, "version", actx)))
             self.collector.require_plugin(PluginRequirement(name, version, tuple(alternatives), pctx))
 
@@ -277,14 +327,14 @@ class _Reader:
         self.unknown_keys(item, _LIST_KEYS, ctx)
         if _LIST_NAME.fullmatch(name) is None:
             self.warn(
-                "LOAD_INVALID_LIST_NAME",
+                Code.INVALID_LIST_NAME,
                 f"List has an invalid name. List names should match a regular expression: {_RGX_BARESTR}",
                 ctx,
             )
         items = self.sequence(item, "items", ctx, required=True)
         append = bool(self.boolean(item, "append", ctx))
         if append:
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_APPEND, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
         to_append, to_replace = self.overrides(item, ("items",), ("items",), ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
@@ -301,15 +351,15 @@ class _Reader:
         self.unknown_keys(item, _MACRO_KEYS, ctx)
         if _MACRO_NAME.fullmatch(name) is None:
             self.warn(
-                "LOAD_INVALID_MACRO_NAME",
+                Code.INVALID_MACRO_NAME,
                 f"Macro has an invalid name. Macro names should match a regular expression: {_RGX_IDENTIFIER}",
                 ctx,
             )
         condition = self.scalar(item, "condition", ctx)
-        cond_ctx = ctx.child("macro condition", "", position_of(get(item, "condition")[1], self.name))
+        cond_ctx = ctx.child("macro condition", "", position_of(self.node(item, "condition"), self.name))
         append = bool(self.boolean(item, "append", ctx))
         if append:
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_APPEND, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
         to_append, to_replace = self.overrides(item, ("condition",), ("condition",), ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
@@ -324,11 +374,14 @@ class _Reader:
         text = self.scalar(item, "priority", ctx)
         priority = parse_priority(text)
         if priority is None:
-            raise self.err("Invalid priority", ctx.child("rule priority", "", position_of(get(item, "priority")[1], self.name)))
+            raise self.err(
+                "Invalid priority",
+                ctx.child("rule priority", "", position_of(self.node(item, "priority"), self.name)),
+            )
         return priority
 
     def child_ctx(self, item: MappingNode, key: str, item_type: str, ctx: Context) -> Context:
-        return ctx.child(item_type, "", position_of(get(item, key)[1], self.name))
+        return ctx.child(item_type, "", position_of(self.node(item, key), self.name))
 
     def read_rule(self, item: MappingNode, parent: Context) -> None:
         pos = position_of(item, self.name)
@@ -337,7 +390,7 @@ class _Reader:
         self.unknown_keys(item, _RULE_KEYS, ctx)
         append = bool(self.boolean(item, "append", ctx))
         if append:
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_APPEND, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
         to_append, to_replace = self.overrides(item, _RULE_APPENDABLE, _RULE_REPLACEABLE, ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
@@ -353,7 +406,7 @@ class _Reader:
             self.collector.append_rule(update)
         elif not any(get(item, k) is not None for k in ("condition", "output", "desc", "priority")):
             enabled = self.boolean(item, "enabled", ctx, required=True)
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_ENABLED, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_ENABLED, ctx)
             self.collector.enable_rule(name, bool(enabled), ctx)
         else:
             rule = Rule(name, ctx)
@@ -374,7 +427,7 @@ class _Reader:
             self.collector.define_rule(rule, self.warn)
 
     @staticmethod
-    def _opt(value, default):
+    def _opt(value: _T | None, default: _T) -> _T:
         return default if value is None else value
 
     def read_rule_overrides(
@@ -388,7 +441,9 @@ class _Reader:
                 return False
             if key not in expected:
                 article = "An" if kind == "append" else "A"
-                raise self.err(f"{article} {kind} override for '{key}' was specified but '{key}' is not defined", ctx)
+                raise self.err(
+                    f"{article} {kind} override for '{key}' was specified but '{key}' is not defined", ctx
+                )
             expected.discard(key)
             return True
 
@@ -420,15 +475,21 @@ class _Reader:
             if wanted(to_replace, "replace", "warn_evttypes"):
                 update.warn_evttypes = self.boolean(item, "warn_evttypes", ctx, required=True)
             if wanted(to_replace, "replace", "skip-if-unknown-filter"):
-                update.skip_if_unknown_filter = self.boolean(item, "skip-if-unknown-filter", ctx, required=True)
+                update.skip_if_unknown_filter = self.boolean(
+                    item, "skip-if-unknown-filter", ctx, required=True
+                )
             if wanted(to_replace, "replace", "capture"):
                 update.capture = self.boolean(item, "capture", ctx, required=True)
             if wanted(to_replace, "replace", "capture_duration"):
                 update.capture_duration = self.integer(item, "capture_duration", ctx)
             self.collector.replace_rule(update)
         for key in sorted(expected):  # Falco walks a std::set: alphabetical order
-            kctx = ctx.child("overrides", key, position_of(get(item, key)[0], self.name))
-            raise self.err(f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", kctx)
+            entry = get(item, key)
+            key_node = entry[0] if entry is not None else item
+            kctx = ctx.child("overrides", key, position_of(key_node, self.name))
+            raise self.err(
+                f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", kctx
+            )
 
     # ------------------------------------------------------------------ exceptions
     def entry(self, node: Node, ctx: Context) -> ExceptionEntry:
@@ -441,7 +502,9 @@ class _Reader:
         elif isinstance(node, SequenceNode):
             out.is_list = True
             for element in node.value:
-                out.items.append(self.entry(element, ctx.child("exception", "", position_of(element, self.name))))
+                out.items.append(
+                    self.entry(element, ctx.child("exception", "", position_of(element, self.name)))
+                )
         return out
 
     def read_exceptions(self, item: MappingNode, ctx: Context, *, append: bool) -> list[RuleException] | None:
@@ -461,7 +524,9 @@ class _Reader:
             name = self.scalar(ex, "name", tmp)
             if name in names:
                 self.warn(
-                    "LOAD_EXCEPTION_NAME_NOT_UNIQUE", f"Multiple definitions of exception '{name}' in the same rule", tmp
+                    Code.EXCEPTION_NAME_NOT_UNIQUE,
+                    f"Multiple definitions of exception '{name}' in the same rule",
+                    tmp,
                 )
             names.add(name)
             ex_ctx = ctx.child("exception", name, position_of(ex, self.name))
@@ -484,12 +549,14 @@ class _Reader:
                     vctx = vals_ctx.child("exception value", "", position_of(value, self.name))
                     info.values.append(self.entry(value, vctx))
             elif append:
-                self.warn("LOAD_APPEND_NO_VALUES", "Overriding/appending exception with no values", ex_ctx)
+                self.warn(Code.APPEND_NO_VALUES, "Overriding/appending exception with no values", ex_ctx)
             out.append(info)
         return out
 
 
-def read_documents(documents: list[Node | None], name: str, collector: Collector, warn: Warn, root: Context) -> None:
+def read_documents(
+    documents: list[Node | None], name: str, collector: Collector, warn: Warn, root: Context
+) -> None:
     """Read the composed documents of file ``name`` into ``collector``.
 
     Raises

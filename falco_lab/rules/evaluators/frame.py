@@ -2,7 +2,7 @@
 
 Columns are field names as written (``proc.name``, ``proc.aname[2]``, ``evt.arg.flags``); a missing
 column or an NA cell is a missing value. The result agrees exactly with
-:meth:`falco_lab.rules.compiler.Condition.matches` on every row, because each column is *factorised*
+:meth:`falco_lab.rules.compiler.condition.Condition.matches` on every row, because each column is *factorised*
 (distinct values + one integer code per row), the distinct values are converted with the per-event
 conversion, and every check is decided once per distinct value — with numpy/pandas operations for
 the common operators and the per-event semantics for the rare ones — then broadcast back to rows
@@ -11,12 +11,15 @@ through the codes. ``and``/``or`` only evaluate later children on the rows still
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from falco_lab.rules.compiler import (
+from falco_lab.rules.evaluators.event import check_holds, field_rhs_values
+from falco_lab.rules.evaluators.values import MISSING, convert, convert_scalar, extract
+from falco_lab.rules.ir import (
     CAnd,
     CCheck,
     CNode,
@@ -26,27 +29,13 @@ from falco_lab.rules.compiler import (
     Operand,
     TransformOperand,
 )
-from falco_lab.rules.evaluate import (
-    MISSING,
-    convert,
-    convert_scalar,
-    extract,
-    field_rhs_values,
-    test_check,
-)
+from falco_lab.rules.operators import BY_NAME
 from falco_lab.rules.transformers import apply_transformer
+
+BoolArray = npt.NDArray[np.bool_]
 
 __all__ = ["ColumnData", "FrameCache", "evaluate_frame"]
 
-_NUMERIC_OPS = {
-    "=": np.equal,
-    "==": np.equal,
-    "!=": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-}
 _INT64_RANGE = (-(2**63), 2**63 - 1)
 
 
@@ -65,7 +54,7 @@ class ColumnData:
         self.kind = kind
 
 
-def _classify(values: list) -> tuple[Any, str]:
+def _classify(values: list[Any]) -> tuple[Any, str]:
     if all(type(v) is str for v in values):
         return np.array(values, dtype=object), "str"
     if values and all(type(v) is int for v in values):
@@ -79,7 +68,7 @@ def _classify(values: list) -> tuple[Any, str]:
     return arr, "obj"
 
 
-def _from_converted(converted: list) -> ColumnData:
+def _from_converted(converted: list[Any]) -> ColumnData:
     """ColumnData from one converted value per row (MISSING allowed); used for the slow paths."""
     n = len(converted)
     codes = np.full(n, -1, dtype=np.int64)
@@ -87,7 +76,7 @@ def _from_converted(converted: list) -> ColumnData:
     hashable = True
     try:
         index: dict[Any, int] = {}
-        uniques: list = []
+        uniques: list[Any] = []
         for i in present:
             v = converted[i]
             key = (type(v), v)
@@ -147,7 +136,8 @@ class FrameCache:
         if isinstance(operand, MultiOperand):
             # rare (Falco 0.44 join/concat): built row by row from the rows' events
             frame = self.df if idx is None else self.df.take(idx)
-            return _from_converted([extract(operand, row) for row in frame.to_dict("records")])
+            records = cast("list[dict[str, Any]]", frame.to_dict("records"))  # columns are field names
+            return _from_converted([extract(operand, row) for row in records])
         if isinstance(operand, TransformOperand):
             inner = self.column(operand.inner) if idx is None else self._build(operand.inner, idx)
             values = [apply_transformer(operand.name, u, operand.inner.is_list) for u in inner.uniques]
@@ -232,11 +222,15 @@ class FrameCache:
             return self._field_comparison(check, idx)
         data, whole = self.rows(check.left, idx)
         if not whole:
-            return np.append(_decide(check, data), False)[data.codes]
+            partial: BoolArray = np.append(_decide(check, data), False)[data.codes]
+            return partial
         table = self.decisions(check)
-        return table[data.codes if idx is None else data.codes[idx]]
+        result: BoolArray = table[data.codes if idx is None else data.codes[idx]]
+        return result
 
     def _field_comparison(self, check: CCheck, idx: np.ndarray | None) -> np.ndarray:
+        if check.rhs is None:  # pragma: no cover - only called for val() comparisons
+            raise TypeError("not a field comparison")
         left, left_whole = self.rows(check.left, idx)
         right, right_whole = self.rows(check.rhs, idx)
         lc = left.codes if idx is None or not left_whole else left.codes[idx]
@@ -263,57 +257,48 @@ def _py(value: Any) -> Any:
 
 def _pair_result(check: CCheck, left: Any, right: Any) -> bool:
     values = field_rhs_values(check, right)
-    return values is not None and test_check(check, left, values)
+    return values is not None and check_holds(check, left, values)
 
 
-def _decide_strings(op: str, uniques: np.ndarray, values: tuple) -> np.ndarray | None:
-    """Vectorised string operators on the distinct values; None if ``op`` has no fast path."""
-    if op in ("=", "==") and len(values) == 1:
-        return np.asarray(uniques == values[0], dtype=bool)
-    if op == "!=" and len(values) == 1:
-        return np.asarray(uniques != values[0], dtype=bool)
-    if op in ("in", "intersects"):
-        return np.asarray(pd.Index(uniques, dtype=object).isin(list(values)), dtype=bool)
-    if len(values) != 1 or op not in ("startswith", "endswith", "contains"):
-        return None
-    strings = pd.Series(uniques, dtype=object).str
-    if op == "startswith":
-        return strings.startswith(values[0]).to_numpy(dtype=bool)
-    if op == "endswith":
-        return strings.endswith(values[0]).to_numpy(dtype=bool)
-    return strings.contains(values[0], regex=False).to_numpy(dtype=bool)
+def _decide(check: CCheck, data: ColumnData) -> BoolArray:
+    """The check's result for each distinct value of the column (values all present).
 
-
-def _decide(check: CCheck, data: ColumnData) -> np.ndarray:
-    """The check's result for each distinct value of the column (values all present)."""
+    The operator's vectorised kernel (operators table) when it has one for this column kind and these
+    values; otherwise the per-event decision applied to each distinct value.
+    """
     uniques = data.uniques
     size = len(uniques)
     if size == 0:
         return np.zeros(0, dtype=bool)
     op, values = check.op, check.values
-    if op == "exists":
+    row = BY_NAME[op]
+    if row.syntax == "unary":
         return np.ones(size, dtype=bool)
+    left = check.left
     simple = (
-        check.modifier is None and not check.left.is_list and not getattr(check.left, "any_ancestor", False)
+        check.modifier is None
+        and not left.is_list
+        and not (isinstance(left, FieldOperand) and left.any_ancestor)
     )
-    if simple and data.kind == "str" and all(type(v) is str for v in values):
+    if simple and data.kind == "str" and row.str_kernel is not None and all(type(v) is str for v in values):
         try:
-            fast = _decide_strings(op, uniques, values)
+            fast = row.str_kernel(uniques, values)
         except UnicodeError:  # lone surrogates (undecodable bytes) cannot go through pandas' string code
             fast = None
         if fast is not None:
             return fast
-    if simple and data.kind == "num" and values and all(type(v) in (int, float) for v in values):
-        if op in _NUMERIC_OPS and len(values) == 1:
-            return np.asarray(_NUMERIC_OPS[op](uniques, values[0]), dtype=bool)
-        in_range = all(type(v) is float or _INT64_RANGE[0] <= v <= _INT64_RANGE[1] for v in values)
-        if op in ("in", "intersects") and in_range and uniques.dtype.kind == "i":
-            return np.isin(
-                uniques,
-                np.array(values, dtype=np.float64 if any(type(v) is float for v in values) else np.int64),
-            )
+    if (
+        simple
+        and data.kind == "num"
+        and row.num_kernel is not None
+        and values
+        and all(type(v) in (int, float) for v in values)
+    ):
+        fast = row.num_kernel(uniques, values)
+        if fast is not None:
+            return fast
     return np.fromiter(
-        (u is not None and test_check(check, _py(u), values) for u in uniques), dtype=bool, count=size
+        (u is not None and check_holds(check, _py(u), values) for u in uniques), dtype=bool, count=size
     )
 
 
