@@ -33,7 +33,9 @@ def test_param_is_always_plain_seconds():
     assert since_param(dt.timedelta(minutes=5)) == "300"
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("10sec", "10"), ("5mins", "300"), ("2Hours", "7200"), (" 3 d ", "259200")])
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("10sec", "10"), ("5mins", "300"), ("2Hours", "7200"), (" 3 d ", "259200")]
+)
 def test_units_the_ui_would_crash_on_are_sent_as_seconds(text, seconds):
     # falcosidekick-ui 2.2.0 calls log.Fatalf on "sec", "mins" or "Hours"; seconds it always parses
     assert since_param(text) == seconds
