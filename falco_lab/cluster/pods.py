@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from falco_lab.cluster.kube import KubeClients, call, is_not_found, name_of, namespace_of
 from falco_lab.workshop.interface import ClusterError, PodNotReadyError
-from falco_lab.workshop.manifests import NAMESPACE, PROJECT_SELECTOR, namespace_manifest
+from falco_lab.workshop.manifests import (
+    LAST_RUN_ANNOTATION,
+    NAMESPACE,
+    PROJECT_SELECTOR,
+    namespace_manifest,
+)
 
 #: Seconds between two pod status polls.
 POLL_INTERVAL = 1.0
@@ -100,6 +106,7 @@ def create_pod(
     name = manifest["metadata"]["name"]
     namespace = manifest["metadata"].get("namespace", NAMESPACE)
     ensure_namespace(clients, namespace)
+    mark_test_run(clients, namespace)
     call(
         f"create pod {namespace}/{name}",
         clients.core.create_namespaced_pod,
@@ -108,6 +115,62 @@ def create_pod(
         _request_timeout=clients.request_timeout,
     )
     return wait_running(clients, name, namespace, timeout=timeout, sleep=sleep, clock=clock)
+
+
+def mark_test_run(clients: KubeClients, namespace: str = NAMESPACE, *, now: datetime | None = None) -> bool:
+    """Stamp the namespace with :data:`LAST_RUN_ANNOTATION` when no project pod is in it (a run starts).
+
+    Returns True when it stamped.  Pods of the same run (created while others of the
+    project still exist) leave the stamp alone, so it marks the run's first pod.
+    """
+    running = call(
+        f"list falco-lab pods in {namespace}",
+        clients.core.list_namespaced_pod,
+        namespace,
+        label_selector=PROJECT_SELECTOR,
+        _request_timeout=clients.request_timeout,
+    ).items
+    if running:
+        return False
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    call(
+        f"annotate namespace {namespace}",
+        clients.core.patch_namespace,
+        namespace,
+        {"metadata": {"annotations": {LAST_RUN_ANNOTATION: stamp}}},
+        _request_timeout=clients.request_timeout,
+    )
+    return True
+
+
+def last_test_run(clients: KubeClients, namespace: str = NAMESPACE) -> datetime | None:
+    """When the last run of the workshop tests started (:func:`mark_test_run`), or None.
+
+    None when the namespace does not exist or carries no stamp; a stamp that is not an
+    ISO 8601 time is an error naming it.
+    """
+    try:
+        ns = call(
+            f"read namespace {namespace}",
+            clients.core.read_namespace,
+            namespace,
+            _request_timeout=clients.request_timeout,
+        )
+    except ClusterError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+    meta = ns.metadata
+    stamp = (meta.annotations or {}).get(LAST_RUN_ANNOTATION) if meta is not None else None
+    if not stamp:
+        return None
+    try:
+        when = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ClusterError(
+            f"namespace {namespace}: annotation {LAST_RUN_ANNOTATION}={stamp!r} is not an ISO 8601 time"
+        ) from exc
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def wait_running(

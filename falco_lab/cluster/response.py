@@ -5,6 +5,13 @@ called only when the user asks for it explicitly (``falco-lab cluster respond --
 Isolation keeps the pod (and its evidence) but cuts all its traffic; deleting it loses
 the evidence, so ``delete`` is not among the default actions.
 
+Given a :data:`PodLookup` (cluster mode), planning checks each pod as falco-talon does
+before every action: a pod that is gone gets a ``skip`` step, and ``delete`` of a pod that
+a controller would recreate (ReplicaSet, StatefulSet, DaemonSet, Job) becomes the owner's
+action (scale the Deployment or StatefulSet to 0) or a ``skip`` saying why not.
+:func:`apply_response` checks again right before each step, goes on after a failure and
+reports every step's outcome.
+
 Each action is a registered unit (:class:`ResponseAction` in :data:`RESPONSES`, in the
 order they run for one pod): how it plans its steps for an offending pod and how it
 carries one step out.  Adding an action is one :func:`register_response` call.
@@ -17,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from falco_lab.cluster.kube import KubeClients, call, is_conflict
+from falco_lab.cluster.kube import KubeClients, call, is_conflict, is_not_found
 from falco_lab.cluster.pods import delete_pod
 from falco_lab.priorities import PRIORITY_DTYPE, normalize_priority
 from falco_lab.workshop import chart
@@ -28,10 +35,24 @@ DEFAULT_ACTIONS: tuple[str, ...] = ("label", "isolate")
 #: Label put on an offending pod; the isolation policy selects it.
 QUARANTINE_LABEL = "falco-lab/quarantine"
 QUARANTINE_POLICY = "falco-lab-quarantine"
-#: Namespaces never acted on (the control plane's helpers and Falco itself).
+#: Namespaces never acted on by default: the control plane's helpers, Falco itself and the
+#: EKS add-ons' namespaces (CloudWatch observability, Fargate logging, GuardDuty's agent...).
+#: ``plan_response(protected=...)`` and ``respond --protected`` replace the set.
 PROTECTED_NAMESPACES: frozenset[str] = frozenset(
-    {"kube-system", "kube-public", "kube-node-lease", chart.FALCO_NAMESPACE}
+    {
+        "kube-system",
+        "kube-public",
+        "kube-node-lease",
+        chart.FALCO_NAMESPACE,
+        "amazon-cloudwatch",
+        "aws-observability",
+        "amazon-guardduty",
+        "amazon-network-flow-monitor",
+        "aws-privateca-issuer",
+    }
 )
+#: Controllers that recreate a deleted pod, and what ``delete`` does instead.
+SCALABLE_OWNERS: dict[str, str] = {"Deployment": "deployment", "StatefulSet": "statefulset"}
 PLAN_COLUMNS: tuple[str, ...] = ("step", "action", "namespace", "pod", "reason", "detail")
 
 
@@ -108,12 +129,29 @@ def offending_pods(alerts: pd.DataFrame, min_priority: str = "Warning") -> pd.Da
 
 
 @dataclass(frozen=True, slots=True)
+class PodFacts:
+    """What the API says about an offending pod: does it exist, which controller owns it.
+
+    ``owner`` is ``(kind, name)`` of the top controller (a Deployment above its
+    ReplicaSet), or None for a bare pod.
+    """
+
+    exists: bool
+    owner: tuple[str, str] | None = None
+
+
+#: ``(namespace, pod) -> PodFacts`` (see :func:`pod_facts`).
+PodLookup = Callable[[str, str], PodFacts]
+
+
+@dataclass(frozen=True, slots=True)
 class Target:
-    """An offending pod and why it is one."""
+    """An offending pod, why it is one, and (with a lookup) what the API says about it."""
 
     namespace: str
     pod: str
     reason: str
+    facts: PodFacts | None = None
 
 
 @dataclass(slots=True)
@@ -230,15 +268,61 @@ def _apply_isolate(clients: KubeClients, a: Action) -> str:
 
 
 def _plan_delete(target: Target, state: PlanState) -> list[Action]:
+    owner = target.facts.owner if target.facts is not None else None
+    if owner is None:
+        return [
+            Action(
+                "delete",
+                target.namespace,
+                target.pod,
+                target.reason,
+                "delete the pod (evidence in it is lost)",
+            )
+        ]
+    kind, name = owner
+    if kind in SCALABLE_OWNERS:
+        return [
+            Action(
+                "delete",
+                target.namespace,
+                target.pod,
+                target.reason,
+                f"scale {kind} {target.namespace}/{name} to 0 replicas: deleting the pod alone would "
+                "have it recreated (every pod of it stops; evidence in them is lost)",
+                {"scale": {"kind": kind, "name": name}},
+            )
+        ]
     return [
         Action(
-            "delete", target.namespace, target.pod, target.reason, "delete the pod (evidence in it is lost)"
+            "skip",
+            target.namespace,
+            target.pod,
+            target.reason,
+            f"not deleted: owned by {kind} {name}, which would recreate it; isolate it, or act on the "
+            f"{kind} by hand",
         )
     ]
 
 
 def _apply_delete(clients: KubeClients, a: Action) -> str:
     where = f"{a.namespace}/{a.pod}"
+    scale = a.body.get("scale")
+    if scale:
+        kind, name = scale["kind"], scale["name"]
+        patch = (
+            clients.apps.patch_namespaced_deployment_scale
+            if kind == "Deployment"
+            else clients.apps.patch_namespaced_stateful_set_scale
+        )
+        call(
+            f"scale {kind.lower()} {a.namespace}/{name} to 0",
+            patch,
+            name,
+            a.namespace,
+            {"spec": {"replicas": 0}},
+            _request_timeout=clients.request_timeout,
+        )
+        return f"scaled {kind.lower()} {a.namespace}/{name} to 0 (its pod {a.pod} goes with it)"
     # the pod's own termination grace period (cleanup of the test pods uses 1 s)
     deleted = delete_pod(clients, a.pod, a.namespace, grace_seconds=None)
     return f"deleted pod {where}" if deleted else f"pod {where} already gone"
@@ -262,12 +346,19 @@ register_response(
 
 
 def plan_response(
-    alerts: pd.DataFrame, *, actions: Iterable[str] = DEFAULT_ACTIONS, min_priority: str = "Warning"
+    alerts: pd.DataFrame,
+    *,
+    actions: Iterable[str] = DEFAULT_ACTIONS,
+    min_priority: str = "Warning",
+    protected: Iterable[str] = PROTECTED_NAMESPACES,
+    lookup: PodLookup | None = None,
 ) -> list[Action]:
     """Plan the chosen ``actions`` for every pod with serious enough alerts.
 
     Actions run per pod in :data:`RESPONSES` order, each with the actions it implies; pods
-    in :data:`PROTECTED_NAMESPACES` get a ``skip`` step instead.
+    in a ``protected`` namespace get a ``skip`` step instead.  With ``lookup`` (cluster
+    mode), a pod that no longer exists gets a ``skip`` step, and ``delete`` takes the
+    pod's owner into account.
 
     Raises
     ------
@@ -283,13 +374,18 @@ def plan_response(
     chosen = [RESPONSES[name] for name in RESPONSES if name in wanted]
     plan: list[Action] = []
     state = PlanState()
+    shielded = frozenset(protected)
     for row in offending_pods(alerts, min_priority).to_dict("records"):
         namespace, pod = str(row["namespace"]), str(row["pod"])
         reason = f"{row['alerts']} alert(s): {', '.join(map(str, row['rules']))}"
-        if namespace in PROTECTED_NAMESPACES:
+        if namespace in shielded:
             plan.append(Action("skip", namespace, pod, reason, "protected namespace: review by hand"))
             continue
-        target = Target(namespace, pod, reason)
+        facts = lookup(namespace, pod) if lookup is not None else None
+        if facts is not None and not facts.exists:
+            plan.append(Action("skip", namespace, pod, reason, "pod no longer exists: nothing to do"))
+            continue
+        target = Target(namespace, pod, reason, facts)
         for action in chosen:
             plan.extend(action.plan(target, state))
     return plan
@@ -320,18 +416,96 @@ def format_plan(plan: Sequence[Action]) -> str:
     return "\n".join(lines)
 
 
-def apply_response(clients: KubeClients, plan: Sequence[Action]) -> list[str]:
-    """Carry out ``plan``; return one line per step done. Stops at the first error."""
-    done: list[str] = []
+@dataclass(slots=True)
+class ResponseReport:
+    """What :func:`apply_response` did: one line per step, and the steps that failed."""
+
+    lines: list[str] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+    skipped: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """True when no step failed."""
+        return not self.failures
+
+    def summary(self) -> str:
+        done = len(self.lines) - len(self.failures) - self.skipped
+        text = f"{done} step(s) done, {self.skipped} skipped, {len(self.failures)} failed"
+        return text + ("" if self.ok else ":\n" + "\n".join(f"  {f}" for f in self.failures))
+
+
+def pod_facts(clients: KubeClients) -> PodLookup:
+    """A :data:`PodLookup` on the API: reads the pod, then its controller's owner (ReplicaSet -> Deployment).
+
+    A 404 on the pod means it is gone; any other API error propagates.
+    """
+
+    def lookup(namespace: str, pod: str) -> PodFacts:
+        try:
+            obj = call(
+                f"read pod {namespace}/{pod}",
+                clients.core.read_namespaced_pod,
+                pod,
+                namespace,
+                _request_timeout=clients.request_timeout,
+            )
+        except ClusterError as exc:
+            if is_not_found(exc):
+                return PodFacts(exists=False)
+            raise
+        owner = _controller(obj)
+        if owner is not None and owner[0] == "ReplicaSet":
+            rs = call(
+                f"read replicaset {namespace}/{owner[1]}",
+                clients.apps.read_namespaced_replica_set,
+                owner[1],
+                namespace,
+                _request_timeout=clients.request_timeout,
+            )
+            owner = _controller(rs) or owner
+        return PodFacts(exists=True, owner=owner)
+
+    return lookup
+
+
+def _controller(obj: object) -> tuple[str, str] | None:
+    meta = getattr(obj, "metadata", None)
+    for ref in getattr(meta, "owner_references", None) or []:
+        if ref.controller:
+            return str(ref.kind), str(ref.name)
+    return None
+
+
+def apply_response(clients: KubeClients, plan: Sequence[Action]) -> ResponseReport:
+    """Carry out ``plan`` and report every step.
+
+    Before a step on a pod (``label``, ``delete``) the pod is read again: a pod gone since
+    the plan is skipped and reported.  A step that fails is reported and the next steps
+    still run; :attr:`ResponseReport.failures` lists them all.
+    """
+    report = ResponseReport()
+    check = pod_facts(clients)
     for a in plan:
+        where = f"{a.namespace}/{a.pod}"
         if a.action == "skip":
-            done.append(f"skipped {a.namespace}/{a.pod}: {a.detail}")
+            report.lines.append(f"skipped {where}: {a.detail}")
+            report.skipped += 1
             continue
         action = RESPONSES.get(a.action)
-        if action is None:
-            raise ClusterError(f"unknown action {a.action!r}; registered: {', '.join(RESPONSES)}")
-        done.append(action.apply(clients, a))
-    return done
+        try:
+            if action is None:
+                raise ClusterError(f"unknown action {a.action!r}; registered: {', '.join(RESPONSES)}")
+            if a.action != "isolate" and not check(a.namespace, a.pod).exists:
+                report.lines.append(f"skipped {a.action} of {where}: the pod no longer exists")
+                report.skipped += 1
+                continue
+            report.lines.append(action.apply(clients, a))
+        except ClusterError as exc:
+            line = f"FAILED {a.action} {where}: {exc}"
+            report.lines.append(line)
+            report.failures.append(line)
+    return report
 
 
 #: The registered actions' names, in the order they run for one pod.

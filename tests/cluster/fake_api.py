@@ -92,6 +92,8 @@ class FakeKube:
         self.services: dict[tuple[str, str], dict] = {}
         self.daemonsets: dict[tuple[str, str], dict] = {}
         self.deployments: dict[tuple[str, str], dict] = {}
+        self.replicasets: dict[tuple[str, str], dict] = {}
+        self.statefulsets: dict[tuple[str, str], dict] = {}
         self.policies: dict[tuple[str, str], dict] = {}
         self.events: dict[str, list[dict]] = {}
         self.logs: dict[tuple[str, str], str] = {}
@@ -125,11 +127,30 @@ class FakeKube:
         labels: dict | None = None,
         phase: str = "Running",
         node_name: str = "n1",
+        owner: tuple[str, str] | None = None,
     ):
+        meta: dict = {"name": name, "namespace": namespace, "labels": labels or {}}
+        if owner is not None:
+            meta["ownerReferences"] = [_owner_ref(*owner)]
         self.pods[(namespace, name)] = {
-            "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+            "metadata": meta,
             "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "busybox"}]},
             "status": {"phase": phase},
+        }
+
+    def add_replicaset(self, namespace: str, name: str, deployment: str | None = None) -> None:
+        meta: dict = {"name": name, "namespace": namespace}
+        if deployment is not None:
+            meta["ownerReferences"] = [_owner_ref("Deployment", deployment)]
+        self.replicasets[(namespace, name)] = {"metadata": meta, "spec": {"replicas": 1, "selector": {}}}
+
+    def add_workload(self, kind: str, namespace: str, name: str, replicas: int = 2) -> None:
+        """A Deployment or StatefulSet (``kind``), to be scaled by the response."""
+        store = self.deployments if kind == "Deployment" else self.statefulsets
+        store[(namespace, name)] = {
+            "metadata": {"name": name, "namespace": namespace, "generation": 1},
+            "spec": {"replicas": replicas, "selector": {}, "template": {}},
+            "status": {"replicas": replicas},
         }
 
     def calls(self, method: str, pattern: str) -> int:
@@ -182,14 +203,35 @@ class FakeKube:
                 self.namespaces.pop(name)
                 self.pods = {k: v for k, v in self.pods.items() if k[0] != name}
                 return 200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}
+            if method == "PATCH":
+                meta = self.namespaces[name]["metadata"]
+                for key in ("labels", "annotations"):
+                    meta.setdefault(key, {}).update((body or {}).get("metadata", {}).get(key, {}))
             return 200, self.namespaces[name]
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) >= 5:
             return self._namespaced_core(method, parts[3], parts[4:], query, body, sel)
-        if parts[:4] == ["apis", "apps", "v1", "namespaces"] and len(parts) == 7:
-            store = {"daemonsets": self.daemonsets, "deployments": self.deployments}.get(parts[5])
+        if parts[:4] == ["apis", "apps", "v1", "namespaces"] and len(parts) in (7, 8):
+            store = {
+                "daemonsets": self.daemonsets,
+                "deployments": self.deployments,
+                "replicasets": self.replicasets,
+                "statefulsets": self.statefulsets,
+            }.get(parts[5])
             obj = store.get((parts[4], parts[6])) if store is not None else None
             if obj is None:
                 return 404, _status(404, "NotFound", f'{parts[5]}.apps "{parts[6]}" not found')
+            if len(parts) == 8 and parts[7] == "scale" and parts[5] in ("deployments", "statefulsets"):
+                if method == "PATCH":
+                    obj["spec"]["replicas"] = (
+                        (body or {}).get("spec", {}).get("replicas", obj["spec"]["replicas"])
+                    )
+                return 200, {
+                    "kind": "Scale",
+                    "apiVersion": "autoscaling/v1",
+                    "metadata": {"name": parts[6], "namespace": parts[4]},
+                    "spec": {"replicas": obj["spec"]["replicas"]},
+                    "status": {"replicas": obj.get("status", {}).get("replicas", 0)},
+                }
             return 200, obj
         if parts[:4] == ["apis", "networking.k8s.io", "v1", "namespaces"] and parts[5] == "networkpolicies":
             ns = parts[4]
@@ -292,6 +334,11 @@ class FakeKube:
                     }
                 ],
             }
+
+
+def _owner_ref(kind: str, name: str) -> dict:
+    api = "apps/v1" if kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Deployment") else "batch/v1"
+    return {"apiVersion": api, "kind": kind, "name": name, "uid": f"uid-{name}", "controller": True}
 
 
 def _public(pod: dict) -> dict:

@@ -96,3 +96,39 @@ def test_labelled_objects_lists_without_deleting(api):
     api.fake.add_pod(NAMESPACE, "a", dict(PROJECT_LABELS))
     assert pods.labelled_objects(api.clients()) == ["pod/falco-lab/a", "namespace/falco-lab"]
     assert (NAMESPACE, "a") in api.fake.pods
+
+
+def test_the_first_pod_of_a_run_stamps_the_namespace_and_the_others_leave_it(api):
+    from datetime import UTC, datetime
+
+    from falco_lab.workshop.manifests import LAST_RUN_ANNOTATION
+
+    clients = api.clients()
+    api.fake.add_namespace(NAMESPACE, PROJECT_LABELS)
+    first = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    assert pods.mark_test_run(clients, NAMESPACE, now=first)
+    api.fake.add_pod(NAMESPACE, "falco-lab-shell", labels=PROJECT_LABELS)
+    assert not pods.mark_test_run(clients, NAMESPACE, now=datetime(2026, 12, 4, 9, 5, tzinfo=UTC))
+    assert (
+        api.fake.namespaces[NAMESPACE]["metadata"]["annotations"][LAST_RUN_ANNOTATION]
+        == "2026-12-04T09:00:00Z"
+    )
+    assert pods.last_test_run(clients, NAMESPACE) == first
+
+
+def test_no_stamp_or_no_namespace_is_no_last_run(api):
+    clients = api.clients()
+    assert pods.last_test_run(clients, "absent") is None
+    api.fake.add_namespace(NAMESPACE)
+    assert pods.last_test_run(clients, NAMESPACE) is None
+
+
+def test_a_stamp_that_is_no_time_is_an_error_naming_it(api):
+    from falco_lab.workshop.manifests import LAST_RUN_ANNOTATION
+
+    api.fake.add_namespace(NAMESPACE)
+    api.fake.namespaces[NAMESPACE]["metadata"]["annotations"] = {LAST_RUN_ANNOTATION: "soon"}
+    with pytest.raises(
+        ClusterError, match="annotation falco-lab/last-test-run='soon' is not an ISO 8601 time"
+    ):
+        pods.last_test_run(api.clients(), NAMESPACE)
