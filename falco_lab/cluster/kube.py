@@ -183,6 +183,32 @@ def is_conflict(exc: BaseException) -> bool:
     return api_status(exc) == 409
 
 
+def is_forbidden(exc: BaseException) -> bool:
+    """True when ``exc`` (or its cause) is an HTTP 403 from the API server."""
+    return api_status(exc) == 403
+
+
+def is_namespace_terminating(exc: BaseException) -> bool:
+    """True when the API refused to create an object because its namespace is being deleted.
+
+    The API server answers 403 Forbidden with a ``NamespaceTerminating`` cause ("unable to
+    create new content in namespace X because it is being terminated").
+    """
+    if not is_forbidden(exc):
+        return False
+    cause = exc if isinstance(exc, ApiException) else exc.__cause__
+    try:
+        body = json.loads(getattr(cause, "body", None) or "")
+    except (TypeError, ValueError):
+        return False
+    if not isinstance(body, dict):
+        return False
+    causes = (body.get("details") or {}).get("causes") or []
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes if isinstance(c, dict)) or (
+        "because it is being terminated" in str(body.get("message", ""))
+    )
+
+
 def name_of(obj: Any) -> str:
     """``metadata.name`` of an API object ("" when it has none)."""
     meta = getattr(obj, "metadata", None)

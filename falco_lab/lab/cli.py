@@ -110,13 +110,23 @@ def _cleanup(args: argparse.Namespace) -> int:
         if args.mode != "cluster":
             print("simulate mode: nothing would be removed from a real cluster")
             return 0
-        from falco_lab.cluster.pods import labelled_objects
+        from falco_lab.cluster.pods import find_labelled
 
-        found = labelled_objects(_eks(args).clients)
-        print("\n".join(f"would delete {name}" for name in found) or "nothing labelled by falco-lab")
+        found = find_labelled(_eks(args).clients)
+        print("\n".join(f"would delete {name}" for name in found.names()) or "nothing labelled by falco-lab")
+        for note in found.unsearched:
+            print(f"not searched: {note}")
         return 0
-    removed = _connect(args).cleanup()
+    if args.mode == "cluster":
+        from falco_lab.cluster.pods import cleanup
+
+        report = cleanup(_eks(args).clients)
+        removed, unsearched = report.removed, report.unsearched
+    else:
+        removed, unsearched = _connect(args).cleanup(), []
     print("\n".join(f"deleted {name}" for name in removed) or "nothing labelled by falco-lab")
+    for note in unsearched:
+        print(f"not searched: {note}")
     return 0
 
 
