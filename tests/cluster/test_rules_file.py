@@ -62,9 +62,7 @@ def test_rule_has_desc_output_fields_for_a_post_mortem_and_mitre_tags(name):
     assert "falco_lab" in rule["tags"]
 
 
-@pytest.mark.parametrize(
-    "name", [steps.RULE_RUNTIME_SOCKET, steps.RULE_SENSITIVE_HOST_PATH]
-)
+@pytest.mark.parametrize("name", [steps.RULE_RUNTIME_SOCKET, steps.RULE_SENSITIVE_HOST_PATH])
 def test_mount_rules_show_the_mounts_and_run_on_container_start(name):
     assert "%container.mounts" in RULES[name]["output"]
     assert "falco_lab_container_started" in RULES[name]["condition"]
