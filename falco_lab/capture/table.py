@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-__all__ = ["EventInfo", "ParamInfo", "event_table"]
+__all__ = ["EventInfo", "ParamInfo", "event_table", "syscall_names"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,3 +69,11 @@ def event_table() -> tuple[EventInfo, ...]:
         if info.id != index:  # pragma: no cover - the generator guarantees it
             raise ValueError(f"event table row {index} has id {info.id}")
     return table
+
+
+@cache
+def syscall_names() -> tuple[str, ...]:
+    """Syscall names by the ``PPM_SC_*`` code old drivers wrote into generic (``syscall``)
+    events' ``ID`` parameter (``data/ppm_sc_codes.json``)."""
+    text = resources.files("falco_lab.capture").joinpath("data/ppm_sc_codes.json").read_text(encoding="utf-8")
+    return tuple(json.loads(text)["names"])
