@@ -44,7 +44,12 @@ def compare(
     number of expected events the reader has no row for (each counts as a miss on every field)."""
     index: dict[tuple[str, str, str, str], Mapping[str, Any]] = {}
     for row in rows:
-        key = (as_sysdig(row.get("evt.rawtime")), as_sysdig(row.get("thread.tid")), str(row.get("evt.type")), str(row.get("evt.dir")))
+        key = (
+            as_sysdig(row.get("evt.rawtime")),
+            as_sysdig(row.get("thread.tid")),
+            str(row.get("evt.type")),
+            str(row.get("evt.dir")),
+        )
         index.setdefault(key, row)
     scores = {name: FieldScore() for name in columns[4:]}
     missing = 0

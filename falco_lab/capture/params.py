@@ -24,7 +24,9 @@ INTEGERS = SIGNED | {
 }  # fmt: skip
 
 #: errno number → name (``ENOENT``), from the platform's errno table.
-ERRNO_NAMES: dict[int, str] = dict(errno.errorcode)
+ERRNO_NAMES: dict[int, str] = dict(errno.errorcode) | {
+    512: "ERESTARTSYS", 513: "ERESTARTNOINTR", 514: "ERESTARTNOHAND", 515: "ENOIOCTLCMD", 516: "ERESTART_RESTARTBLOCK",
+}  # fmt: skip
 
 #: libs' scap flag values (``PPM_O_*``, ``PPM_AF_*``) and the names Falco prints for them, in
 #: the order Falco tests them.  Facts of libs' ``driver/ppm_events_public.h`` / ``flags_table.c``.
@@ -34,9 +36,32 @@ FILE_FLAGS: tuple[tuple[str, int], ...] = (
     ("O_APPEND", 1 << 3), ("O_CREAT", 1 << 2), ("O_RDWR", 3), ("O_WRONLY", 1 << 1),
     ("O_RDONLY", 1 << 0), ("O_CLOEXEC", 1 << 12), ("O_NONE", 0), ("O_TMPFILE", 1 << 13),
 )  # fmt: skip
-SOCKET_FAMILIES: dict[int, str] = {0: "AF_UNSPEC", 1: "AF_LOCAL", 2: "AF_INET", 10: "AF_INET6", 16: "AF_NETLINK", 17: "AF_PACKET"}
+CLONE_FLAGS: tuple[tuple[str, int], ...] = tuple(
+    (name, 1 << bit)
+    for bit, name in enumerate(
+        (
+            "CLONE_FILES", "CLONE_FS", "CLONE_IO", "CLONE_NEWIPC", "CLONE_NEWNET", "CLONE_NEWNS",
+            "CLONE_NEWPID", "CLONE_NEWUTS", "CLONE_PARENT", "CLONE_PARENT_SETTID", "CLONE_PTRACE",
+            "CLONE_SIGHAND", "CLONE_SYSVSEM", "CLONE_THREAD", "CLONE_UNTRACED", "CLONE_VM",
+            "CLONE_INVERTED", "NAME_CHANGED", "CLOSED", "ACTIVE", "CLONE_NEWUSER", "PIPE_SRC", "PIPE_DST",
+            "CLONE_CHILD_CLEARTID", "CLONE_CHILD_SETTID", "CLONE_SETTLS", "CLONE_STOPPED", "CLONE_VFORK",
+            "CLONE_NEWCGROUP", "CHILD_IN_PIDNS",
+        )
+    )
+) + (("CLONE_NONE", 0),)  # fmt: skip
+SOCKET_FAMILIES: dict[int, str] = {
+    0: "AF_UNSPEC",
+    1: "AF_LOCAL",
+    2: "AF_INET",
+    10: "AF_INET6",
+    16: "AF_NETLINK",
+    17: "AF_PACKET",
+}
 #: parameter (event name, param name) → flag table
-FLAG_TABLES: dict[str, tuple[tuple[str, int], ...]] = {"flags@open": FILE_FLAGS, "flags@openat": FILE_FLAGS, "flags@openat2": FILE_FLAGS, "flags@creat": FILE_FLAGS}
+FLAG_TABLES: dict[str, tuple[tuple[str, int], ...]] = {
+    "flags@open": FILE_FLAGS, "flags@openat": FILE_FLAGS, "flags@openat2": FILE_FLAGS, "flags@creat": FILE_FLAGS,
+    "flags@clone": CLONE_FLAGS, "flags@fork": CLONE_FLAGS, "flags@vfork": CLONE_FLAGS, "flags@clone3": CLONE_FLAGS,
+}  # fmt: skip
 
 PPM_AF_UNIX, PPM_AF_INET, PPM_AF_INET6 = 1, 2, 10
 

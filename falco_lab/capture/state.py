@@ -63,13 +63,17 @@ FD_KINDS: dict[str, tuple[str, str]] = {
     "unsupported": ("unknown", "o"),
     "unknown": ("unknown", "o"),
 }
-L4 = {6: "tcp", 17: "udp", 1: "icmp", 255: "raw"}
+#: scap's l4 protocol numbers (``SCAP_L4_*``) in fd lists
+SCAP_L4 = {2: "tcp", 3: "udp", 4: "icmp", 5: "raw"}
 #: socket(2) type values → l4 protocol name when the protocol argument is 0
 SOCK_TYPE_L4 = {1: "tcp", 2: "udp", 3: "raw"}
-CLONE_THREAD = 0x10  # PPM_CL_CLONE_THREAD
-CLONE_PARENT = 0x40  # PPM_CL_CLONE_PARENT
+CLONE_THREAD = 1 << 13  # PPM_CL_CLONE_THREAD
+CLONE_PARENT = 1 << 8  # PPM_CL_CLONE_PARENT
+CHILD_IN_PIDNS = 1 << 29  # PPM_CL_CHILD_IN_PIDNS
 O_DIRECTORY = 1 << 10
-CONTAINER_ID = re.compile(r"(?:/docker/|docker-|crio-|cri-containerd-|/kubepods[^\n]*/|containerd-)([0-9a-f]{64})")
+CONTAINER_ID = re.compile(
+    r"(?:/docker/|docker-|crio-|cri-containerd-|/kubepods[^\n]*/|containerd-)([0-9a-f]{64})"
+)
 CREATES_FD = {"open", "openat", "openat2", "creat", "socket", "accept", "accept4", "dup", "dup2", "dup3", "eventfd", "eventfd2", "signalfd", "signalfd4", "timerfd_create", "inotify_init", "inotify_init1", "epoll_create", "epoll_create1", "memfd_create", "pidfd_open", "userfaultfd", "bpf", "open_by_handle_at", "fcntl", "io_uring_setup"}  # fmt: skip
 NEW_FD_KIND = {
     "eventfd": ("event", ""),
@@ -117,18 +121,28 @@ class Fd:
         if entry.type in ("ipv4", "ipv6", "ipv4_server", "ipv6_server"):
             from falco_lab.capture.params import _ip
 
-            fd.l4proto = L4.get(entry.l4proto)
+            fd.l4proto = SCAP_L4.get(entry.l4proto)
             if entry.type.endswith("_server"):
                 fd.sip, fd.sport, fd.is_server = _ip(entry.sip), entry.sport, True
                 fd.name = f"{fd.sip}:{fd.sport}"
             else:
-                fd.cip, fd.cport = _ip(entry.sip), entry.sport
-                fd.sip, fd.sport = _ip(entry.dip), entry.dport
+                fd.sip, fd.sport = _ip(entry.sip), entry.sport
+                fd.cip, fd.cport = _ip(entry.dip), entry.dport
                 fd.name = f"{fd.cip}:{fd.cport}->{fd.sip}:{fd.sport}"
         return fd
 
     def copy(self) -> Fd:
-        return Fd(self.kind, self.name, self.l4proto, self.sip, self.cip, self.sport, self.cport, self.is_server, self.flags)
+        return Fd(
+            self.kind,
+            self.name,
+            self.l4proto,
+            self.sip,
+            self.cip,
+            self.sport,
+            self.cport,
+            self.is_server,
+            self.flags,
+        )
 
 
 @dataclass(slots=True)
@@ -235,6 +249,7 @@ class CaptureState:
         self.containers: dict[str, dict[str, Any]] = {}
         self._enters: dict[int, _Enter] = {}
         self._loaded = False
+        self._local: frozenset[str] | None = None
         self._table = event_table()
         self.num = 0
 
@@ -248,8 +263,8 @@ class CaptureState:
             thread = self.threads.get(tid)
             if thread is None:
                 continue
-            for num, entry in fds.items():
-                thread.fds[num] = Fd.from_entry(entry)
+            for num, fd_entry in fds.items():
+                thread.fds[num] = Fd.from_entry(fd_entry)
         for thread in self.threads.values():
             main = self.threads.get(thread.pid)
             if main is not None and main is not thread:
@@ -257,6 +272,14 @@ class CaptureState:
                 thread.fds = main.fds
 
     # -- helpers -------------------------------------------------------------------------
+    def _local_ips(self) -> frozenset[str]:
+        """Addresses of the capture's interfaces (``fd.is_server``: the server side is local)."""
+        if self._local is None:
+            from falco_lab.capture.params import _ip
+
+            self._local = frozenset({"127.0.0.1", "::1"} | {_ip(i.addr) for i in self.meta.interfaces})
+        return self._local
+
     def _values(self, event: RawEvent, info: EventInfo) -> dict[str, Any]:
         values: dict[str, Any] = {}
         for param, raw in zip(info.params, event.params, strict=False):
@@ -309,7 +332,9 @@ class CaptureState:
                 fd = values.get("fd") if uses_fd and isinstance(values.get("fd"), int) else None
                 self._enters[event.tid] = _Enter(event.type, values, fd)
                 return None
-            row = self.fields(event, info, thread, values, {}, self._fd_of(thread, values.get("fd")), values.get("fd"))
+            row = self.fields(
+                event, info, thread, values, {}, self._fd_of(thread, values.get("fd")), values.get("fd")
+            )
             return row
         enter = self._enters.pop(event.tid, None)
         enter_values: dict[str, Any] = {}
@@ -328,6 +353,12 @@ class CaptureState:
                 fdnum = res
             elif info.name in ("dup", "dup2", "dup3", "fcntl") or isinstance(merged.get("fd"), int):
                 fdnum = merged.get("fd") if info.name not in ("open", "openat", "openat2", "creat") else None
+        if info.name in ("pipe", "pipe2") and merged.get("res") == 0 and thread is not None:
+            for key in ("fd1", "fd2"):
+                num = merged.get(key)
+                if isinstance(num, int) and num >= 0:
+                    thread.fds[num] = Fd("fifo")
+                    fdnum = num
         fd = self._fd_of(thread, fdnum)
         if info.name == "connect" and thread is not None and fd is not None:
             self._connect(fd, merged)
@@ -352,7 +383,9 @@ class CaptureState:
             if cid:
                 self.containers[cid] = info
 
-    def _before_fields(self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]) -> Thread | None:
+    def _before_fields(
+        self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]
+    ) -> Thread | None:
         name = info.name
         res = v.get("res")
         if name in ("clone", "fork", "vfork", "clone3") and isinstance(res, int) and res >= 0:
@@ -418,15 +451,19 @@ class CaptureState:
                         parent.loginuid,
                     )
                     child.cwd = parent.cwd
+                    child.fds = (
+                        parent.fds if flags & CLONE_THREAD else {k: f.copy() for k, f in parent.fds.items()}
+                    )
                 elif v.get("cwd"):
                     child.cwd = v["cwd"]
-                    child.fds = parent.fds if flags & CLONE_THREAD else {k: f.copy() for k, f in parent.fds.items()}
                 self.threads[event.tid] = child
                 self._fill(child, v)
             return child
         # the parent's exit: create the child if it is not there yet; a parent in a pid
         # namespace sees the child's namespaced tid, so the child's own exit creates it
-        in_namespace = thread is not None and thread.vtid >= 0 and thread.vtid != thread.tid
+        in_namespace = bool(flags & CHILD_IN_PIDNS) or (
+            thread is not None and thread.vtid >= 0 and thread.vtid != thread.tid
+        )
         if thread is not None and not in_namespace and res not in self.threads:
             is_thread = bool(flags & CLONE_THREAD)
             child = Thread(
@@ -475,7 +512,9 @@ class CaptureState:
             thread.fds[res] = Fd(kind, str(path), flags=flags)
         elif name == "socket":
             domain = int(v.get("domain", 0) or 0)
-            kind = {PPM_AF_INET: "ipv4", PPM_AF_INET6: "ipv6", PPM_AF_UNIX: "unix", 16: "netlink"}.get(domain, "unknown")
+            kind = {PPM_AF_INET: "ipv4", PPM_AF_INET6: "ipv6", PPM_AF_UNIX: "unix", 16: "netlink"}.get(
+                domain, "unknown"
+            )
             fd = Fd(kind)
             thread.fds[res] = fd
         elif name in ("accept", "accept4"):
@@ -511,7 +550,9 @@ class CaptureState:
     def _connect(self, fd: Fd, v: dict[str, Any]) -> None:
         self._tuple_into(fd, v.get("tuple", b""), server_side=True)
 
-    def _after_fields(self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]) -> None:
+    def _after_fields(
+        self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]
+    ) -> None:
         if thread is None:
             return
         name = info.name
@@ -520,11 +561,6 @@ class CaptureState:
             fd = v.get("fd")
             if isinstance(fd, int):
                 thread.fds.pop(fd, None)
-        elif name in ("pipe", "pipe2") and res == 0:
-            for key in ("fd1", "fd2"):
-                num = v.get(key)
-                if isinstance(num, int) and num >= 0:
-                    thread.fds[num] = Fd("fifo")
         elif name in ("chdir", "fchdir") and res == 0:
             if name == "chdir" and isinstance(v.get("path"), str):
                 thread.cwd = _cwd_join(thread.cwd, v["path"])
@@ -637,7 +673,11 @@ class CaptureState:
             "evt.time": event.ts,
             "evt.rawtime": event.ts,
             "evt.cpu": event.cpu,
-            "evt.type": self._syscalls[values["ID"]] if info.name == "syscall" and isinstance(values.get("ID"), int) and values["ID"] < len(self._syscalls) else info.name,
+            "evt.type": self._syscalls[values["ID"]]
+            if info.name == "syscall"
+            and isinstance(values.get("ID"), int)
+            and values["ID"] < len(self._syscalls)
+            else info.name,
             "evt.dir": ">" if info.is_enter else "<",
             "thread.tid": event.tid,
         }
@@ -649,14 +689,21 @@ class CaptureState:
             row[f"evt.arg[{index}]"] = resolved or raw
         enter_info = self._table[event.type - 1] if enter_values and self.merge_enter else None
         if enter_info is not None:
-            for index, (param, value) in enumerate(zip(enter_info.params, enter_values.values(), strict=False)):
+            for index, (param, value) in enumerate(
+                zip(enter_info.params, enter_values.values(), strict=False)
+            ):
                 key = f"evt.arg.{param.name}"
                 if key not in row:
                     raw, resolved = self.render(enter_info, index, value, thread)
                     row[key] = resolved or raw
         row["evt.args"] = "" if info.name == "syscall" else " ".join(args)
         res = values.get("res") if not info.is_enter else None
-        if res is None and not info.is_enter and info.name in CREATES_FD and isinstance(values.get("fd"), int):
+        if (
+            res is None
+            and not info.is_enter
+            and info.name in CREATES_FD
+            and isinstance(values.get("fd"), int)
+        ):
             res = values["fd"]
         if isinstance(res, int):
             row["evt.rawres"] = res
@@ -725,7 +772,11 @@ class CaptureState:
 
     def _fd_fields(self, fd: Fd | None, fdnum: Any) -> dict[str, Any]:
         if fd is None:
-            return dict.fromkeys(FD_FIELDS) | {"fd.num": fdnum if isinstance(fdnum, int) else None}
+            row = dict.fromkeys(FD_FIELDS) | {"fd.num": fdnum if isinstance(fdnum, int) else None}
+            if isinstance(fdnum, int) and fdnum >= 0:
+                # an fd the capture never showed being opened: libsinsp prints an empty one
+                row |= {"fd.name": "", "fd.directory": "/", "fd.typechar": "o"}
+            return row
         kind, typechar = FD_KINDS.get(fd.kind, ("unknown", "o"))
         is_file = fd.kind in ("file", "directory")
         directory = None
@@ -747,7 +798,7 @@ class CaptureState:
             "fd.sport": fd.sport if is_net else None,
             "fd.cport": fd.cport if is_net else None,
             "fd.sockfamily": "ip" if is_net else ("unix" if kind == "unix" else None),
-            "fd.is_server": fd.is_server,
+            "fd.is_server": (fd.sip in self._local_ips()) if is_net else fd.is_server,
         }
 
 
