@@ -83,8 +83,9 @@ def load_capture(
     rows: list[dict[str, Any]] = []
     error: CaptureError | None = None
     try:
+        keep = list(fields) if fields is not None else None
         for row in capture_events(path, merge_enter=merge_enter):
-            rows.append(row)
+            rows.append(row if keep is None else {name: row.get(name) for name in keep})
             if len(rows) >= CHUNK_ROWS:
                 chunks.append(_frame(rows, fields))
                 rows = []

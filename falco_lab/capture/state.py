@@ -67,6 +67,13 @@ FD_KINDS: dict[str, tuple[str, str]] = {
 SCAP_L4 = {2: "tcp", 3: "udp", 4: "icmp", 5: "raw"}
 #: socket(2) type values → l4 protocol name when the protocol argument is 0
 SOCK_TYPE_L4 = {1: "tcp", 2: "udp", 3: "raw"}
+#: events after which cached process fields are recomputed
+THREAD_EVENTS = frozenset(
+    {"clone", "clone3", "fork", "vfork", "execve", "execveat", "procexit", "chdir", "fchdir", "setuid",
+     "setgid", "setresuid", "setresgid", "setreuid", "setregid", "setsid", "container", "useradded",
+     "userdeleted", "groupadded", "groupdeleted", "procinfo", "prctl", "setpgid"}
+)  # fmt: skip
+STATE_FLAGS: frozenset[str] = frozenset()
 CLONE_THREAD = 1 << 13  # PPM_CL_CLONE_THREAD
 CLONE_PARENT = 1 << 8  # PPM_CL_CLONE_PARENT
 CHILD_IN_PIDNS = 1 << 29  # PPM_CL_CHILD_IN_PIDNS
@@ -249,6 +256,9 @@ class CaptureState:
         self.containers: dict[str, dict[str, Any]] = {}
         self._enters: dict[int, _Enter] = {}
         self._loaded = False
+        #: bumped whenever a thread, user or container changes: invalidates the proc-field cache
+        self._generation = 0
+        self._proc_cache: dict[int, tuple[int, dict[str, Any]]] = {}
         self._local: frozenset[str] | None = None
         self._table = event_table()
         self.num = 0
@@ -316,15 +326,18 @@ class CaptureState:
             self._load()
         self.num += 1
         info = self._table[event.type]
-        values = self._values(event, info)
         if info.name == "procinfo":
             return None
+        values = self._values(event, info)
+        if info.flags & STATE_FLAGS or info.name in THREAD_EVENTS:
+            self._generation += 1
         if info.name == "container" and info.is_enter:
             self._container(values)
         thread = self.threads.get(event.tid)
         if thread is None and event.tid >= 0:
             # libsinsp makes an empty thread for a tid it has never seen
             thread = self.threads[event.tid] = Thread(event.tid, event.tid, -1, placeholder=True)
+            self._generation += 1
         if info.is_enter:
             has_exit = event.type + 1 < len(self._table) and self._table[event.type + 1].name == info.name
             if has_exit:
@@ -712,7 +725,14 @@ class CaptureState:
         else:
             row["evt.rawres"] = row["evt.res"] = None
             row["evt.failed"] = False
-        row.update(self._proc_fields(thread))
+        if thread is None:
+            row.update(self._proc_fields(None))
+        else:
+            cached = self._proc_cache.get(thread.tid)
+            if cached is None or cached[0] != self._generation:
+                cached = (self._generation, self._proc_fields(thread))
+                self._proc_cache[thread.tid] = cached
+            row.update(cached[1])
         row.update(self._fd_fields(fd, fdnum))
         return row
 
