@@ -5,6 +5,9 @@ object per event (field → value; with ``--fields`` exactly those keys, ``null`
 no value; without, every field that has a value).  Exit status 0, or 1 when a capture is truncated
 or corrupt (the events before the bad block are written, the error names file and byte offset),
 or 2 when a file is not a capture.
+
+``falco-lab capture fetch [NAME...] [--dir DIR] [--list]`` downloads public captures by pinned URL
+and sha256 (:mod:`falco_lab.capture.fetch`).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
+from falco_lab.capture.fetch import fetch, public_captures
 from falco_lab.capture.load import capture_events
 from falco_lab.capture.reader import CaptureError, is_capture
 
@@ -40,6 +44,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     events.add_argument("--out", required=True, help="output JSON lines file, or '-' for stdout")
     events.add_argument("--enter", action="store_true", help="also write enter events (evt.dir '>')")
     events.set_defaults(handler=events_command)
+    fetch = sub.add_parser(
+        "fetch",
+        help="download public captures by pinned URL and sha256",
+        description="Download public captures (Falco's and libs' test captures) by pinned URL, checking sha256.",
+    )
+    fetch.add_argument(
+        "names", nargs="*", metavar="NAME", help="capture file names (default: all; see --list)"
+    )
+    fetch.add_argument(
+        "--dir", type=Path, default=Path("captures"), help="destination folder (default: ./captures)"
+    )
+    fetch.add_argument("--list", action="store_true", help="list the known captures and exit")
+    fetch.set_defaults(handler=fetch_command)
 
 
 def _line(row: dict[str, Any], fields: list[str] | None) -> str:
@@ -74,3 +91,19 @@ def events_command(args: argparse.Namespace) -> int:
     if args.out != "-":
         print(f"wrote {written} events to {args.out}", file=sys.stderr)
     return status
+
+
+def fetch_command(args: argparse.Namespace) -> int:
+    registry = public_captures()
+    if args.list:
+        for entry in registry.values():
+            print(f"{entry.name}\t{entry.what}")
+        return 0
+    try:
+        paths = fetch(list(args.names) or list(registry), args.dir)
+    except CaptureError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    for path in paths:
+        print(path)
+    return 0
