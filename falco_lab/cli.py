@@ -17,7 +17,7 @@ COMMANDS: dict[str, str] = {
     "rules": "falco_lab.rules.cli",
     "capture": "falco_lab.capture.cli",
     "simulate": "falco_lab.simulate.cli",
-    "cluster": "falco_lab.cluster.cli",
+    "cluster": "falco_lab.lab.cli",
     "report": "falco_lab.analysis.cli",
 }
 

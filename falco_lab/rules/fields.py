@@ -12,7 +12,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
 
 __all__ = [
@@ -27,7 +29,6 @@ __all__ = [
     "resolve",
 ]
 
-COMPILE_CODE = "LOAD_ERR_COMPILE_CONDITION"
 _DATA = Path(__file__).resolve().parent / "data"
 
 #: Fields whose argument may be written as a dotted suffix (``evt.arg.flags``, ``evt.type.is.open``).
@@ -100,7 +101,7 @@ class FieldInfo:
         return self.kind in ("int", "uint", "double")
 
 
-def _load_json(name: str):
+def _load_json(name: str) -> Any:
     return json.loads((_DATA / name).read_text(encoding="utf-8"))
 
 
@@ -131,7 +132,9 @@ del _evt
 
 
 def _nonexistent(text: str, position: Position | None) -> RuleError:
-    return RuleError(COMPILE_CODE, f"filter_check called with nonexistent field {text}", position)
+    return RuleError(
+        Code.ERR_COMPILE_CONDITION, f"filter_check called with nonexistent field {text}", position
+    )
 
 
 def _usable(info: FieldInfo, source: str) -> bool:
@@ -202,7 +205,7 @@ def resolve(
         kind, _, text = result.partition(":")
         if kind == "nonexistent":
             raise _nonexistent(text, position)
-        raise RuleError(COMPILE_CODE, text, position)
+        raise RuleError(Code.ERR_COMPILE_CONDITION, text, position)
     return result
 
 
