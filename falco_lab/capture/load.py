@@ -96,7 +96,7 @@ def load_capture(
     frame = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
     if error is not None:
         if strict:
-            error.frame = frame  # type: ignore[attr-defined]
+            error.frame = frame
             raise error
         frame.attrs["capture_error"] = str(error)
     return frame

@@ -21,7 +21,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from falco_lab.capture.table import EventInfo, event_table
 from falco_lab.errors import FalcoLabError
@@ -78,6 +78,8 @@ class CaptureError(FalcoLabError):
         self.offset = offset
         self.reason = reason
         self.events_read = events_read
+        #: set by :func:`falco_lab.capture.load_capture`: the frame of the events before the error
+        self.frame: Any = None
         super().__init__(f"{path}: byte {offset}: {reason} (after {events_read} events)")
 
 
