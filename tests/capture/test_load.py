@@ -9,7 +9,7 @@ import pytest
 
 from falco_lab.capture import CaptureError, is_capture, load_capture
 from falco_lab.rules import load_rules_text
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules import compile_condition
 from tests.capture._files import capture
 
 RULES = """\
