@@ -37,6 +37,9 @@ FIELDS = (
     "fd.num", "fd.name", "fd.directory", "fd.filename", "fd.type", "fd.typechar", "fd.l4proto",
     "fd.sip", "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server",
     "evt.arg.fd", "evt.arg.name", "evt.arg.flags", "evt.arg.res", "evt.arg.tuple",
+    "evt.cpu", "evt.is_open_read", "evt.is_open_write", "proc.exepath", "proc.sid", "proc.vpgid",
+    "proc.is_exe_writable", "thread.vtid", "user.loginuid", "user.loginname", "user.homedir", "user.shell",
+    "container.image.repository", "container.image.tag", "container.privileged", "fd.lip", "fd.rip",
 )  # fmt: skip
 STATEFUL = {"clone", "fork", "vfork", "execve", "open", "openat", "socket", "connect", "accept", "accept4",
             "bind", "close", "dup", "dup2", "pipe", "procexit", "container", "chdir", "setuid"}  # fmt: skip

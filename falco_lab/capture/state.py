@@ -74,6 +74,7 @@ THREAD_EVENTS = frozenset(
      "userdeleted", "groupadded", "groupdeleted", "procinfo", "prctl", "setpgid"}
 )  # fmt: skip
 STATE_FLAGS: frozenset[str] = frozenset()
+OPEN_EVENTS = frozenset({"open", "openat", "openat2", "creat", "open_by_handle_at"})
 CLONE_THREAD = 1 << 13  # PPM_CL_CLONE_THREAD
 CLONE_PARENT = 1 << 8  # PPM_CL_CLONE_PARENT
 CHILD_IN_PIDNS = 1 << 29  # PPM_CL_CHILD_IN_PIDNS
@@ -411,6 +412,8 @@ class CaptureState:
             if isinstance(v.get("ptid"), int):
                 thread.ptid = v["ptid"]
             self._fill(thread, v)
+            if isinstance(v.get("flags"), int):
+                thread.exe_writable = bool(v["flags"] & 1)  # PPM_EXE_WRITABLE
             thread.fds = {k: f for k, f in thread.fds.items() if not (f.flags & (1 << 12))}
             return thread
         return thread
@@ -441,8 +444,13 @@ class CaptureState:
             thread.vtid = int(v["vtid"])
         if "vpid" in v:
             thread.vpid = int(v["vpid"])
+        if isinstance(v.get("vpgid"), int):
+            thread.vpgid = v["vpgid"]
         if v.get("trusted_exepath"):
             thread.exepath = v["trusted_exepath"]
+        elif isinstance(v.get("filename"), str) and v["filename"]:
+            # the enter event's path, resolved against the cwd, as libsinsp does
+            thread.exepath = _cwd_join(thread.cwd or "/", v["filename"])
         elif "exe" in v and v["exe"].startswith("/"):
             thread.exepath = v["exe"]
 
@@ -710,6 +718,13 @@ class CaptureState:
                     raw, resolved = self.render(enter_info, index, value, thread)
                     row[key] = resolved or raw
         row["evt.args"] = "" if info.name == "syscall" else " ".join(args)
+        if info.name in OPEN_EVENTS and not info.is_enter:
+            flags = values.get("flags", enter_values.get("flags", 0))
+            flags = flags if isinstance(flags, int) else 0
+            row["evt.is_open_read"] = bool(flags & 1)
+            row["evt.is_open_write"] = bool(flags & 2)
+        else:
+            row["evt.is_open_read"] = row["evt.is_open_write"] = False
         res = values.get("res") if not info.is_enter else None
         if (
             res is None
@@ -754,7 +769,7 @@ class CaptureState:
         row: dict[str, Any] = {
             "proc.name": thread.comm or None,
             "proc.exe": thread.exe or None,
-            "proc.exepath": thread.exepath or None,
+            "proc.exepath": thread.exepath,
             "proc.args": " ".join(thread.args),
             "proc.cmdline": " ".join([thread.comm, *thread.args]) if thread.comm else None,
             "proc.pid": main.pid,
@@ -764,6 +779,7 @@ class CaptureState:
             "proc.pexe": parent.exe if parent else None,
             "proc.pcmdline": " ".join([parent.comm, *parent.args]) if parent else None,
             "proc.sid": main.sid,
+            "proc.vpgid": main.vpgid,
             "proc.sname": session.comm or None,
             "proc.tty": main.tty,
             "proc.cwd": thread.cwd if not thread.cwd or thread.cwd.endswith("/") else thread.cwd + "/",
@@ -805,6 +821,7 @@ class CaptureState:
             directory = fd.name.rsplit("/", 1)[0] or "/" if "/" in fd.name else fd.name
             filename = fd.name.rsplit("/", 1)[-1]
         is_net = kind in ("ipv4", "ipv6")
+        server = is_net and fd.sip in self._local_ips()
         return {
             "fd.num": fdnum,
             "fd.name": fd.name,
@@ -818,13 +835,15 @@ class CaptureState:
             "fd.sport": fd.sport if is_net else None,
             "fd.cport": fd.cport if is_net else None,
             "fd.sockfamily": "ip" if is_net else ("unix" if kind == "unix" else None),
-            "fd.is_server": (fd.sip in self._local_ips()) if is_net else fd.is_server,
+            "fd.is_server": server if is_net else fd.is_server,
+            "fd.lip": (fd.sip if server else fd.cip) if is_net else None,
+            "fd.rip": (fd.cip if server else fd.sip) if is_net else None,
         }
 
 
 PROC_FIELDS = (
     "proc.name", "proc.exe", "proc.exepath", "proc.args", "proc.cmdline", "proc.pid", "proc.vpid", "proc.ppid",
-    "proc.pname", "proc.pexe", "proc.pcmdline", "proc.sid", "proc.sname", "proc.tty", "proc.cwd",
+    "proc.pname", "proc.pexe", "proc.pcmdline", "proc.sid", "proc.vpgid", "proc.sname", "proc.tty", "proc.cwd",
     "proc.loginshellid", "proc.is_exe_writable", "thread.vtid", "user.uid", "user.name", "user.homedir",
     "user.shell", "user.loginuid", "user.loginname", "group.gid", "group.name", "container.id",
     "container.name", "container.image", "container.image.repository", "container.image.tag",
@@ -833,5 +852,5 @@ PROC_FIELDS = (
 )  # fmt: skip
 FD_FIELDS = (
     "fd.num", "fd.name", "fd.type", "fd.typechar", "fd.directory", "fd.filename", "fd.l4proto", "fd.sip",
-    "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server",
+    "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server", "fd.lip", "fd.rip",
 )  # fmt: skip

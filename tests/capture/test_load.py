@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 
 from falco_lab.capture import CaptureError, is_capture, load_capture
-from falco_lab.rules import load_rules_text
-from falco_lab.rules import compile_condition
+from falco_lab.rules import compile_condition, load_rules_text
 from tests.capture._files import capture
 
 RULES = """\
