@@ -204,7 +204,7 @@ def _missing(value: Any) -> bool:
 
 def _event_dict(events: pd.DataFrame, row: int) -> dict[str, Any]:
     """One recorded event as the per-event evaluators take it: missing fields are absent."""
-    return {k: v for k, v in events.iloc[row].items() if not _missing(v)}
+    return {str(k): v for k, v in events.iloc[row].items() if not _missing(v)}
 
 
 def _choices(rule_set: RuleSet, rule: str, events: pd.DataFrame, limit: int) -> list[EventChoice]:
@@ -282,7 +282,9 @@ def run(
         result.events = _choices(changed, rule, events, max_events)
         chosen = next((c for c in result.events if c.row == explain_row), None)
         if chosen is None and explain_row is not None and 0 <= explain_row < len(events):
-            fires = bool(changed.rule(rule).compiled.mask(events.iloc[[explain_row]]).fillna(False).iloc[0])
+            condition = changed.rule(rule).compiled
+            one = events.iloc[[explain_row]]
+            fires = condition is not None and bool(condition.mask(one).fillna(False).iloc[0])
             chosen = EventChoice(explain_row, fires, _event_label(events, explain_row))
         if chosen is None and result.events:
             chosen = result.events[0]
