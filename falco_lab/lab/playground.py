@@ -26,8 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from falco_lab.rules import RuleSet, RulesFile, load_rules
-from falco_lab.rules.result import LoadIssue
+from falco_lab.rules import LoadIssue, RuleSet, RulesFile, load_rules
 
 __all__ = [
     "DEFAULT_MAX_ALERTS",
