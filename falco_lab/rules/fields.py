@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
 
 __all__ = [
@@ -27,7 +28,6 @@ __all__ = [
     "resolve",
 ]
 
-COMPILE_CODE = "LOAD_ERR_COMPILE_CONDITION"
 _DATA = Path(__file__).resolve().parent / "data"
 
 #: Fields whose argument may be written as a dotted suffix (``evt.arg.flags``, ``evt.type.is.open``).
@@ -131,7 +131,9 @@ del _evt
 
 
 def _nonexistent(text: str, position: Position | None) -> RuleError:
-    return RuleError(COMPILE_CODE, f"filter_check called with nonexistent field {text}", position)
+    return RuleError(
+        Code.ERR_COMPILE_CONDITION, f"filter_check called with nonexistent field {text}", position
+    )
 
 
 def _usable(info: FieldInfo, source: str) -> bool:
@@ -202,7 +204,7 @@ def resolve(
         kind, _, text = result.partition(":")
         if kind == "nonexistent":
             raise _nonexistent(text, position)
-        raise RuleError(COMPILE_CODE, text, position)
+        raise RuleError(Code.ERR_COMPILE_CONDITION, text, position)
     return result
 
 

@@ -1,6 +1,6 @@
 """A loaded collection of rules: which rules fire for an event, alerts, explanations.
 
-A :class:`RuleSet` is what :func:`~falco_lab.rules.loader.load_rules` returns.  Rules are kept in
+A :class:`RuleSet` is what :func:`~falco_lab.rules.loading.loader.load_rules` returns.  Rules are kept in
 Falco's evaluation order (the order of their first definition).  Events are mappings field → value
 (``proc.aname[2]``, ``evt.arg.flags`` and ``k8s.pod.label[app]`` keys included); an absent key or
 ``None`` is a missing value.  Frames (one column per field) are evaluated vectorised.
@@ -10,19 +10,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack
 
 import numpy as np
 import pandas as pd
 
 from falco_lab.errors import FalcoLabError
+from falco_lab.events.load import frame_from_alerts
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
-from falco_lab.rules.model import CompiledRule, PluginRequirement
-from falco_lab.rules.output import OutputFormat, compile_output, falco_alert
-from falco_lab.rules.result import LoadResults
-
-if TYPE_CHECKING:  # pragma: no cover
-    from falco_lab.rules.explain import Explanation
+from falco_lab.rules.evaluators.explain import Explanation
+from falco_lab.rules.evaluators.frame import FrameCache
+from falco_lab.rules.loading.model import CompiledRule, PluginRequirement
+from falco_lab.rules.loading.result import LoadResults
+from falco_lab.rules.output.format import OutputFormat, compile_output, falco_alert
 
 __all__ = ["RuleSet"]
 
@@ -136,7 +136,9 @@ class RuleSet:
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"no rule named {name!r}; loaded rules: {', '.join(self.names) or '(none)'}") from None
+            raise KeyError(
+                f"no rule named {name!r}; loaded rules: {', '.join(self.names) or '(none)'}"
+            ) from None
 
     def rules_frame(self) -> pd.DataFrame:
         """One row per rule, in evaluation order: name, priority, source, enabled, tags, event types."""
@@ -251,8 +253,6 @@ class RuleSet:
     def _frame_pairs(self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str):
         if frame.empty or not selected:
             return
-        from falco_lab.rules.vectorized import FrameCache
-
         cache = FrameCache(frame)
         remaining = np.ones(len(frame), dtype=bool)
         hits: list[tuple[int, int, CompiledRule]] = []
@@ -267,7 +267,9 @@ class RuleSet:
         hits.sort(key=lambda h: (h[0], h[1]))
         rows = sorted({pos for pos, _, _ in hits})
         records = frame.iloc[rows].to_dict("records")
-        events = {pos: {k: _clean(v) for k, v in record.items()} for pos, record in zip(rows, records, strict=True)}
+        events = {
+            pos: {k: _clean(v) for k, v in record.items()} for pos, record in zip(rows, records, strict=True)
+        }
         for pos, _, rule in hits:
             yield rule, events[pos]
 
@@ -335,6 +337,4 @@ def alerts_frame(alerts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     falco_lab.events.LoadError
         If an alert is not a valid Falco alert (the engine's alerts always are).
     """
-    from falco_lab.events.load import frame_from_alerts  # pyarrow & co. only when alerts are framed
-
     return frame_from_alerts(alerts, source="<rules engine>")

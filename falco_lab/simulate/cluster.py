@@ -33,7 +33,7 @@ from falco_lab.cluster.interface import (
 from falco_lab.cluster.manifests import NAMESPACE, PROJECT_LABELS, namespace_manifest
 from falco_lab.events.since import since_cutoff
 from falco_lab.rules import RuleSet
-from falco_lab.rules.output import event_time_ns
+from falco_lab.rules.output.format import event_time_ns
 from falco_lab.simulate import detect as detection
 from falco_lab.simulate.actions import SimulationError, Simulator
 from falco_lab.simulate.model import SIMULATED_CONTEXT, Namespace, Pod, mark_simulated

@@ -31,7 +31,7 @@ import orjson
 import pandas as pd
 
 from falco_lab.rules import RuleSet
-from falco_lab.rules.output import event_time_ns
+from falco_lab.rules.output.format import event_time_ns
 from falco_lab.simulate import detect as detection
 from falco_lab.simulate import incidents, workloads
 from falco_lab.simulate.actions import Simulator

@@ -2,7 +2,7 @@
 
 Columns are field names as written (``proc.name``, ``proc.aname[2]``, ``evt.arg.flags``); a missing
 column or an NA cell is a missing value. The result agrees exactly with
-:meth:`falco_lab.rules.compiler.Condition.matches` on every row, because each column is *factorised*
+:meth:`falco_lab.rules.compiler.condition.Condition.matches` on every row, because each column is *factorised*
 (distinct values + one integer code per row), the distinct values are converted with the per-event
 conversion, and every check is decided once per distinct value — with numpy/pandas operations for
 the common operators and the per-event semantics for the rare ones — then broadcast back to rows
@@ -14,9 +14,12 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from falco_lab.rules.compiler import (
+from falco_lab.rules.evaluators.event import check_holds, field_rhs_values
+from falco_lab.rules.evaluators.values import MISSING, convert, convert_scalar, extract
+from falco_lab.rules.ir import (
     CAnd,
     CCheck,
     CNode,
@@ -26,27 +29,13 @@ from falco_lab.rules.compiler import (
     Operand,
     TransformOperand,
 )
-from falco_lab.rules.evaluate import (
-    MISSING,
-    convert,
-    convert_scalar,
-    extract,
-    field_rhs_values,
-    test_check,
-)
+from falco_lab.rules.operators import BY_NAME
 from falco_lab.rules.transformers import apply_transformer
+
+BoolArray = npt.NDArray[np.bool_]
 
 __all__ = ["ColumnData", "FrameCache", "evaluate_frame"]
 
-_NUMERIC_OPS = {
-    "=": np.equal,
-    "==": np.equal,
-    "!=": np.not_equal,
-    "<": np.less,
-    "<=": np.less_equal,
-    ">": np.greater,
-    ">=": np.greater_equal,
-}
 _INT64_RANGE = (-(2**63), 2**63 - 1)
 
 
@@ -263,57 +252,48 @@ def _py(value: Any) -> Any:
 
 def _pair_result(check: CCheck, left: Any, right: Any) -> bool:
     values = field_rhs_values(check, right)
-    return values is not None and test_check(check, left, values)
+    return values is not None and check_holds(check, left, values)
 
 
-def _decide_strings(op: str, uniques: np.ndarray, values: tuple) -> np.ndarray | None:
-    """Vectorised string operators on the distinct values; None if ``op`` has no fast path."""
-    if op in ("=", "==") and len(values) == 1:
-        return np.asarray(uniques == values[0], dtype=bool)
-    if op == "!=" and len(values) == 1:
-        return np.asarray(uniques != values[0], dtype=bool)
-    if op in ("in", "intersects"):
-        return np.asarray(pd.Index(uniques, dtype=object).isin(list(values)), dtype=bool)
-    if len(values) != 1 or op not in ("startswith", "endswith", "contains"):
-        return None
-    strings = pd.Series(uniques, dtype=object).str
-    if op == "startswith":
-        return strings.startswith(values[0]).to_numpy(dtype=bool)
-    if op == "endswith":
-        return strings.endswith(values[0]).to_numpy(dtype=bool)
-    return strings.contains(values[0], regex=False).to_numpy(dtype=bool)
+def _decide(check: CCheck, data: ColumnData) -> BoolArray:
+    """The check's result for each distinct value of the column (values all present).
 
-
-def _decide(check: CCheck, data: ColumnData) -> np.ndarray:
-    """The check's result for each distinct value of the column (values all present)."""
+    The operator's vectorised kernel (operators table) when it has one for this column kind and these
+    values; otherwise the per-event decision applied to each distinct value.
+    """
     uniques = data.uniques
     size = len(uniques)
     if size == 0:
         return np.zeros(0, dtype=bool)
     op, values = check.op, check.values
-    if op == "exists":
+    row = BY_NAME[op]
+    if row.syntax == "unary":
         return np.ones(size, dtype=bool)
+    left = check.left
     simple = (
-        check.modifier is None and not check.left.is_list and not getattr(check.left, "any_ancestor", False)
+        check.modifier is None
+        and not left.is_list
+        and not (isinstance(left, FieldOperand) and left.any_ancestor)
     )
-    if simple and data.kind == "str" and all(type(v) is str for v in values):
+    if simple and data.kind == "str" and row.str_kernel is not None and all(type(v) is str for v in values):
         try:
-            fast = _decide_strings(op, uniques, values)
+            fast = row.str_kernel(uniques, values)
         except UnicodeError:  # lone surrogates (undecodable bytes) cannot go through pandas' string code
             fast = None
         if fast is not None:
             return fast
-    if simple and data.kind == "num" and values and all(type(v) in (int, float) for v in values):
-        if op in _NUMERIC_OPS and len(values) == 1:
-            return np.asarray(_NUMERIC_OPS[op](uniques, values[0]), dtype=bool)
-        in_range = all(type(v) is float or _INT64_RANGE[0] <= v <= _INT64_RANGE[1] for v in values)
-        if op in ("in", "intersects") and in_range and uniques.dtype.kind == "i":
-            return np.isin(
-                uniques,
-                np.array(values, dtype=np.float64 if any(type(v) is float for v in values) else np.int64),
-            )
+    if (
+        simple
+        and data.kind == "num"
+        and row.num_kernel is not None
+        and values
+        and all(type(v) in (int, float) for v in values)
+    ):
+        fast = row.num_kernel(uniques, values)
+        if fast is not None:
+            return fast
     return np.fromiter(
-        (u is not None and test_check(check, _py(u), values) for u in uniques), dtype=bool, count=size
+        (u is not None and check_holds(check, _py(u), values) for u in uniques), dtype=bool, count=size
     )
 
 

@@ -18,19 +18,21 @@ from functools import lru_cache
 from pathlib import Path
 from typing import IO, Any
 
-from falco_lab.rules import ast
-from falco_lab.rules.collector import Collector, ItemError, parse_version
-from falco_lab.rules.compiler import compile_ast, expand_macros, parse_cached
+from falco_lab.rules.codes import Code
+from falco_lab.rules.compiler.compile import compile_ast
 from falco_lab.rules.errors import Position, RuleError
-from falco_lab.rules.exceptions import build_exception_condition
-from falco_lab.rules.lists import substitute_lists
-from falco_lab.rules.model import CompiledRule, Context, Location, RulesFile
-from falco_lab.rules.output import CONTAINER_INFO_WARNING, compile_output, remove_container_info
-from falco_lab.rules.reader import read_documents
-from falco_lab.rules.result import LoadResult, LoadResults, make_issue
+from falco_lab.rules.frontend import syntax
+from falco_lab.rules.frontend.lists import substitute_lists
+from falco_lab.rules.loading.collector import Collector, parse_version
+from falco_lab.rules.loading.model import CompiledRule, Context, ItemError, Location, RulesFile
+from falco_lab.rules.loading.reader import read_documents
+from falco_lab.rules.loading.result import LoadResult, LoadResults, make_issue
+from falco_lab.rules.loading.rule_exceptions import build_exception_condition
+from falco_lab.rules.loading.schema import schema_problems
+from falco_lab.rules.loading.yamlio import compose_documents
+from falco_lab.rules.output.format import CONTAINER_INFO_WARNING, compile_output, remove_container_info
+from falco_lab.rules.resolvers.macros import expand_macros, parse_cached
 from falco_lab.rules.ruleset import RuleSet
-from falco_lab.rules.schema import schema_problems
-from falco_lab.rules.yamlio import compose_documents
 
 __all__ = [
     "DEFAULT_ENGINE_VERSION",
@@ -52,7 +54,12 @@ PLUGIN_SOURCES: Mapping[str, str] = {"k8saudit": "k8s_audit", "k8saudit-eks": "k
 
 MAX_EVTTYPES = 100
 NO_EVTTYPE_MESSAGE = "Rule matches too many evt.type values. This has a significant performance penalty."
-_UNKNOWN_FILTER_MARKERS = ("nonexistent field", "invalid formatting token", "unknown event type", "unknown filter:")
+_UNKNOWN_FILTER_MARKERS = (
+    "nonexistent field",
+    "invalid formatting token",
+    "unknown event type",
+    "unknown filter:",
+)
 _DEPRECATED_OUTPUT_FIELDS = ("evt.dir", "evt.latency", "evt.wait_latency")
 
 RulesSource = str | os.PathLike[str] | IO[str] | RulesFile
@@ -78,7 +85,7 @@ def _read_source(source: RulesSource, index: int) -> tuple[str, str | None, str 
 
 
 @lru_cache(maxsize=8192)
-def _compile_cached(tree: ast.Node, source: str):
+def _compile_cached(tree: syntax.Node, source: str):
     """:func:`compile_ast` memoised on the (immutable, position-blind) tree: every file of a load
     recompiles the whole collection, as Falco does, and most rules are unchanged between files."""
     return compile_ast(tree, source=source)
@@ -95,7 +102,7 @@ def _is_valid_field(source: str, text: str) -> bool:
     """Falco's ``is_valid_lhs_field``: compile ``<text> exists`` for the source."""
     try:
         tree = parse_cached(f"{text} exists")
-        if not isinstance(tree, ast.UnaryCheck):
+        if not isinstance(tree, syntax.UnaryCheck):
             return False
         compile_ast(tree, source=source)
     except RuleError:
@@ -141,11 +148,11 @@ def _expression_ctx(parent: Context, condition: str, error: RuleError, text: str
     return Context((*parent.locations, falco_loc), at=absolute, alt_content=condition)
 
 
-def _own_error_offset(tree: ast.Node, source: str, message: str) -> int | None:
+def _own_error_offset(tree: syntax.Node, source: str, message: str) -> int | None:
     """Offset (in the rule's own text) of the first check of the rule itself that fails with
     ``message``; None when the failing check came from a macro."""
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.UnaryCheck, ast.BinaryCheck)):
+    for node in syntax.walk(tree):
+        if isinstance(node, (syntax.UnaryCheck, syntax.BinaryCheck)):
             try:
                 compile_ast(node, source=source)
             except RuleError as exc:
@@ -160,7 +167,9 @@ def _own_error_offset(tree: ast.Node, source: str, message: str) -> int | None:
 class _FileCompiler:
     """Compiles the whole collection after a file was read (Falco's ``rule_loader::compiler``)."""
 
-    def __init__(self, collector: Collector, warn: Callable[[str, str, Context], None], texts: Mapping[str, str]):
+    def __init__(
+        self, collector: Collector, warn: Callable[[str, str, Context], None], texts: Mapping[str, str]
+    ):
         self.col = collector
         self.warn = warn
         self.texts = texts
@@ -185,13 +194,13 @@ class _FileCompiler:
             lists[lst.name] = items
 
         # macros: parse every one, then resolve references by visibility, in order
-        trees: dict[str, ast.Node] = {}
+        trees: dict[str, syntax.Node] = {}
         used_macros: set[str] = set()
         for macro in col.macros.values():
             trees[macro.name] = self.parse(macro.condition, lists, used_lists, macro.cond_ctx)[0]
         order = list(col.macros.values())
         for macro in order:
-            refs = ast.collect_identifiers(trees[macro.name])
+            refs = syntax.collect_identifiers(trees[macro.name])
             if not refs:
                 continue
             visible = {m.name: trees[m.name] for m in order if m.index < macro.visibility}
@@ -205,7 +214,7 @@ class _FileCompiler:
             condition = build_exception_condition(rule.condition, rule.exceptions)
             own_tree, text = self.parse(condition, lists, used_lists, rule.cond_ctx)
             tree = own_tree
-            refs = ast.collect_identifiers(own_tree)
+            refs = syntax.collect_identifiers(own_tree)
             if refs:
                 used_macros.update(r for r in refs if r in trees)
                 tree = self.expand(own_tree, trees, rule.ctx)
@@ -215,41 +224,46 @@ class _FileCompiler:
 
         for macro in col.macros.values():
             if macro.name not in used_macros:
-                self.warn("LOAD_UNUSED_MACRO", "Macro not referred to by any other rule/macro", macro.ctx)
+                self.warn(Code.UNUSED_MACRO, "Macro not referred to by any other rule/macro", macro.ctx)
         for lst in col.lists.values():
             if lst.name not in used_lists:
-                self.warn("LOAD_UNUSED_LIST", "List not referred to by any other rule/macro", lst.ctx)
+                self.warn(Code.UNUSED_LIST, "List not referred to by any other rule/macro", lst.ctx)
         return compiled
 
     def parse(
         self, condition: str, lists: Mapping[str, list[str]], used: set[str], ctx: Context
-    ) -> tuple[ast.Node, str]:
+    ) -> tuple[syntax.Node, str]:
         text, hits = substitute_lists(condition, lists)
         used.update(hits)
         try:
             return parse_cached(text), text
         except RuleError as exc:
-            raise ItemError(exc.code, exc.message, _expression_ctx(ctx, text, exc, self.text_of(ctx))) from None
+            raise ItemError(
+                exc.code, exc.message, _expression_ctx(ctx, text, exc, self.text_of(ctx))
+            ) from None
 
     @staticmethod
-    def expand(tree: ast.Node, macros: Mapping[str, ast.Node], ctx: Context) -> ast.Node:
+    def expand(tree: syntax.Node, macros: Mapping[str, syntax.Node], ctx: Context) -> syntax.Node:
         try:
             return expand_macros(tree, macros)
         except RuleError as exc:
             raise ItemError(exc.code, exc.message, ctx) from None
 
-    def compile_rule(self, rule, tree: ast.Node, own_tree: ast.Node, own_text: str) -> CompiledRule | None:
+    def compile_rule(
+        self, rule, tree: syntax.Node, own_tree: syntax.Node, own_text: str
+    ) -> CompiledRule | None:
         """Compile one rule (``tree`` expanded); ``own_tree``/``own_text`` are the rule's own parsed
         condition, used to point a compile error at its exact place when it lies in the rule itself."""
+
         def unknown_filter(exc: RuleError, ctx: Context) -> bool:
             if rule.skip_if_unknown_filter and any(m in exc.message for m in _UNKNOWN_FILTER_MARKERS):
-                self.warn("LOAD_UNKNOWN_FILTER", exc.message, ctx)
+                self.warn(Code.UNKNOWN_FILTER, exc.message, ctx)
                 return True
             return False
 
         output, had_info = remove_container_info(rule.output)
         if had_info:
-            self.warn("LOAD_DEPRECATED_ITEM", CONTAINER_INFO_WARNING, rule.output_ctx)
+            self.warn(Code.DEPRECATED_ITEM, CONTAINER_INFO_WARNING, rule.output_ctx)
         try:
             output_format = _output_cached(output, rule.source)
         except RuleError as exc:
@@ -261,7 +275,7 @@ class _FileCompiler:
             if key.startswith(_DEPRECATED_OUTPUT_FIELDS):
                 name = key.split("[", 1)[0]
                 self.warn(
-                    "LOAD_DEPRECATED_ITEM",
+                    Code.DEPRECATED_ITEM,
                     f"usage of deprecated field '{name}' has been detected in the rule output",
                     rule.output_ctx,
                 )
@@ -270,18 +284,20 @@ class _FileCompiler:
         except RuleError as exc:
             if unknown_filter(exc, rule.cond_ctx):
                 return None
-            ctx = rule.ctx if exc.code == "LOAD_ERR_VALIDATE" else rule.cond_ctx
+            ctx = rule.ctx if exc.code == Code.ERR_VALIDATE else rule.cond_ctx
             if ctx is rule.cond_ctx:
                 offset = _own_error_offset(own_tree, rule.source, exc.message)
                 if offset is not None:
-                    ctx = Context(ctx.locations, at=_condition_position(self.text_of(ctx), ctx, own_text, offset))
+                    ctx = Context(
+                        ctx.locations, at=_condition_position(self.text_of(ctx), ctx, own_text, offset)
+                    )
             raise ItemError(exc.code, exc.message, ctx) from None
         for code, message in condition.warnings:
             self.warn(code, message, rule.ctx)
         if rule.source == "syscall" and rule.warn_evttypes:
             count = condition.evttype_count
             if condition.evttypes is None or count > MAX_EVTTYPES:
-                self.warn("LOAD_NO_EVTTYPE", NO_EVTTYPE_MESSAGE, rule.ctx)
+                self.warn(Code.NO_EVTTYPE, NO_EVTTYPE_MESSAGE, rule.ctx)
         return CompiledRule(
             name=rule.name,
             desc=rule.desc,
@@ -321,9 +337,7 @@ def _plugin_problem(requirement, plugins: Mapping[str, str]) -> str | None:
         if have is None:
             return f"Plugin '{name}' has invalid version string '{plugins[name]}'"
         if want is not None and (have[0] != want[0] or have < want):
-            return (
-                f"Plugin '{name}' version '{plugins[name]}' is not compatible with required plugin version '{version}'"
-            )
+            return f"Plugin '{name}' version '{plugins[name]}' is not compatible with required plugin version '{version}'"
         return None
     listed = ", ".join(f"{name} (>= {version})" for name, version in alternatives)
     return f"Plugin requirement not satisfied, must load one of: {listed}"
@@ -353,7 +367,7 @@ def load_rules(
     ----------
     *paths
         Files in load order: paths, open text streams (``io.StringIO``; their ``name`` attribute, if
-        any, names them) or :class:`~falco_lab.rules.model.RulesFile` objects. Lists of them are flattened.
+        any, names them) or :class:`~falco_lab.rules.loading.model.RulesFile` objects. Lists of them are flattened.
     engine_version
         Engine version checked against ``required_engine_version`` (``"0.62.0"`` = Falco 0.44).
     plugins
@@ -376,7 +390,11 @@ def load_rules(
         plugins = dict(plugins)
     else:
         plugins = dict.fromkeys(plugins)
-    known_sources = {"syscall", *(PLUGIN_SOURCES[p] for p in plugins if p in PLUGIN_SOURCES), *(sources or ())}
+    known_sources = {
+        "syscall",
+        *(PLUGIN_SOURCES[p] for p in plugins if p in PLUGIN_SOURCES),
+        *(sources or ()),
+    }
     engine = parse_version(engine_version) or parse_version(DEFAULT_ENGINE_VERSION)
     collector = Collector(known_sources, _is_valid_field, engine)  # type: ignore[arg-type]
     results: list[LoadResult] = []
@@ -390,16 +408,22 @@ def load_rules(
         results.append(result)
         root = Context((Location("rules content", "", Position(name, 1, 1, 0)),))
         if read_error is not None or text is None:
-            result.errors.append(make_issue("LOAD_ERR_FILE_READ", read_error or "cannot read", root))
+            result.errors.append(make_issue(Code.ERR_FILE_READ, read_error or "cannot read", root))
             continue
         texts[name] = text
 
-        def warn(code: str, message: str, ctx: Context, _result: LoadResult = result, _text: str = text) -> None:
+        def warn(
+            code: str, message: str, ctx: Context, _result: LoadResult = result, _text: str = text
+        ) -> None:
             _result.warnings.append(make_issue(code, message, ctx, texts.get(ctx.position.name, _text)))
 
         def fail(exc: ItemError | RuleError, _result: LoadResult = result, _root: Context = root) -> None:
-            ctx = exc.ctx if isinstance(exc, ItemError) else _root.child(
-                exc.item_type or "rules content", exc.item_name, exc.position or _root.position
+            ctx = (
+                exc.ctx
+                if isinstance(exc, ItemError)
+                else _root.child(
+                    exc.item_type or "rules content", exc.item_name, exc.position or _root.position
+                )
             )
             _result.errors.append(make_issue(exc.code, exc.message, ctx, texts.get(ctx.position.name)))
 
@@ -423,7 +447,9 @@ def load_rules(
         problem = _plugin_problem(requirement, plugins)
         owner = requirement_owner.get(id(requirement))
         if problem is not None and owner is not None:
-            owner.errors.append(make_issue("LOAD_ERR_VALIDATE", problem, requirement.ctx, texts.get(owner.name)))
+            owner.errors.append(
+                make_issue(Code.ERR_VALIDATE, problem, requirement.ctx, texts.get(owner.name))
+            )
 
     return RuleSet(
         compiled,
@@ -441,4 +467,3 @@ def load_rules_text(text: str, name: str = "rules.yaml", **kwargs: Any) -> RuleS
     Accepts the keyword arguments of :func:`load_rules`.
     """
     return load_rules(RulesFile(name, text), **kwargs)
-

@@ -16,7 +16,7 @@ import re
 
 from falco_lab.priorities import priority_spellings
 from falco_lab.rules.errors import Position
-from falco_lab.rules.yamlio import (
+from falco_lab.rules.loading.yamlio import (
     MappingNode,
     Node,
     ScalarNode,
@@ -66,7 +66,9 @@ def _strings(node: Node) -> bool:
 def _override(allowed: frozenset[str]):
     def check(node: Node) -> bool:
         return isinstance(node, MappingNode) and all(
-            isinstance(k, ScalarNode) and k.value in allowed and isinstance(v, ScalarNode)
+            isinstance(k, ScalarNode)
+            and k.value in allowed
+            and isinstance(v, ScalarNode)
             and v.value in ("append", "replace")
             for k, v in node.value
         )
@@ -86,7 +88,12 @@ def _exception_values(node: Node) -> bool:
     )
 
 
-_EXCEPTION = {"name": _is_string, "fields": _string_or_strings, "comps": _string_or_strings, "values": _exception_values}
+_EXCEPTION = {
+    "name": _is_string,
+    "fields": _string_or_strings,
+    "comps": _string_or_strings,
+    "values": _exception_values,
+}
 
 
 def _exceptions(node: Node) -> bool:
@@ -105,8 +112,12 @@ _ITEMS: dict[str, dict] = {
         "append": _is_bool,
         "override": _override(frozenset({"items"})),
     },
-    "macro": {"macro": _is_string, "condition": _is_string, "append": _is_bool,
-              "override": _override(frozenset({"condition"}))},
+    "macro": {
+        "macro": _is_string,
+        "condition": _is_string,
+        "append": _is_bool,
+        "override": _override(frozenset({"condition"})),
+    },
     "rule": {
         "rule": _is_string,
         "condition": _is_string,
@@ -123,8 +134,21 @@ _ITEMS: dict[str, dict] = {
         "capture_duration": _is_int,
         "append": _is_bool,
         "override": _override(
-            frozenset({"condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes",
-                       "skip-if-unknown-filter", "capture", "capture_duration"})
+            frozenset(
+                {
+                    "condition",
+                    "output",
+                    "desc",
+                    "priority",
+                    "tags",
+                    "exceptions",
+                    "enabled",
+                    "warn_evttypes",
+                    "skip-if-unknown-filter",
+                    "capture",
+                    "capture_duration",
+                }
+            )
         ),
     },
 }

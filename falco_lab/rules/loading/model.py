@@ -10,18 +10,18 @@ that Falco prints with each error and warning.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from falco_lab.rules.errors import Position
-
-if TYPE_CHECKING:  # pragma: no cover
-    from falco_lab.rules.compiler import Condition
+from falco_lab.rules.codes import Code
+from falco_lab.rules.compiler.condition import Condition
+from falco_lab.rules.errors import Position, RuleError
 
 __all__ = [
     "CompiledRule",
     "ITEM_TYPES",
     "Context",
     "ExceptionEntry",
+    "ItemError",
     "ListItem",
     "Location",
     "Macro",
@@ -200,7 +200,7 @@ class CompiledRule:
     condition
         The rule's condition text (after appends/overrides, before exceptions).
     compiled
-        The compiled :class:`~falco_lab.rules.compiler.Condition` (expanded tree, evaluators).
+        The compiled :class:`~falco_lab.rules.compiler.condition.Condition` (expanded tree, evaluators).
     expanded_condition
         Canonical text of the expanded condition (§10), as ``falco --describe-rule`` shows.
     evttypes
@@ -228,3 +228,18 @@ class CompiledRule:
     exceptions: tuple[str, ...] = ()
     output_fields: tuple[str, ...] = ()
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ItemError(RuleError):
+    """A load problem with its Falco context (the chain of locations)."""
+
+    def __init__(self, code: Code | str, message: str, ctx: Context) -> None:
+        named = ctx.named()
+        super().__init__(
+            code,
+            message,
+            ctx.position,
+            item_type=named.item_type if named else "",
+            item_name=named.item_name if named else "",
+        )
+        self.ctx = ctx

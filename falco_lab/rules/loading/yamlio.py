@@ -19,6 +19,7 @@ from yaml.reader import Reader
 from yaml.resolver import BaseResolver
 from yaml.scanner import Scanner
 
+from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
 
 __all__ = [
@@ -82,8 +83,12 @@ _YAML_CPP_MESSAGES: tuple[tuple[str, str], ...] = (
 )
 
 _NULL_WORDS = frozenset({"", "~", "null", "Null", "NULL"})
-_TRUE_WORDS = frozenset(w for base in ("true", "yes", "y", "on") for w in (base, base.upper(), base.capitalize()))
-_FALSE_WORDS = frozenset(w for base in ("false", "no", "n", "off") for w in (base, base.upper(), base.capitalize()))
+_TRUE_WORDS = frozenset(
+    w for base in ("true", "yes", "y", "on") for w in (base, base.upper(), base.capitalize())
+)
+_FALSE_WORDS = frozenset(
+    w for base in ("false", "no", "n", "off") for w in (base, base.upper(), base.capitalize())
+)
 
 
 def _yaml_cpp_text(problem: str, char: str) -> str:
@@ -118,7 +123,7 @@ def compose_documents(text: str, name: str = "") -> list[Node | None]:
         char = text[offset] if 0 <= offset < len(text) else ""
         problem = _yaml_cpp_text(exc.problem or exc.context or "invalid YAML", char)
         raise RuleError(
-            "LOAD_ERR_YAML_PARSE",
+            Code.ERR_YAML_PARSE,
             f"yaml-cpp: error at line {line + 1}, column {column + 1}: {problem}",
             Position(name, line + 1, column + 1, offset),
             item_type="rules content",
@@ -126,7 +131,7 @@ def compose_documents(text: str, name: str = "") -> list[Node | None]:
     except yaml.YAMLError as exc:  # reader errors (bad characters) carry a position too
         position = getattr(exc, "position", 0) or 0
         raise RuleError(
-            "LOAD_ERR_YAML_PARSE",
+            Code.ERR_YAML_PARSE,
             f"yaml-cpp: error at line 1, column {position + 1}: {exc}",
             Position(name, 1, position + 1, position),
             item_type="rules content",

@@ -12,9 +12,12 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from falco_lab.rules.ast import to_text
-from falco_lab.rules.compiler import CAnd, CCheck, CNode, CNot
-from falco_lab.rules.evaluate import MISSING, evaluate_check, extract
+import pandas as pd
+
+from falco_lab.rules.evaluators.event import evaluate_check
+from falco_lab.rules.evaluators.values import MISSING, extract
+from falco_lab.rules.frontend.syntax import to_text
+from falco_lab.rules.ir import CAnd, CCheck, CNode, CNot
 
 __all__ = ["ExplainNode", "Explanation", "explain"]
 
@@ -130,8 +133,6 @@ class Explanation:
 
     def to_frame(self):
         """One row per node: depth, kind, macro, text, status, result, evaluated, field, value."""
-        import pandas as pd
-
         rows = [
             {
                 "depth": depth,

@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
+from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Issue, Position
-from falco_lab.rules.model import Context, Location
+from falco_lab.rules.loading.model import Context, Location
 
 __all__ = [
     "ERROR_CODES",
@@ -29,35 +30,12 @@ __all__ = [
     "make_issue",
 ]
 
-#: Error codes and their short descriptions (``codedesc``), in Falco's order.
-ERROR_CODES: dict[str, str] = {
-    "LOAD_ERR_FILE_READ": "File read error",
-    "LOAD_ERR_YAML_PARSE": "YAML parse error",
-    "LOAD_ERR_YAML_VALIDATE": "Error validating internal structure of YAML file",
-    "LOAD_ERR_COMPILE_CONDITION": "Error compiling condition",
-    "LOAD_ERR_COMPILE_OUTPUT": "Error compiling output",
-    "LOAD_ERR_VALIDATE": "Error validating rule/macro/list/exception objects",
-    "LOAD_ERR_EXTENSION": "Error in extension item",
-}
+#: Error codes → Falco's short descriptions (``codedesc``), in Falco's order (views of :class:`Code`).
+ERROR_CODES: dict[str, str] = {code.value: code.description for code in Code if code.is_error}
 
-#: Warning codes and their short descriptions (``codedesc``), in Falco's order.
-WARNING_CODES: dict[str, str] = {
-    "LOAD_UNKNOWN_SOURCE": "Unknown event source",
-    "LOAD_UNSAFE_NA_CHECK": "Unsafe <NA> comparison in condition",
-    "LOAD_NO_EVTTYPE": "Condition has no event-type restriction",
-    "LOAD_UNKNOWN_FILTER": "Unknown field or event-type in condition or output",
-    "LOAD_UNUSED_MACRO": "Unused macro",
-    "LOAD_UNUSED_LIST": "Unused list",
-    "LOAD_UNKNOWN_ITEM": "Unknown rules file item",
-    "LOAD_DEPRECATED_ITEM": "Used deprecated item",
-    "LOAD_WARNING_EXTENSION": "Warning in extension item",
-    "LOAD_APPEND_NO_VALUES": "Overriding/appending with no values",
-    "LOAD_EXCEPTION_NAME_NOT_UNIQUE": "Multiple exceptions defined with the same name",
-    "LOAD_INVALID_MACRO_NAME": "Invalid macro name",
-    "LOAD_INVALID_LIST_NAME": "Invalid list name",
-    "LOAD_COMPILE_CONDITION": "Warning in rule condition",
-    "LOAD_UNKNOWN_KEY": "Unknown key in item definition",
-}
+#: Warning codes → Falco's short descriptions (``codedesc``), in Falco's order (views of :class:`Code`).
+WARNING_CODES: dict[str, str] = {code.value: code.description for code in Code if not code.is_error}
+
 
 @dataclass(slots=True)
 class LoadIssue(Issue):
@@ -68,7 +46,7 @@ class LoadIssue(Issue):
     @property
     def codedesc(self) -> str:
         """Falco's short description of the code."""
-        return ERROR_CODES.get(self.code) or WARNING_CODES.get(self.code, "")
+        return Code(self.code).description
 
     @property
     def file(self) -> str:
@@ -130,7 +108,9 @@ def make_issue(code: str, message: str, ctx: Context, text: str | None = None) -
         item_type=item_type,
         item_name=item_name,
         position=position,
-        snippet=_snippet(ctx.alt_content, ctx.locations[-1].position) if ctx.alt_content else _snippet(text, position),
+        snippet=_snippet(ctx.alt_content, ctx.locations[-1].position)
+        if ctx.alt_content
+        else _snippet(text, position),
         locations=ctx.locations,
     )
 
@@ -144,7 +124,7 @@ class LoadResult:
     warnings: list[LoadIssue] = field(default_factory=list)
     #: Falco's schema check of the file: "ok", "failed" (loading goes on), or None if the YAML did not parse.
     schema_validation: str | None = None
-    #: Why the schema check failed: (position, reason) pairs (see :mod:`falco_lab.rules.schema`).
+    #: Why the schema check failed: (position, reason) pairs (see :mod:`falco_lab.rules.loading.schema`).
     schema_problems: list[tuple[Position, str]] = field(default_factory=list)
 
     @property
@@ -217,15 +197,22 @@ class LoadResults(Sequence[LoadResult]):
         rows = []
         for result in self.results:
             status = "Ok" if result.successful else "Invalid"
-            rows.append(f"<tr><th colspan='5' style='text-align:left'>{escape(result.name)}: {status}</th></tr>")
+            rows.append(
+                f"<tr><th colspan='5' style='text-align:left'>{escape(result.name)}: {status}</th></tr>"
+            )
             for kind, issues in (("error", result.errors), ("warning", result.warnings)):
                 for issue in issues:
                     rows.append(
                         "<tr>"
                         + "".join(
                             f"<td>{escape(str(cell))}</td>"
-                            for cell in (kind, f"{issue.line}:{issue.column}", issue.code,
-                                         f"{issue.item_type} {issue.item_name}".strip(), issue.message)
+                            for cell in (
+                                kind,
+                                f"{issue.line}:{issue.column}",
+                                issue.code,
+                                f"{issue.item_type} {issue.item_name}".strip(),
+                                issue.message,
+                            )
                         )
                         + "</tr>"
                     )

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.lists import quote_item
-from falco_lab.rules.model import ExceptionEntry, RuleException
-from falco_lab.rules.parser import MODIFIERS, OPERATORS
+from falco_lab.rules.frontend.lists import quote_item
+from falco_lab.rules.frontend.parser import OPERATORS
+from falco_lab.rules.loading.model import ExceptionEntry, ItemError, RuleException
+from falco_lab.rules.operators import LIST_RHS, MODIFIERS
+from falco_lab.rules.operators import OPERATORS as OPERATOR_ROWS
 
 __all__ = [
     "LIST_OPERATORS",
@@ -26,12 +29,9 @@ __all__ = [
 ]
 
 #: Operators that take a list on the right-hand side.
-LIST_OPERATORS: frozenset[str] = frozenset({"in", "intersects", "pmatch"})
+LIST_OPERATORS: frozenset[str] = LIST_RHS
 #: Operators that accept a ``oneof``/``anyof``/``allof`` modifier (Falco 0.44).
-STRING_OPERATORS: frozenset[str] = frozenset(
-    {"==", "=", "!=", "glob", "iglob", "contains", "icontains", "bcontains", "startswith", "bstartswith",
-     "endswith", "regex"}
-)
+STRING_OPERATORS: frozenset[str] = frozenset(op.name for op in OPERATOR_ROWS if op.takes_modifier)
 _SCALAR_FIELD_COMPS = ("in", "pmatch", "intersects")
 _SCALAR_FIELD_MESSAGE = (
     "When fields is a single value, comps must be one of (in, pmatch, intersects) "
@@ -40,10 +40,7 @@ _SCALAR_FIELD_MESSAGE = (
 
 
 def _error(message: str, ex: RuleException) -> RuleError:
-    # imported lazily: collector imports this module
-    from falco_lab.rules.collector import ItemError
-
-    return ItemError("LOAD_ERR_VALIDATE", message, ex.ctx)
+    return ItemError(Code.ERR_VALIDATE, message, ex.ctx)
 
 
 def normalize_comp(comp: str) -> str:

@@ -14,32 +14,25 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from falco_lab.rules.errors import RuleError
-from falco_lab.rules.exceptions import validate_exception
-from falco_lab.rules.model import Context, ListItem, Macro, PluginRequirement, Rule, RuleException
+from falco_lab.rules.codes import Code
+from falco_lab.rules.loading.model import (
+    Context,
+    ItemError,
+    ListItem,
+    Macro,
+    PluginRequirement,
+    Rule,
+    RuleException,
+)
+from falco_lab.rules.loading.rule_exceptions import validate_exception
 
-__all__ = ["Collector", "ItemError", "RuleUpdate", "Version", "parse_version"]
+__all__ = ["Collector", "RuleUpdate", "Version", "parse_version"]
 
 Warn = Callable[[str, str, Context], None]
 _Item = TypeVar("_Item", ListItem, Macro, Rule)
 
 
-class ItemError(RuleError):
-    """A load problem with its Falco context (the chain of locations)."""
-
-    def __init__(self, code: str, message: str, ctx: Context) -> None:
-        named = ctx.named()
-        super().__init__(
-            code,
-            message,
-            ctx.position,
-            item_type=named.item_type if named else "",
-            item_name=named.item_name if named else "",
-        )
-        self.ctx = ctx
-
-
-def _fail(message: str, ctx: Context, code: str = "LOAD_ERR_VALIDATE") -> ItemError:
+def _fail(message: str, ctx: Context, code: Code = Code.ERR_VALIDATE) -> ItemError:
     return ItemError(code, message, ctx)
 
 
@@ -209,7 +202,7 @@ class Collector:
         known = info.source in self.sources
         if not known:
             info.unknown_source = True
-            warn("LOAD_UNKNOWN_SOURCE", f"Unknown source {info.source}, skipping", info.ctx)
+            warn(Code.UNKNOWN_SOURCE, f"Unknown source {info.source}, skipping", info.ctx)
         for ex in info.exceptions:
             if not ex.fields.is_valid():
                 raise _fail("Rule exception item must have fields property with a list of fields", ex.ctx)
@@ -259,7 +252,8 @@ class Collector:
     def replace_rule(self, update: RuleUpdate) -> None:
         """``override: {key: replace}``: set each given key."""
         prev = self._previous_for_update(
-            update, "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists"
+            update,
+            "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists",
         )
         if not update.has_any_value():
             raise _fail("The rule must have at least one field that can be replaced", update.ctx)
@@ -298,5 +292,7 @@ class Collector:
 
     def enable_rule(self, name: str, enabled: bool, ctx: Context) -> None:
         """The deprecated standalone ``enabled:`` item (no index/visibility change)."""
-        prev = self._existing(self.rules, name, "Rule has 'enabled' key but no rule by that name already exists", ctx)
+        prev = self._existing(
+            self.rules, name, "Rule has 'enabled' key but no rule by that name already exists", ctx
+        )
         prev.enabled = enabled

@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 import sys
 
-from falco_lab.rules.ast import (
+from falco_lab.rules.codes import Code
+from falco_lab.rules.errors import Position, RuleError
+from falco_lab.rules.frontend.syntax import (
     And,
     BinaryCheck,
     Field,
@@ -28,7 +30,8 @@ from falco_lab.rules.ast import (
     Val,
     Value,
 )
-from falco_lab.rules.errors import Position, RuleError
+from falco_lab.rules.operators import MODIFIERS
+from falco_lab.rules.operators import OPERATORS as OPERATOR_ROWS
 
 __all__ = [
     "DEFAULT_MAX_DEPTH",
@@ -42,7 +45,6 @@ __all__ = [
 #: Falco's rule loader raises the libs parser depth limit from 100 to 1000.
 DEFAULT_MAX_DEPTH = 1000
 
-COMPILE_CODE = "LOAD_ERR_COMPILE_CONDITION"
 
 _SPACE = " \t\n\r\f\v"  # POSIX [[:space:]]
 _BLANK = frozenset(" \t\b\r\n")  # what the libs lexer skips as blank
@@ -54,33 +56,19 @@ _RX_FIELDARG = re.compile(f"[^\\]\\[\"'{_SPACE}]+")
 _RX_HEX = re.compile(r"0[xX][0-9a-fA-F]+")
 _RX_NUMBER = re.compile(r"[+\-]?[0-9]+\.?[0-9]*(?:[eE][+\-][0-9]+)?")
 _RX_BARESTR = re.compile(f"[^()\"'{_SPACE}=,]+")
-_RX_MODIFIER = re.compile(r"(oneof|anyof|allof)[ \t\b\r\n]+")
+_RX_MODIFIER = re.compile("(" + "|".join(MODIFIERS) + r")[ \t\b\r\n]+")
 
-_UNARY_OPS = ("exists",)
-_NUM_OPS = ("<=", "<", ">=", ">")
+# operator tokens by syntax class, in the order the libs parser tries them (the operators table's order)
+_UNARY_OPS = tuple(op.name for op in OPERATOR_ROWS if op.syntax == "unary")
+_NUM_OPS = tuple(op.name for op in OPERATOR_ROWS if op.syntax == "num")
 # word operators need a blank after them (True), symbol operators do not
-_STR_OPS = (
-    ("==", False),
-    ("=", False),
-    ("!=", False),
-    ("glob", True),
-    ("iglob", True),
-    ("contains", True),
-    ("icontains", True),
-    ("bcontains", True),
-    ("startswith", True),
-    ("bstartswith", True),
-    ("endswith", True),
-    ("regex", True),
-)
-_LIST_OPS = ("intersects", "in", "pmatch")
+_STR_OPS = tuple((op.name, op.word) for op in OPERATOR_ROWS if op.syntax == "str")
+_LIST_OPS = tuple(op.name for op in OPERATOR_ROWS if op.syntax == "list")
 
 #: Every comparison operator, in the order the parser tries them.
-OPERATORS: tuple[str, ...] = _UNARY_OPS + _NUM_OPS + tuple(op for op, _ in _STR_OPS) + _LIST_OPS
+OPERATORS: tuple[str, ...] = tuple(op.name for op in OPERATOR_ROWS)
 #: Transformer names usable as ``name(`` (``val`` is separate: right-hand side only).
 TRANSFORMERS: tuple[str, ...] = ("tolower", "toupper", "b64", "basename", "len", "join", "concat", "getopt")
-#: String-operator modifiers of Falco 0.44 (``proc.name startswith oneof (a, b)``).
-MODIFIERS: tuple[str, ...] = ("oneof", "anyof", "allof")
 
 _TRANSFORMER_OPENERS = tuple(t + "(" for t in TRANSFORMERS)
 
@@ -557,7 +545,7 @@ def parse(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Node:
     Returns
     -------
     Node
-        The root of the tree. Macro references stay :class:`~falco_lab.rules.ast.Identifier` nodes.
+        The root of the tree. Macro references stay :class:`~falco_lab.rules.frontend.syntax.Identifier` nodes.
 
     Raises
     ------
@@ -566,7 +554,9 @@ def parse(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Node:
         ``text``) where parsing stopped. No other exception escapes, whatever the input.
     """
     if not isinstance(text, str):
-        raise RuleError(COMPILE_CODE, f"condition must be a string, not {type(text).__name__}", Position())
+        raise RuleError(
+            Code.ERR_COMPILE_CONDITION, f"condition must be a string, not {type(text).__name__}", Position()
+        )
     parser = _Parser(text, max_depth)
     old_limit = sys.getrecursionlimit()
     wanted = 4 * max_depth + 200
@@ -575,9 +565,11 @@ def parse(text: str, *, max_depth: int = DEFAULT_MAX_DEPTH) -> Node:
             sys.setrecursionlimit(wanted)
         return parser.parse()
     except _Fail as exc:
-        raise RuleError(COMPILE_CODE, exc.message, exc.position) from None
+        raise RuleError(Code.ERR_COMPILE_CONDITION, exc.message, exc.position) from None
     except RecursionError:
-        raise RuleError(COMPILE_CODE, f"exceeded max depth limit of {max_depth}", parser.pos()) from None
+        raise RuleError(
+            Code.ERR_COMPILE_CONDITION, f"exceeded max depth limit of {max_depth}", parser.pos()
+        ) from None
     finally:
         if sys.getrecursionlimit() != old_limit:
             sys.setrecursionlimit(old_limit)

@@ -3,7 +3,7 @@
 Follows Falco's reader step by step: the kind of an item is decided by its first known key, each
 key is decoded with Falco's messages ("Item has no mapping for key 'K'", "Value is not a scalar
 value", "Can't decode YAML scalar value"...), and the first error of a file stops reading it
-(warnings pile up).  Errors are raised as :class:`~falco_lab.rules.collector.ItemError`.
+(warnings pile up).  Errors are raised as :class:`~falco_lab.rules.loading.collector.ItemError`.
 """
 
 from __future__ import annotations
@@ -13,17 +13,19 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from falco_lab.priorities import normalize_priority
-from falco_lab.rules.collector import Collector, ItemError, RuleUpdate, parse_version
-from falco_lab.rules.model import (
+from falco_lab.rules.codes import Code
+from falco_lab.rules.loading.collector import Collector, RuleUpdate, parse_version
+from falco_lab.rules.loading.model import (
     Context,
     ExceptionEntry,
+    ItemError,
     ListItem,
     Macro,
     PluginRequirement,
     Rule,
     RuleException,
 )
-from falco_lab.rules.yamlio import (
+from falco_lab.rules.loading.yamlio import (
     MappingNode,
     Node,
     ScalarNode,
@@ -41,7 +43,6 @@ __all__ = ["parse_priority", "read_documents"]
 Warn = Callable[[str, str, Context], None]
 _T = TypeVar("_T")
 
-YAML_VALIDATE = "LOAD_ERR_YAML_VALIDATE"
 
 WARNING_APPEND = (
     "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead."
@@ -62,13 +63,37 @@ _MACRO_NAME = re.compile(_RGX_IDENTIFIER)
 _LIST_KEYS = frozenset({"list", "items", "append", "override"})
 _MACRO_KEYS = frozenset({"macro", "condition", "append", "override"})
 _RULE_KEYS = frozenset(
-    {"rule", "condition", "output", "desc", "priority", "source", "enabled", "capture", "capture_duration",
-     "warn_evttypes", "skip-if-unknown-filter", "tags", "exceptions", "override", "append"}
+    {
+        "rule",
+        "condition",
+        "output",
+        "desc",
+        "priority",
+        "source",
+        "enabled",
+        "capture",
+        "capture_duration",
+        "warn_evttypes",
+        "skip-if-unknown-filter",
+        "tags",
+        "exceptions",
+        "override",
+        "append",
+    }
 )
 _RULE_APPENDABLE = ("condition", "output", "desc", "tags", "exceptions")
 _RULE_REPLACEABLE = (
-    "condition", "output", "desc", "priority", "tags", "exceptions", "enabled", "warn_evttypes",
-    "skip-if-unknown-filter", "capture", "capture_duration",
+    "condition",
+    "output",
+    "desc",
+    "priority",
+    "tags",
+    "exceptions",
+    "enabled",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "capture",
+    "capture_duration",
 )
 
 
@@ -84,13 +109,15 @@ class _Reader:
         self.warn = warn
 
     # ------------------------------------------------------------------ decoding helpers
-    def err(self, message: str, ctx: Context, code: str = YAML_VALIDATE) -> ItemError:
+    def err(self, message: str, ctx: Context, code: Code = Code.ERR_YAML_VALIDATE) -> ItemError:
         return ItemError(code, message, ctx)
 
     def value_ctx(self, node: Node, key: str, ctx: Context) -> Context:
         return ctx.child("value for", key, position_of(node, self.name))
 
-    def _value(self, item: MappingNode, key: str, ctx: Context, required: bool) -> tuple[Node, Context] | None:
+    def _value(
+        self, item: MappingNode, key: str, ctx: Context, required: bool
+    ) -> tuple[Node, Context] | None:
         """The node of ``key`` and its context (the checks ``decode_val`` and ``decode_seq`` share);
         None if optional and absent."""
         entry = get(item, key)
@@ -159,7 +186,7 @@ class _Reader:
         for key, key_node in keys(item):
             if key not in known:
                 self.warn(
-                    "LOAD_UNKNOWN_KEY",
+                    Code.UNKNOWN_KEY,
                     f"Unknown key '{key}'. The key will be ignored.",
                     ctx.child("value for", key, position_of(key_node, self.name)),
                 )
@@ -226,7 +253,9 @@ class _Reader:
         elif get(item, "rule") is not None:
             self.read_rule(item, parent)
         else:
-            self.warn("LOAD_UNKNOWN_ITEM", "Unknown top level item", parent.child("rules content item", "", pos))
+            self.warn(
+                Code.UNKNOWN_ITEM, "Unknown top level item", parent.child("rules content item", "", pos)
+            )
 
     def read_engine_version(self, item: MappingNode, ctx: Context) -> None:
         self.unknown_keys(item, frozenset({"required_engine_version"}), ctx)
@@ -266,7 +295,9 @@ class _Reader:
                     if not isinstance(alt, MappingNode):
                         raise self.err("Plugin version alternative must be a mapping", actx)
                     alt_name = self.scalar(alt, "name", actx)
-                    actx = pctx.child("required plugin versions alternative", alt_name, position_of(alt, self.name))
+                    actx = pctx.child(
+                        "required plugin versions alternative", alt_name, position_of(alt, self.name)
+                    )
                     alternatives.append((alt_name, self.scalar(alt, "version", actx)))
             self.collector.require_plugin(PluginRequirement(name, version, tuple(alternatives), pctx))
 
@@ -277,14 +308,14 @@ class _Reader:
         self.unknown_keys(item, _LIST_KEYS, ctx)
         if _LIST_NAME.fullmatch(name) is None:
             self.warn(
-                "LOAD_INVALID_LIST_NAME",
+                Code.INVALID_LIST_NAME,
                 f"List has an invalid name. List names should match a regular expression: {_RGX_BARESTR}",
                 ctx,
             )
         items = self.sequence(item, "items", ctx, required=True)
         append = bool(self.boolean(item, "append", ctx))
         if append:
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_APPEND, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
         to_append, to_replace = self.overrides(item, ("items",), ("items",), ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
@@ -301,7 +332,7 @@ class _Reader:
         self.unknown_keys(item, _MACRO_KEYS, ctx)
         if _MACRO_NAME.fullmatch(name) is None:
             self.warn(
-                "LOAD_INVALID_MACRO_NAME",
+                Code.INVALID_MACRO_NAME,
                 f"Macro has an invalid name. Macro names should match a regular expression: {_RGX_IDENTIFIER}",
                 ctx,
             )
@@ -309,7 +340,7 @@ class _Reader:
         cond_ctx = ctx.child("macro condition", "", position_of(get(item, "condition")[1], self.name))
         append = bool(self.boolean(item, "append", ctx))
         if append:
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_APPEND, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
         to_append, to_replace = self.overrides(item, ("condition",), ("condition",), ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
@@ -324,7 +355,10 @@ class _Reader:
         text = self.scalar(item, "priority", ctx)
         priority = parse_priority(text)
         if priority is None:
-            raise self.err("Invalid priority", ctx.child("rule priority", "", position_of(get(item, "priority")[1], self.name)))
+            raise self.err(
+                "Invalid priority",
+                ctx.child("rule priority", "", position_of(get(item, "priority")[1], self.name)),
+            )
         return priority
 
     def child_ctx(self, item: MappingNode, key: str, item_type: str, ctx: Context) -> Context:
@@ -337,7 +371,7 @@ class _Reader:
         self.unknown_keys(item, _RULE_KEYS, ctx)
         append = bool(self.boolean(item, "append", ctx))
         if append:
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_APPEND, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
         to_append, to_replace = self.overrides(item, _RULE_APPENDABLE, _RULE_REPLACEABLE, ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
@@ -353,7 +387,7 @@ class _Reader:
             self.collector.append_rule(update)
         elif not any(get(item, k) is not None for k in ("condition", "output", "desc", "priority")):
             enabled = self.boolean(item, "enabled", ctx, required=True)
-            self.warn("LOAD_DEPRECATED_ITEM", WARNING_ENABLED, ctx)
+            self.warn(Code.DEPRECATED_ITEM, WARNING_ENABLED, ctx)
             self.collector.enable_rule(name, bool(enabled), ctx)
         else:
             rule = Rule(name, ctx)
@@ -388,7 +422,9 @@ class _Reader:
                 return False
             if key not in expected:
                 article = "An" if kind == "append" else "A"
-                raise self.err(f"{article} {kind} override for '{key}' was specified but '{key}' is not defined", ctx)
+                raise self.err(
+                    f"{article} {kind} override for '{key}' was specified but '{key}' is not defined", ctx
+                )
             expected.discard(key)
             return True
 
@@ -420,7 +456,9 @@ class _Reader:
             if wanted(to_replace, "replace", "warn_evttypes"):
                 update.warn_evttypes = self.boolean(item, "warn_evttypes", ctx, required=True)
             if wanted(to_replace, "replace", "skip-if-unknown-filter"):
-                update.skip_if_unknown_filter = self.boolean(item, "skip-if-unknown-filter", ctx, required=True)
+                update.skip_if_unknown_filter = self.boolean(
+                    item, "skip-if-unknown-filter", ctx, required=True
+                )
             if wanted(to_replace, "replace", "capture"):
                 update.capture = self.boolean(item, "capture", ctx, required=True)
             if wanted(to_replace, "replace", "capture_duration"):
@@ -428,7 +466,9 @@ class _Reader:
             self.collector.replace_rule(update)
         for key in sorted(expected):  # Falco walks a std::set: alphabetical order
             kctx = ctx.child("overrides", key, position_of(get(item, key)[0], self.name))
-            raise self.err(f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", kctx)
+            raise self.err(
+                f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", kctx
+            )
 
     # ------------------------------------------------------------------ exceptions
     def entry(self, node: Node, ctx: Context) -> ExceptionEntry:
@@ -441,7 +481,9 @@ class _Reader:
         elif isinstance(node, SequenceNode):
             out.is_list = True
             for element in node.value:
-                out.items.append(self.entry(element, ctx.child("exception", "", position_of(element, self.name))))
+                out.items.append(
+                    self.entry(element, ctx.child("exception", "", position_of(element, self.name)))
+                )
         return out
 
     def read_exceptions(self, item: MappingNode, ctx: Context, *, append: bool) -> list[RuleException] | None:
@@ -461,7 +503,9 @@ class _Reader:
             name = self.scalar(ex, "name", tmp)
             if name in names:
                 self.warn(
-                    "LOAD_EXCEPTION_NAME_NOT_UNIQUE", f"Multiple definitions of exception '{name}' in the same rule", tmp
+                    Code.EXCEPTION_NAME_NOT_UNIQUE,
+                    f"Multiple definitions of exception '{name}' in the same rule",
+                    tmp,
                 )
             names.add(name)
             ex_ctx = ctx.child("exception", name, position_of(ex, self.name))
@@ -484,12 +528,14 @@ class _Reader:
                     vctx = vals_ctx.child("exception value", "", position_of(value, self.name))
                     info.values.append(self.entry(value, vctx))
             elif append:
-                self.warn("LOAD_APPEND_NO_VALUES", "Overriding/appending exception with no values", ex_ctx)
+                self.warn(Code.APPEND_NO_VALUES, "Overriding/appending exception with no values", ex_ctx)
             out.append(info)
         return out
 
 
-def read_documents(documents: list[Node | None], name: str, collector: Collector, warn: Warn, root: Context) -> None:
+def read_documents(
+    documents: list[Node | None], name: str, collector: Collector, warn: Warn, root: Context
+) -> None:
     """Read the composed documents of file ``name`` into ``collector``.
 
     Raises

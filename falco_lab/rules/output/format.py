@@ -19,8 +19,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import pandas as pd
+
+from falco_lab.rules.codes import Code
+from falco_lab.rules.compiler.compile import compile_ast
 from falco_lab.rules.errors import Position, RuleError
+from falco_lab.rules.evaluators.values import MISSING, extract
 from falco_lab.rules.fields import FieldInfo, parse_field_token
+from falco_lab.rules.resolvers.macros import parse_cached
 
 __all__ = [
     "CONTAINER_INFO_WARNING",
@@ -37,7 +43,6 @@ __all__ = [
     "sidekick_enrich",
 ]
 
-OUTPUT_CODE = "LOAD_ERR_COMPILE_OUTPUT"
 
 #: What a missing value prints as.
 NA = "<NA>"
@@ -87,9 +92,6 @@ class OutputToken:
         """The token's value in ``event`` (None when missing)."""
         if self.operand is None:
             return event.get(self.key)
-        from falco_lab.rules.evaluate import extract
-        from falco_lab.rules.transformers import MISSING
-
         value = extract(self.operand, event)
         return None if value is MISSING else value
 
@@ -219,12 +221,12 @@ def _transformer_token(text: str, start: int, source: str, width: int | None) ->
     else:
         return None
     expression = text[start : end + 1]
-    from falco_lab.rules.compiler import compile_ast, parse_cached
-
     try:
         check = compile_ast(parse_cached(f"{expression} exists"), source=source).compiled
     except RuleError as exc:
-        raise RuleError(OUTPUT_CODE, exc.message, Position(line=1, column=start, offset=start - 1)) from None
+        raise RuleError(
+            Code.ERR_COMPILE_OUTPUT, exc.message, Position(line=1, column=start, offset=start - 1)
+        ) from None
     operand = check.left
     base = operand
     while not hasattr(base, "info") and hasattr(base, "inner"):
@@ -255,7 +257,11 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
             i += 1
             continue
         if i + 1 >= n:
-            raise RuleError(OUTPUT_CODE, "formatting cannot end with a %", Position(line=1, column=i + 1, offset=i))
+            raise RuleError(
+                Code.ERR_COMPILE_OUTPUT,
+                "formatting cannot end with a %",
+                Position(line=1, column=i + 1, offset=i),
+            )
         j = i + 1
         width = None
         m = _RX_WIDTH.match(text, j)
@@ -273,10 +279,12 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
         token = parse_field_token(text, j, source=source)
         if token is None:
             word = _RX_WORD.match(text, j).group(0)
-            raise RuleError(OUTPUT_CODE, f"unknown filter: {word}", Position(line=1, column=i + 1, offset=i))
+            raise RuleError(
+                Code.ERR_COMPILE_OUTPUT, f"unknown filter: {word}", Position(line=1, column=i + 1, offset=i)
+            )
         if token.info.has("filter_only"):
             raise RuleError(
-                OUTPUT_CODE,
+                Code.ERR_COMPILE_OUTPUT,
                 f"{token.info.name} is filter only and cannot be used as a display field",
                 Position(line=1, column=i + 1, offset=i),
             )
@@ -291,6 +299,7 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
 
 
 # --------------------------------------------------------------------------- alerts
+
 
 def event_time_ns(value: Any) -> int | None:
     """Nanoseconds since the epoch from an ``evt.time`` value (int ns, datetime, Timestamp or ISO text)."""
@@ -312,8 +321,6 @@ def event_time_ns(value: Any) -> int | None:
     text = str(value).strip()
     if text.lstrip("-").isdigit():
         return int(text)
-    import pandas as pd
-
     try:
         stamp = pd.Timestamp(text)
     except ValueError:
@@ -402,7 +409,9 @@ def falco_alert(
     return dict(sorted(alert.items()))
 
 
-def sidekick_enrich(alert: Mapping[str, Any], *, custom_fields: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def sidekick_enrich(
+    alert: Mapping[str, Any], *, custom_fields: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """What falcosidekick adds before forwarding: a UUID v4, ``source`` defaulted to ``syscalls``,
     custom fields merged into ``output_fields``."""
     out = dict(alert)
