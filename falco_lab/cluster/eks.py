@@ -12,16 +12,16 @@ import pandas as pd
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from falco_lab.cluster import chart
 from falco_lab.cluster import pods as pod_ops
 from falco_lab.cluster.helm import Helm, audit_set_strings
-from falco_lab.cluster.interface import ClusterError, ExecResult
 from falco_lab.cluster.kube import KubeClients, call, is_not_found, load_clients
-from falco_lab.cluster.manifests import NAMESPACE
 from falco_lab.cluster.preflight import run_preflight
 from falco_lab.cluster.readiness import FALCO_POD_SELECTOR, run_readiness
 from falco_lab.cluster.streams import PortForwarder, exec_command, pod_for_service
 from falco_lab.cluster.values import check_values, load_values
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError, ExecResult
+from falco_lab.workshop.manifests import NAMESPACE
 
 
 class EKSCluster:

@@ -17,7 +17,7 @@ from kubernetes import client, config
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from falco_lab.cluster.interface import ClusterError
+from falco_lab.workshop.interface import ClusterError
 
 #: Seconds for one API request (connect, read); a stuck API server never hangs a notebook.
 DEFAULT_REQUEST_TIMEOUT: tuple[float, float] = (5.0, 30.0)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from falco_lab.cluster.interface import ClusterError, PodNotReadyError
 from falco_lab.cluster.kube import KubeClients, call, is_not_found
-from falco_lab.cluster.manifests import NAMESPACE, PROJECT_SELECTOR, namespace_manifest
+from falco_lab.workshop.interface import ClusterError, PodNotReadyError
+from falco_lab.workshop.manifests import NAMESPACE, PROJECT_SELECTOR, namespace_manifest
 
 #: Seconds between two pod status polls.
 POLL_INTERVAL = 1.0

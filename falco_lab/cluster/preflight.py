@@ -10,12 +10,12 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from falco_lab.cluster import chart
-from falco_lab.cluster.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
 from falco_lab.cluster.helm import MIN_HELM, Helm
-from falco_lab.cluster.interface import PREFLIGHT_COLUMNS, ClusterError
 from falco_lab.cluster.kube import KubeClients, call, is_not_found
-from falco_lab.cluster.manifests import NAMESPACE, PROJECT_LABELS
+from falco_lab.workshop import chart
+from falco_lab.workshop.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
+from falco_lab.workshop.interface import PREFLIGHT_COLUMNS, ClusterError
+from falco_lab.workshop.manifests import NAMESPACE, PROJECT_LABELS
 
 
 def _row(check: str, status: str, detail: str) -> dict[str, str]:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from falco_lab.cluster import chart
 from falco_lab.cluster.falco_logs import analyse_falco_log
-from falco_lab.cluster.interface import READINESS_COLUMNS, ClusterError
 from falco_lab.cluster.kube import KubeClients, call
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import READINESS_COLUMNS, ClusterError
 
 #: Label selector of the Falco DaemonSet's pods (release ``falco``).
 FALCO_POD_SELECTOR = f"app.kubernetes.io/name=falco,app.kubernetes.io/instance={chart.RELEASE}"

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from falco_lab.cluster import chart
-from falco_lab.cluster.interface import ClusterError
 from falco_lab.cluster.kube import KubeClients, call, is_conflict
-from falco_lab.cluster.manifests import PROJECT_LABELS
 from falco_lab.cluster.pods import delete_pod
 from falco_lab.priorities import PRIORITY_DTYPE, normalize_priority
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError
+from falco_lab.workshop.manifests import PROJECT_LABELS
 
 ACTIONS: tuple[str, ...] = ("label", "isolate", "delete")
 DEFAULT_ACTIONS: tuple[str, ...] = ("label", "isolate")

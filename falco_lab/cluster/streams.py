@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import portforward, stream
 
-from falco_lab.cluster.interface import ClusterError, ExecResult
 from falco_lab.cluster.kube import KubeClients, api_message, call
+from falco_lab.workshop.interface import ClusterError, ExecResult
 
 #: Seconds an exec may run before it is cut off.
 EXEC_TIMEOUT = 60.0

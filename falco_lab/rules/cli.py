@@ -19,11 +19,12 @@ from falco_lab.priorities import PRIORITIES, normalize_priority
 from falco_lab.rules.fetch import FetchError, fetch_rules
 from falco_lab.rules.loading.loader import load_rules
 from falco_lab.rules.output.format import alert_json
+from falco_lab.rules.ruleset import RuleSet
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``rules`` command group to the top-level parser."""
     parser = subparsers.add_parser("rules", help="validate, describe and test Falco rules files")
     sub = parser.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -95,11 +96,11 @@ def _priority(text: str) -> str:
     return name
 
 
-def _load(args: argparse.Namespace):
+def _load(args: argparse.Namespace) -> RuleSet:
     return load_rules(*args.files, plugins=_plugins(args))
 
 
-def _report_failure(ruleset) -> None:
+def _report_failure(ruleset: RuleSet) -> None:
     for result in ruleset.result:
         if not result.successful:
             print(result.summary(), file=sys.stderr)

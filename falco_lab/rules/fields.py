@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
@@ -100,7 +101,7 @@ class FieldInfo:
         return self.kind in ("int", "uint", "double")
 
 
-def _load_json(name: str):
+def _load_json(name: str) -> Any:
     return json.loads((_DATA / name).read_text(encoding="utf-8"))
 
 

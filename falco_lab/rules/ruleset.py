@@ -10,23 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack, cast
 
 import numpy as np
 import pandas as pd
 
 from falco_lab.errors import FalcoLabError
-from falco_lab.events.load import frame_from_alerts
+from falco_lab.events.report import ATTRS_KEY, LoadError, LoadReport
+from falco_lab.events.validate import alerts_to_frame
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
+from falco_lab.rules.compiler.condition import Condition
 from falco_lab.rules.evaluators.explain import Explanation
 from falco_lab.rules.evaluators.frame import FrameCache
 from falco_lab.rules.loading.model import CompiledRule, PluginRequirement
-from falco_lab.rules.loading.result import LoadResults
+from falco_lab.rules.loading.result import LoadIssue, LoadResults
 from falco_lab.rules.output.format import OutputFormat, compile_output, falco_alert
 
 __all__ = ["RuleSet"]
 
 _RANK = {p: i for i, p in enumerate(PRIORITIES)}
+_ENGINE = "<rules engine>"
 _MATCHING = ("all", "first")
 
 
@@ -49,6 +52,12 @@ def _clean(value: Any) -> Any:
     except (TypeError, ValueError):
         return value
     return value.item() if hasattr(value, "item") and not isinstance(value, pd.Timestamp) else value
+
+
+def _condition(rule: CompiledRule) -> Condition:
+    if rule.compiled is None:  # pragma: no cover - a loaded rule always carries its condition
+        raise FalcoLabError(f"rule {rule.name!r} has no compiled condition")
+    return rule.compiled
 
 
 class AlertOptions(TypedDict, total=False):
@@ -100,11 +109,11 @@ class RuleSet:
         return self.result.ok
 
     @property
-    def errors(self):
+    def errors(self) -> list[LoadIssue]:
         return self.result.errors
 
     @property
-    def warnings(self):
+    def warnings(self) -> list[LoadIssue]:
         return self.result.warnings
 
     @property
@@ -181,7 +190,9 @@ class RuleSet:
         return r.compiled.explain(event)
 
     # ------------------------------------------------------------------ selection
-    def _selected(self, min_priority: str | None, source: str | None, rules: Iterable[str] | None = None):
+    def _selected(
+        self, min_priority: str | None, source: str | None, rules: Iterable[str] | None = None
+    ) -> list[CompiledRule]:
         limit = _threshold(min_priority)
         wanted = set(rules) if rules is not None else None
         return [
@@ -204,7 +215,7 @@ class RuleSet:
             etype = event.get("evt.type")
             if etype is not None and etype not in evttypes:
                 return False
-        return rule.compiled.matches(event)
+        return _condition(rule).matches(event)
 
     def matches(
         self,
@@ -250,7 +261,9 @@ class RuleSet:
                     if rule_matching == "first":
                         break
 
-    def _frame_pairs(self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str):
+    def _frame_pairs(
+        self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str
+    ) -> Iterator[tuple[CompiledRule, Mapping[str, Any]]]:
         if frame.empty or not selected:
             return
         cache = FrameCache(frame)
@@ -258,7 +271,9 @@ class RuleSet:
         hits: list[tuple[int, int, CompiledRule]] = []
         positions = np.arange(len(frame))
         for order, rule in enumerate(selected):
-            mask = np.array(rule.compiled.mask(frame, cache).to_numpy(dtype=bool, na_value=False), copy=True)
+            mask = np.array(
+                _condition(rule).mask(frame, cache).to_numpy(dtype=bool, na_value=False), copy=True
+            )
             if rule_matching == "first":
                 mask &= remaining
                 remaining[mask] = False
@@ -266,7 +281,7 @@ class RuleSet:
                 hits.append((int(pos), order, rule))
         hits.sort(key=lambda h: (h[0], h[1]))
         rows = sorted({pos for pos, _, _ in hits})
-        records = frame.iloc[rows].to_dict("records")
+        records = cast("list[dict[str, Any]]", frame.iloc[rows].to_dict("records"))  # columns are fields
         events = {
             pos: {k: _clean(v) for k, v in record.items()} for pos, record in zip(rows, records, strict=True)
         }
@@ -328,13 +343,27 @@ class RuleSet:
 def alerts_frame(alerts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Falco JSON alerts (dicts) → canonical events frame.
 
-    Built by :func:`falco_lab.events.frame_from_alerts`, the builder every loader uses, so a
-    frame of the engine's alerts and one loaded from the same alerts written as JSON lines have
-    identical columns and dtypes (``proc.pid`` is ``Int64`` in both).
+    Checked and typed by the events layer's validator (:func:`falco_lab.events.validate.alerts_to_frame`),
+    the one every loader uses, so a frame of the engine's alerts and one loaded from the same alerts
+    written as JSON lines have identical columns and dtypes (``proc.pid`` is ``Int64`` in both). The
+    frame's ``attrs["load_report"]`` is the :class:`~falco_lab.events.report.LoadReport` of
+    ``"<rules engine>"``.
 
     Raises
     ------
     falco_lab.events.LoadError
         If an alert is not a valid Falco alert (the engine's alerts always are).
     """
-    return frame_from_alerts(alerts, source="<rules engine>")
+    records = list(alerts)
+    frame, problems = alerts_to_frame(
+        records, _ENGINE, labels=[f"alert {i + 1}" for i in range(len(records))]
+    )
+    report = LoadReport(
+        sources=(_ENGINE,),
+        events=len(frame),
+        problems=tuple(problems),
+    )
+    frame.attrs[ATTRS_KEY] = report
+    if problems:
+        raise LoadError(report.summary(), report)
+    return frame

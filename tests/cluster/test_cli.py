@@ -8,8 +8,8 @@ import pytest
 import yaml
 
 from falco_lab.cli import main
-from falco_lab.cluster import connect
-from falco_lab.cluster.manifests import all_manifests
+from falco_lab.lab import connect
+from falco_lab.workshop.manifests import all_manifests
 
 
 def test_manifests_prints_namespace_and_three_pods_as_multi_document_yaml(capsys):

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from falco_lab.cluster import pods
-from falco_lab.cluster.interface import ClusterError, PodNotReadyError
-from falco_lab.cluster.manifests import NAMESPACE, PROJECT_LABELS, shell_pod_manifest
+from falco_lab.workshop.interface import ClusterError, PodNotReadyError
+from falco_lab.workshop.manifests import NAMESPACE, PROJECT_LABELS, shell_pod_manifest
 
 NO_SLEEP = {"sleep": lambda s: None}
 

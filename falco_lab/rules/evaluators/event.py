@@ -91,7 +91,7 @@ def field_rhs_values(check: CCheck, value: Any) -> tuple[Any, ...] | None:
     Converted to the left field's type when the two types differ; None when no item converts.
     """
     items = value if isinstance(value, list) else [value]
-    if check.rhs.vtype != check.left.vtype:
+    if check.rhs is not None and check.rhs.vtype != check.left.vtype:
         items = [convert_scalar(v, check.left.vtype, check.left.width) for v in items]
         items = [v for v in items if v is not MISSING]
         if not items:
@@ -113,9 +113,9 @@ def evaluate_check(check: CCheck, event: Mapping[str, Any]) -> tuple[bool, Any]:
 # --------------------------------------------------------------------------- closures
 
 
-def _check_fn(check: CCheck) -> Callable[[Mapping[str, Any]], bool]:
+def _check_fn(check: CCheck) -> Matcher:
     operand = check.left
-    plain = (
+    if (
         isinstance(operand, FieldOperand)
         and operand.constant is None
         and not operand.is_list
@@ -123,71 +123,79 @@ def _check_fn(check: CCheck) -> Callable[[Mapping[str, Any]], bool]:
         and check.rhs is None
         and check.modifier is None
         and operand.vtype == "str"
-    )
-    if plain:
-        key, op = operand.key, check.op
-        values = check.values
+    ):
+        return _plain_string_check(check, operand) or _generic(check)
+    return _generic(check)
 
-        def get(event: Mapping[str, Any]) -> Any:
-            value = event.get(key)
-            if type(value) is str:
-                return value
-            return convert(value, operand)
 
-        if op in ("=", "=="):
-            (constant,) = values
-
-            def fn(event):
-                v = get(event)
-                return v is not MISSING and v == constant
-
-            return fn
-        if op == "!=":
-            (constant,) = values
-
-            def fn(event):
-                v = get(event)
-                return v is not MISSING and v != constant
-
-            return fn
-        if op in ("in", "intersects"):
-            members = frozenset(values)
-
-            def fn(event):
-                v = get(event)
-                return v is not MISSING and v in members
-
-            return fn
-        if op == "startswith":
-            (prefix,) = values
-
-            def fn(event):
-                v = get(event)
-                return v is not MISSING and v.startswith(prefix)
-
-            return fn
-        if op == "contains":
-            (needle,) = values
-
-            def fn(event):
-                v = get(event)
-                return v is not MISSING and needle in v
-
-            return fn
-        if op == "exists":
-
-            def fn(event):
-                return get(event) is not MISSING
-
-            return fn
-
-    def generic(event):
+def _generic(check: CCheck) -> Matcher:
+    def generic(event: Mapping[str, Any]) -> bool:
         return evaluate_check(check, event)[0]
 
     return generic
 
 
-def _chain(fns: tuple[Callable, ...], is_and: bool) -> Callable[[Mapping[str, Any]], bool]:
+def _plain_string_check(check: CCheck, operand: FieldOperand) -> Matcher | None:
+    """Closures for the common checks of a plain string field (None: use the generic path)."""
+    key, op = operand.key, check.op
+    values = check.values
+
+    def get(event: Mapping[str, Any]) -> Any:
+        value = event.get(key)
+        if type(value) is str:
+            return value
+        return convert(value, operand)
+
+    if op in ("=", "=="):
+        (constant,) = values
+
+        def fn(event: Mapping[str, Any]) -> bool:
+            v = get(event)
+            return v is not MISSING and v == constant
+
+        return fn
+    if op == "!=":
+        (constant,) = values
+
+        def fn(event: Mapping[str, Any]) -> bool:
+            v = get(event)
+            return v is not MISSING and v != constant
+
+        return fn
+    if op in ("in", "intersects"):
+        members = frozenset(values)
+
+        def fn(event: Mapping[str, Any]) -> bool:
+            v = get(event)
+            return v is not MISSING and v in members
+
+        return fn
+    if op == "startswith":
+        (prefix,) = values
+
+        def fn(event: Mapping[str, Any]) -> bool:
+            v = get(event)
+            return v is not MISSING and v.startswith(prefix)
+
+        return fn
+    if op == "contains":
+        (needle,) = values
+
+        def fn(event: Mapping[str, Any]) -> bool:
+            v = get(event)
+            return v is not MISSING and needle in v
+
+        return fn
+    if op == "exists":
+
+        def fn(event: Mapping[str, Any]) -> bool:
+            return get(event) is not MISSING
+
+        return fn
+    return None
+
+
+def _chain(fns: tuple[Matcher, ...], is_and: bool) -> Matcher:
     """and/or of several matchers, left to right, stopping early (plain closures: no generators)."""
     if len(fns) == 1:
         return fns[0]
@@ -203,7 +211,7 @@ def _chain(fns: tuple[Callable, ...], is_and: bool) -> Callable[[Mapping[str, An
         return lambda event: a(event) or b(event) or c(event)
     if is_and:
 
-        def all_of(event):
+        def all_of(event: Mapping[str, Any]) -> bool:
             for f in fns:
                 if not f(event):
                     return False
@@ -211,7 +219,7 @@ def _chain(fns: tuple[Callable, ...], is_and: bool) -> Callable[[Mapping[str, An
 
         return all_of
 
-    def any_of(event):
+    def any_of(event: Mapping[str, Any]) -> bool:
         for f in fns:
             if f(event):
                 return True
@@ -220,7 +228,7 @@ def _chain(fns: tuple[Callable, ...], is_and: bool) -> Callable[[Mapping[str, An
     return any_of
 
 
-def build_matcher(node: CNode) -> Callable[[Mapping[str, Any]], bool]:
+def build_matcher(node: CNode) -> Matcher:
     """A function event → bool for a compiled tree (and/or stop early, left to right)."""
     if isinstance(node, CCheck):
         return _check_fn(node)

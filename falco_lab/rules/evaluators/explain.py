@@ -131,7 +131,7 @@ class Explanation:
     def to_dict(self) -> dict[str, Any]:
         return {"result": self.result, "tree": self.root.to_dict()}
 
-    def to_frame(self):
+    def to_frame(self) -> pd.DataFrame:
         """One row per node: depth, kind, macro, text, status, result, evaluated, field, value."""
         rows = [
             {

@@ -11,7 +11,7 @@ through the codes. ``and``/``or`` only evaluate later children on the rows still
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -54,7 +54,7 @@ class ColumnData:
         self.kind = kind
 
 
-def _classify(values: list) -> tuple[Any, str]:
+def _classify(values: list[Any]) -> tuple[Any, str]:
     if all(type(v) is str for v in values):
         return np.array(values, dtype=object), "str"
     if values and all(type(v) is int for v in values):
@@ -68,7 +68,7 @@ def _classify(values: list) -> tuple[Any, str]:
     return arr, "obj"
 
 
-def _from_converted(converted: list) -> ColumnData:
+def _from_converted(converted: list[Any]) -> ColumnData:
     """ColumnData from one converted value per row (MISSING allowed); used for the slow paths."""
     n = len(converted)
     codes = np.full(n, -1, dtype=np.int64)
@@ -76,7 +76,7 @@ def _from_converted(converted: list) -> ColumnData:
     hashable = True
     try:
         index: dict[Any, int] = {}
-        uniques: list = []
+        uniques: list[Any] = []
         for i in present:
             v = converted[i]
             key = (type(v), v)
@@ -136,7 +136,8 @@ class FrameCache:
         if isinstance(operand, MultiOperand):
             # rare (Falco 0.44 join/concat): built row by row from the rows' events
             frame = self.df if idx is None else self.df.take(idx)
-            return _from_converted([extract(operand, row) for row in frame.to_dict("records")])
+            records = cast("list[dict[str, Any]]", frame.to_dict("records"))  # columns are field names
+            return _from_converted([extract(operand, row) for row in records])
         if isinstance(operand, TransformOperand):
             inner = self.column(operand.inner) if idx is None else self._build(operand.inner, idx)
             values = [apply_transformer(operand.name, u, operand.inner.is_list) for u in inner.uniques]
@@ -221,11 +222,15 @@ class FrameCache:
             return self._field_comparison(check, idx)
         data, whole = self.rows(check.left, idx)
         if not whole:
-            return np.append(_decide(check, data), False)[data.codes]
+            partial: BoolArray = np.append(_decide(check, data), False)[data.codes]
+            return partial
         table = self.decisions(check)
-        return table[data.codes if idx is None else data.codes[idx]]
+        result: BoolArray = table[data.codes if idx is None else data.codes[idx]]
+        return result
 
     def _field_comparison(self, check: CCheck, idx: np.ndarray | None) -> np.ndarray:
+        if check.rhs is None:  # pragma: no cover - only called for val() comparisons
+            raise TypeError("not a field comparison")
         left, left_whole = self.rows(check.left, idx)
         right, right_whole = self.rows(check.rhs, idx)
         lc = left.codes if idx is None or not left_whole else left.codes[idx]

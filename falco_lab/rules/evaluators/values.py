@@ -37,7 +37,7 @@ def is_missing(value: Any) -> bool:
 # --------------------------------------------------------------------------- conversion
 
 
-def _to_int(value: Any, width) -> Any:
+def _to_int(value: Any, width: tuple[int, bool] | None) -> Any:
     if isinstance(value, bool | np.bool_):
         return int(value)
     if isinstance(value, int | np.integer):
@@ -141,7 +141,7 @@ def _to_any(value: Any) -> Any:
     return value
 
 
-def convert_scalar(value: Any, vtype: str, width=None) -> Any:
+def convert_scalar(value: Any, vtype: str, width: tuple[int, bool] | None = None) -> Any:
     """One present value converted to the evaluator's type (MISSING if it cannot be read as that type)."""
     if is_missing(value):
         return MISSING
@@ -160,11 +160,12 @@ def convert_scalar(value: Any, vtype: str, width=None) -> Any:
     return _to_any(value)
 
 
-def _as_items(value: Any) -> list:
+def _as_items(value: Any) -> list[Any]:
     if isinstance(value, list | tuple):
         return list(value)
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        items: list[Any] = value.tolist()
+        return items
     if isinstance(value, str) and len(value) >= 2 and value[0] == "(" and value[-1] == ")":
         inner = value[1:-1]
         return inner.split(",") if inner else []
@@ -174,7 +175,7 @@ def _as_items(value: Any) -> list:
 def convert(value: Any, operand: Operand | FieldOperand) -> Any:
     """An extracted raw value converted for ``operand`` (a list for list-valued operands)."""
     vtype, width = operand.vtype, operand.width
-    listy = operand.is_list or getattr(operand, "any_ancestor", False)
+    listy = operand.is_list or (isinstance(operand, FieldOperand) and operand.any_ancestor)
     if listy:
         if value is None or value is _PD_NA:
             return MISSING
@@ -189,7 +190,7 @@ def convert(value: Any, operand: Operand | FieldOperand) -> Any:
 def _text(value: Any) -> str:
     if isinstance(value, ipaddress.IPv4Address | ipaddress.IPv6Address):
         return str(value)
-    return _to_str(value)
+    return str(_to_str(value))
 
 
 def _extract_multi(operand: MultiOperand, event: Mapping[str, Any]) -> Any:

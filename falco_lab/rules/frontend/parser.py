@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Callable
 
 from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
@@ -233,11 +234,11 @@ class _Parser:
             raise self.fail(f"unexpected token after '{self.last}', expecting 'or', 'and'")
         return node
 
-    def _bool_chain(self, keyword: str, sub, cls) -> Node:
+    def _bool_chain(self, keyword: str, sub: Callable[[], Node], cls: type[And] | type[Or]) -> Node:
         self.enter()
         self.blank()
         start = self.pos()
-        children = [sub()]
+        children: list[Node] = [sub()]
         self.blank()
         while self.lit(keyword):
             if not self.blank():
@@ -293,12 +294,12 @@ class _Parser:
         if self.lit("("):
             node = self.embedded()
         elif self.rx(_RX_FIELDNAME):
-            left = self.field_remainder(self.last, start)
-            node = self.condition(left, start)
+            field = self.field_remainder(self.last, start)
+            node = self.condition(field, start)
         elif (name := self.transformer_opener()) is not None:
             self.blank()
-            left = self.transformer_remainder(name, start)
-            node = self.condition(left, start)
+            transformer = self.transformer_remainder(name, start)
+            node = self.condition(transformer, start)
         elif self.rx(_RX_IDENTIFIER):
             node = Identifier(self.last, start)
         else:
@@ -385,7 +386,7 @@ class _Parser:
         raise self.fail("expected transformer list argument: field, transformer, quoted string, or number")
 
     # ------------------------------------------------------------------ conditions
-    def operator(self, ops) -> str | None:
+    def operator(self, ops: tuple[str, ...]) -> str | None:
         for op in ops:
             if self.lit(op):
                 return op

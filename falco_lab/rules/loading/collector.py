@@ -28,7 +28,7 @@ from falco_lab.rules.loading.rule_exceptions import validate_exception
 
 __all__ = ["Collector", "RuleUpdate", "Version", "parse_version"]
 
-Warn = Callable[[str, str, Context], None]
+Warn = Callable[[Code, str, Context], None]
 _Item = TypeVar("_Item", ListItem, Macro, Rule)
 
 

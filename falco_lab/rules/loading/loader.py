@@ -20,17 +20,31 @@ from typing import IO, Any
 
 from falco_lab.rules.codes import Code
 from falco_lab.rules.compiler.compile import compile_ast
+from falco_lab.rules.compiler.condition import Condition
 from falco_lab.rules.errors import Position, RuleError
 from falco_lab.rules.frontend import syntax
 from falco_lab.rules.frontend.lists import substitute_lists
 from falco_lab.rules.loading.collector import Collector, parse_version
-from falco_lab.rules.loading.model import CompiledRule, Context, ItemError, Location, RulesFile
+from falco_lab.rules.loading.model import (
+    CompiledRule,
+    Context,
+    ItemError,
+    Location,
+    PluginRequirement,
+    Rule,
+    RulesFile,
+)
 from falco_lab.rules.loading.reader import read_documents
 from falco_lab.rules.loading.result import LoadResult, LoadResults, make_issue
 from falco_lab.rules.loading.rule_exceptions import build_exception_condition
 from falco_lab.rules.loading.schema import schema_problems
 from falco_lab.rules.loading.yamlio import compose_documents
-from falco_lab.rules.output.format import CONTAINER_INFO_WARNING, compile_output, remove_container_info
+from falco_lab.rules.output.format import (
+    CONTAINER_INFO_WARNING,
+    OutputFormat,
+    compile_output,
+    remove_container_info,
+)
 from falco_lab.rules.resolvers.macros import expand_macros, parse_cached
 from falco_lab.rules.ruleset import RuleSet
 
@@ -85,14 +99,14 @@ def _read_source(source: RulesSource, index: int) -> tuple[str, str | None, str 
 
 
 @lru_cache(maxsize=8192)
-def _compile_cached(tree: syntax.Node, source: str):
+def _compile_cached(tree: syntax.Node, source: str) -> Condition:
     """:func:`compile_ast` memoised on the (immutable, position-blind) tree: every file of a load
     recompiles the whole collection, as Falco does, and most rules are unchanged between files."""
     return compile_ast(tree, source=source)
 
 
 @lru_cache(maxsize=4096)
-def _output_cached(output: str, source: str):
+def _output_cached(output: str, source: str) -> OutputFormat:
     """:func:`compile_output` memoised (formats are immutable)."""
     return compile_output(output, source)
 
@@ -168,7 +182,7 @@ class _FileCompiler:
     """Compiles the whole collection after a file was read (Falco's ``rule_loader::compiler``)."""
 
     def __init__(
-        self, collector: Collector, warn: Callable[[str, str, Context], None], texts: Mapping[str, str]
+        self, collector: Collector, warn: Callable[[Code, str, Context], None], texts: Mapping[str, str]
     ):
         self.col = collector
         self.warn = warn
@@ -250,7 +264,7 @@ class _FileCompiler:
             raise ItemError(exc.code, exc.message, ctx) from None
 
     def compile_rule(
-        self, rule, tree: syntax.Node, own_tree: syntax.Node, own_text: str
+        self, rule: Rule, tree: syntax.Node, own_tree: syntax.Node, own_text: str
     ) -> CompiledRule | None:
         """Compile one rule (``tree`` expanded); ``own_tree``/``own_text`` are the rule's own parsed
         condition, used to point a compile error at its exact place when it lies in the rule itself."""
@@ -324,7 +338,7 @@ class _FileCompiler:
 # --------------------------------------------------------------------------- public API
 
 
-def _plugin_problem(requirement, plugins: Mapping[str, str]) -> str | None:
+def _plugin_problem(requirement: PluginRequirement, plugins: Mapping[str, str | None]) -> str | None:
     """Falco's plugin requirement check: None when one alternative is satisfied."""
     alternatives = ((requirement.name, requirement.version), *requirement.alternatives)
     for name, version in alternatives:
@@ -413,7 +427,7 @@ def load_rules(
         texts[name] = text
 
         def warn(
-            code: str, message: str, ctx: Context, _result: LoadResult = result, _text: str = text
+            code: Code, message: str, ctx: Context, _result: LoadResult = result, _text: str = text
         ) -> None:
             _result.warnings.append(make_issue(code, message, ctx, texts.get(ctx.position.name, _text)))
 

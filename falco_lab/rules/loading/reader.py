@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar, overload
 
 from falco_lab.priorities import normalize_priority
 from falco_lab.rules.codes import Code
@@ -40,7 +40,7 @@ from falco_lab.rules.loading.yamlio import (
 
 __all__ = ["parse_priority", "read_documents"]
 
-Warn = Callable[[str, str, Context], None]
+Warn = Callable[[Code, str, Context], None]
 _T = TypeVar("_T")
 
 
@@ -130,6 +130,10 @@ class _Reader:
             raise self.err(f"Mapping for key '{key}' is empty", ctx)
         return value, self.value_ctx(value, key, ctx)
 
+    @overload
+    def scalar(self, item: MappingNode, key: str, ctx: Context, *, required: Literal[True] = ...) -> str: ...
+    @overload
+    def scalar(self, item: MappingNode, key: str, ctx: Context, *, required: bool) -> str | None: ...
     def scalar(self, item: MappingNode, key: str, ctx: Context, *, required: bool = True) -> str | None:
         """Falco's ``decode_val``: a non-empty scalar, with its errors; None if optional and absent."""
         found = self._value(item, key, ctx, required)
@@ -140,7 +144,8 @@ class _Reader:
             raise self.err("Value is not a scalar value", vctx)
         if value.value == "":
             raise self.err("Value must be non-empty", vctx)
-        return value.value
+        text: str = value.value
+        return text
 
     def _decoded(
         self, item: MappingNode, key: str, ctx: Context, required: bool, decode: Callable[[str], _T | None]
@@ -151,7 +156,7 @@ class _Reader:
             return None
         value = decode(text)
         if value is None:
-            raise self.err("Can't decode YAML scalar value", self.value_ctx(get(item, key)[1], key, ctx))
+            raise self.err("Can't decode YAML scalar value", self.value_ctx(self.node(item, key), key, ctx))
         return value
 
     def boolean(self, item: MappingNode, key: str, ctx: Context, *, required: bool = False) -> bool | None:
@@ -160,6 +165,12 @@ class _Reader:
     def integer(self, item: MappingNode, key: str, ctx: Context) -> int | None:
         return self._decoded(item, key, ctx, False, lambda text: decode_int(text, unsigned=True))
 
+    @overload
+    def sequence(
+        self, item: MappingNode, key: str, ctx: Context, *, required: Literal[True]
+    ) -> list[str]: ...
+    @overload
+    def sequence(self, item: MappingNode, key: str, ctx: Context, *, required: bool) -> list[str] | None: ...
     def sequence(self, item: MappingNode, key: str, ctx: Context, *, required: bool) -> list[str] | None:
         """Falco's ``decode_seq``: a sequence of scalars."""
         found = self._value(item, key, ctx, required)
@@ -168,19 +179,27 @@ class _Reader:
         value, vctx = found
         if not isinstance(value, SequenceNode):
             raise self.err("Value is not a sequence", vctx)
-        out = []
+        out: list[str] = []
         for element in value.value:
             if not isinstance(element, ScalarNode) or is_null(element):
                 raise self.err("sequence value is not scalar", vctx)
             out.append(element.value)
         return out
 
+    def node(self, item: MappingNode, key: str) -> Node:
+        """The value node of ``key``, which the caller knows is present."""
+        entry = get(item, key)
+        if entry is None:  # pragma: no cover - callers check presence first
+            raise KeyError(key)
+        return entry[1]
+
     def source(self, item: MappingNode) -> str | None:
         """``source``: optional; an empty or null value means "not given"."""
         entry = get(item, "source")
         if entry is None or is_null(entry[1]) or not isinstance(entry[1], ScalarNode):
             return None
-        return entry[1].value or None
+        text: str = entry[1].value
+        return text or None
 
     def unknown_keys(self, item: MappingNode, known: frozenset[str], ctx: Context) -> None:
         for key, key_node in keys(item):
@@ -274,7 +293,7 @@ class _Reader:
         self.collector.require_engine_version(version, ctx)
 
     def read_plugin_versions(self, item: MappingNode, parent: Context) -> None:
-        value = get(item, "required_plugin_versions")[1]
+        value = self.node(item, "required_plugin_versions")
         ctx = parent.child("required plugin versions", "", position_of(value, self.name))
         if not isinstance(value, SequenceNode):
             raise self.err("Value of required_plugin_versions must be a sequence", ctx)
@@ -337,7 +356,7 @@ class _Reader:
                 ctx,
             )
         condition = self.scalar(item, "condition", ctx)
-        cond_ctx = ctx.child("macro condition", "", position_of(get(item, "condition")[1], self.name))
+        cond_ctx = ctx.child("macro condition", "", position_of(self.node(item, "condition"), self.name))
         append = bool(self.boolean(item, "append", ctx))
         if append:
             self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
@@ -357,12 +376,12 @@ class _Reader:
         if priority is None:
             raise self.err(
                 "Invalid priority",
-                ctx.child("rule priority", "", position_of(get(item, "priority")[1], self.name)),
+                ctx.child("rule priority", "", position_of(self.node(item, "priority"), self.name)),
             )
         return priority
 
     def child_ctx(self, item: MappingNode, key: str, item_type: str, ctx: Context) -> Context:
-        return ctx.child(item_type, "", position_of(get(item, key)[1], self.name))
+        return ctx.child(item_type, "", position_of(self.node(item, key), self.name))
 
     def read_rule(self, item: MappingNode, parent: Context) -> None:
         pos = position_of(item, self.name)
@@ -408,7 +427,7 @@ class _Reader:
             self.collector.define_rule(rule, self.warn)
 
     @staticmethod
-    def _opt(value, default):
+    def _opt(value: _T | None, default: _T) -> _T:
         return default if value is None else value
 
     def read_rule_overrides(
@@ -465,7 +484,9 @@ class _Reader:
                 update.capture_duration = self.integer(item, "capture_duration", ctx)
             self.collector.replace_rule(update)
         for key in sorted(expected):  # Falco walks a std::set: alphabetical order
-            kctx = ctx.child("overrides", key, position_of(get(item, key)[0], self.name))
+            entry = get(item, key)
+            key_node = entry[0] if entry is not None else item
+            kctx = ctx.child("overrides", key, position_of(key_node, self.name))
             raise self.err(
                 f"Unexpected key '{key}': no corresponding entry under 'override' is defined.", kctx
             )

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
+from typing import Any, overload
 
 from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Issue, Position
@@ -97,7 +97,7 @@ def _snippet(text: str | None, position: Position) -> str:
     return f"{line}\n{caret}\n"
 
 
-def make_issue(code: str, message: str, ctx: Context, text: str | None = None) -> LoadIssue:
+def make_issue(code: Code, message: str, ctx: Context, text: str | None = None) -> LoadIssue:
     """Build an issue from a context: names the outermost named item, points at the innermost place."""
     named = ctx.named()
     item_type, item_name = (named.item_type, named.item_name) if named is not None else ("", "")
@@ -157,7 +157,11 @@ class LoadResults(Sequence[LoadResult]):
 
     results: list[LoadResult] = field(default_factory=list)
 
-    def __getitem__(self, index):  # type: ignore[override]
+    @overload
+    def __getitem__(self, index: int) -> LoadResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[LoadResult]: ...
+    def __getitem__(self, index: int | slice) -> LoadResult | list[LoadResult]:
         return self.results[index]
 
     def __len__(self) -> int:

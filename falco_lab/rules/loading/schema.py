@@ -13,6 +13,7 @@ mismatch with its place, so a notebook can show why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable, Iterator, Mapping
 
 from falco_lab.priorities import priority_spellings
 from falco_lab.rules.errors import Position
@@ -27,6 +28,10 @@ from falco_lab.rules.loading.yamlio import (
 )
 
 __all__ = ["schema_problems", "schema_status"]
+
+#: A value check and a mapping spec (key → value check).
+Check = Callable[[Node], bool]
+Spec = Mapping[str, Check]
 
 #: The schema's priority enum: every spelling Falco accepts, upper case.
 _PRIORITIES = frozenset(spelling.upper() for spelling in priority_spellings())
@@ -59,11 +64,18 @@ def _is_string_or_number(node: Node) -> bool:
     return isinstance(node, ScalarNode) and not is_null(node)
 
 
+def _either(a: Check, b: Check) -> Check:
+    def check(node: Node) -> bool:
+        return a(node) or b(node)
+
+    return check
+
+
 def _strings(node: Node) -> bool:
     return isinstance(node, SequenceNode) and all(_is_string(n) for n in node.value)
 
 
-def _override(allowed: frozenset[str]):
+def _override(allowed: frozenset[str]) -> Check:
     def check(node: Node) -> bool:
         return isinstance(node, MappingNode) and all(
             isinstance(k, ScalarNode)
@@ -103,7 +115,7 @@ def _exceptions(node: Node) -> bool:
     )
 
 
-_ITEMS: dict[str, dict] = {
+_ITEMS: dict[str, Spec] = {
     "required_engine_version": {"required_engine_version": _is_string_or_number},
     "required_plugin_versions": {"required_plugin_versions": lambda n: isinstance(n, SequenceNode)},
     "list": {
@@ -154,13 +166,13 @@ _ITEMS: dict[str, dict] = {
 }
 
 
-def _merge(specs) -> dict:
-    merged: dict = {}
+def _merge(specs: Iterable[Spec]) -> Spec:
+    merged: dict[str, Check] = {}
     for spec in specs:
         for key, check in spec.items():
             if key in merged and merged[key] is not check:
                 first = merged[key]
-                merged[key] = lambda node, a=first, b=check: a(node) or b(node)
+                merged[key] = _either(first, check)
             else:
                 merged[key] = check
     return merged
@@ -169,12 +181,13 @@ def _merge(specs) -> dict:
 _ANY_ITEM = _merge(_ITEMS.values())
 
 
-def _mapping_problems(item: MappingNode, spec: dict, kind: str, where: Position):
+def _mapping_problems(item: MappingNode, spec: Spec, kind: str, where: Position) -> Iterator[str]:
     for key_node, value in item.value:
-        key = key_node.value if isinstance(key_node, ScalarNode) else None
-        if key not in spec:
+        key: str | None = key_node.value if isinstance(key_node, ScalarNode) else None
+        check = spec.get(key) if key is not None else None
+        if check is None:
             yield f"{kind}: key {key!r} is not allowed"
-        elif not spec[key](value):
+        elif not check(value):
             yield f"{kind}: value of {key!r} has the wrong type"
 
 
@@ -182,7 +195,7 @@ def schema_problems(documents: list[Node | None], name: str) -> list[tuple[Posit
     """Every place where the composed documents of file ``name`` do not fit the rules schema."""
     problems: list[tuple[Position, str]] = []
     for doc in documents:
-        if is_null(doc):
+        if doc is None or is_null(doc):
             continue
         if not isinstance(doc, SequenceNode):
             problems.append((position_of(doc, name), "rules content must be a sequence of items"))

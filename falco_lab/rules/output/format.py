@@ -26,6 +26,7 @@ from falco_lab.rules.compiler.compile import compile_ast
 from falco_lab.rules.errors import Position, RuleError
 from falco_lab.rules.evaluators.values import MISSING, extract
 from falco_lab.rules.fields import FieldInfo, parse_field_token
+from falco_lab.rules.ir import CCheck, FieldOperand, Operand, TransformOperand
 from falco_lab.rules.resolvers.macros import parse_cached
 
 __all__ = [
@@ -84,9 +85,9 @@ class OutputToken:
     key: str
     name: str
     arg: str | None
-    info: FieldInfo
+    info: FieldInfo | None  # None for a join()/concat() token
     width: int | None = None
-    operand: Any = None  # compiled transformer (``%tolower(proc.name)``); None for a plain field
+    operand: Operand | None = None  # compiled transformer (``%tolower(proc.name)``); None for a plain field
 
     def value(self, event: Mapping[str, Any]) -> Any:
         """The token's value in ``event`` (None when missing)."""
@@ -167,7 +168,7 @@ def json_value(token: OutputToken, value: Any) -> Any:
     if token.operand is not None:
         kind = _VTYPE_KINDS.get(getattr(token.operand, "vtype", ""), "string")
     else:
-        kind = token.info.kind
+        kind = token.info.kind if token.info is not None else "string"
     if isinstance(value, (list, tuple)):
         return [json_value(token, v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
@@ -227,11 +228,13 @@ def _transformer_token(text: str, start: int, source: str, width: int | None) ->
         raise RuleError(
             Code.ERR_COMPILE_OUTPUT, exc.message, Position(line=1, column=start, offset=start - 1)
         ) from None
+    if not isinstance(check, CCheck):  # pragma: no cover - "X exists" compiles to one check
+        raise TypeError("a transformer token compiles to one check")
     operand = check.left
-    base = operand
-    while not hasattr(base, "info") and hasattr(base, "inner"):
+    base: Operand = operand
+    while isinstance(base, TransformOperand):
         base = base.inner
-    info = getattr(base, "info", None)
+    info = base.info if isinstance(base, FieldOperand) else None
     return OutputToken(expression, expression, None, info, width, operand)
 
 
@@ -278,7 +281,7 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
             continue
         token = parse_field_token(text, j, source=source)
         if token is None:
-            word = _RX_WORD.match(text, j).group(0)
+            word = match.group(0) if (match := _RX_WORD.match(text, j)) is not None else ""
             raise RuleError(
                 Code.ERR_COMPILE_OUTPUT, f"unknown filter: {word}", Position(line=1, column=i + 1, offset=i)
             )
@@ -301,6 +304,13 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
 # --------------------------------------------------------------------------- alerts
 
 
+def _datetime_ns(value: datetime) -> int:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    delta = value - datetime(1970, 1, 1, tzinfo=UTC)
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+
+
 def event_time_ns(value: Any) -> int | None:
     """Nanoseconds since the epoch from an ``evt.time`` value (int ns, datetime, Timestamp or ISO text)."""
     if _missing(value):
@@ -309,13 +319,10 @@ def event_time_ns(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if hasattr(value, "value") and hasattr(value, "tz_convert"):  # pandas Timestamp
+    if isinstance(value, pd.Timestamp):
         return int(value.value) if value.tzinfo is not None else int(value.tz_localize("UTC").value)
     if isinstance(value, datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        delta = value - datetime(1970, 1, 1, tzinfo=UTC)
-        return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
+        return _datetime_ns(value)
     if isinstance(value, float):
         return int(value)
     text = str(value).strip()
@@ -381,8 +388,7 @@ def falco_alert(
     """
     ns = time_ns if time_ns is not None else event_time_ns(event.get("evt.time"))
     if ns is None:
-        now = datetime.now(UTC)
-        ns = event_time_ns(now)
+        ns = _datetime_ns(datetime.now(UTC))
     iso, clock = format_time(ns)
     message = output.render(event)
     fields = output.values(event)

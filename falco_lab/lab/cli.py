@@ -1,4 +1,4 @@
-"""``falco-lab cluster ...`` sub-commands.
+"""``falco-lab cluster ...`` sub-commands (either mode: ``--mode simulate`` or ``--mode cluster``).
 
 ``preflight``, ``install``, ``status``, ``test-pods``, ``cleanup``, ``respond`` and
 ``manifests``. Commands that change the cluster accept ``--dry-run``; ``respond``
@@ -13,8 +13,9 @@ import sys
 import pandas as pd
 import yaml
 
-from falco_lab.cluster.interface import ClusterError
-from falco_lab.cluster.manifests import CONTAINERD_SOCKET, NAMESPACE, all_manifests, test_pod_manifests
+from falco_lab.lab.connect import connect
+from falco_lab.workshop.interface import ClusterError
+from falco_lab.workshop.manifests import CONTAINERD_SOCKET, NAMESPACE, all_manifests, pod_manifests
 
 
 def _print_table(frame: pd.DataFrame) -> None:
@@ -23,8 +24,6 @@ def _print_table(frame: pd.DataFrame) -> None:
 
 
 def _connect(args: argparse.Namespace):
-    from falco_lab.cluster import connect
-
     if args.mode == "simulate":
         return connect("simulate")
     return connect("cluster", context=args.context, kubeconfig=args.kubeconfig)
@@ -50,8 +49,8 @@ def _install(args: argparse.Namespace) -> int:
     if args.uninstall or args.audit:
         if args.mode != "cluster":
             raise ClusterError("--uninstall and --audit need --mode cluster")
-        from falco_lab.cluster import chart
         from falco_lab.cluster.helm import Helm, audit_set_strings
+        from falco_lab.workshop import chart
 
         helm = Helm(kube_context=args.context, kubeconfig=args.kubeconfig)
         if args.uninstall:
@@ -71,9 +70,9 @@ def _install(args: argparse.Namespace) -> int:
         return 0
     if args.dry_run and args.mode == "cluster":
         # no cluster needed to show the command
-        from falco_lab.cluster import chart
         from falco_lab.cluster.eks import install_command
         from falco_lab.cluster.helm import Helm
+        from falco_lab.workshop import chart
 
         print(
             f"would create secret {chart.FALCO_NAMESPACE}/{chart.UI_SECRET} (random UI password) if missing"
@@ -93,11 +92,11 @@ def _status(args: argparse.Namespace) -> int:
 
 def _test_pods(args: argparse.Namespace) -> int:
     if args.dry_run:
-        for manifest in test_pod_manifests(socket=args.socket):
+        for manifest in pod_manifests(socket=args.socket):
             print(f"would create pod {manifest['metadata']['namespace']}/{manifest['metadata']['name']}")
         print("would exec `sh` with and without a TTY in the shell pod, then delete all three pods")
         return 0
-    from falco_lab.cluster.workshop_tests import run_workshop_tests
+    from falco_lab.workshop.steps import run_workshop_tests
 
     results = run_workshop_tests(_connect(args), timeout=args.timeout)
     shown = results[["step", "pod", "ok", "started", "finished", "detail", "expected_rules"]].copy()
