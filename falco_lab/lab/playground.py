@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from falco_lab.lab.nb import compare_rulesets
 from falco_lab.rules import LoadIssue, RuleSet, RulesFile, load_rules
 
 __all__ = [
@@ -294,8 +295,6 @@ def run(
 
 
 def _effect(base: RuleSet, changed: RuleSet, events: pd.DataFrame) -> pd.DataFrame:
-    from falco_lab.workshop import compare_rulesets
-
     effect = compare_rulesets(base, changed, events)
     return effect[(effect["added"] > 0) | (effect["removed"] > 0)].reset_index(drop=True)
 
