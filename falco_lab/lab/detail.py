@@ -18,7 +18,14 @@ import pandas as pd
 
 from falco_lab.events.schema import BASE_COLUMNS
 
-__all__ = ["DETAIL_FIELDS", "EventDetail", "EventDetails", "event_details"]
+__all__ = [
+    "DETAIL_FIELDS",
+    "UNEXPECTED_COLUMNS",
+    "EventDetail",
+    "EventDetails",
+    "event_details",
+    "unexpected_alerts",
+]
 
 #: The output fields the workshop points at, shown first in every card (missing ones say so).
 DETAIL_FIELDS: tuple[str, ...] = ("k8s.pod.name", "k8s.ns.name", "proc.cmdline", "container.mounts")
@@ -177,3 +184,41 @@ def event_details(
             )
         )
     return EventDetails(tuple(cards))
+
+
+#: Columns of :func:`unexpected_alerts`.
+UNEXPECTED_COLUMNS: tuple[str, ...] = ("test", "pod", "rule", "alerts", "first")
+
+
+def unexpected_alerts(steps: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
+    """Rules that fired in a test's pod although no step of that test expects them.
+
+    Parameters
+    ----------
+    steps
+        ``falco_lab.workshop.run_workshop_tests`` output (``test``, ``pod``, ``namespace``,
+        ``expected_rules``, ``expected_upstream_rules`` per step).
+    alerts
+        Canonical events frame of the run.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (test, rule): ``alerts`` (count) and ``first`` (time of the first one),
+        in test order, then by rule.  Empty when every alert was expected.
+    """
+    rows: list[dict[str, Any]] = []
+    if not {"k8s.pod.name", "k8s.ns.name"} <= set(alerts.columns):
+        return pd.DataFrame(columns=list(UNEXPECTED_COLUMNS))
+    for test, group in steps.groupby("test", sort=False):
+        pod, namespace = group["pod"].iloc[0], group["namespace"].iloc[0]
+        expected = {
+            r for column in ("expected_rules", "expected_upstream_rules") for rs in group[column] for r in rs
+        }
+        mine = alerts[(alerts["k8s.pod.name"] == pod) & (alerts["k8s.ns.name"] == namespace)]
+        for rule, hits in mine.groupby(mine["rule"].astype(str), sort=True):
+            if rule not in expected:
+                rows.append(
+                    {"test": test, "pod": pod, "rule": rule, "alerts": len(hits), "first": hits["time"].min()}
+                )
+    return pd.DataFrame(rows, columns=list(UNEXPECTED_COLUMNS))

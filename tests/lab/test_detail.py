@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from falco_lab.lab.detail import event_details
+from falco_lab.lab.detail import event_details, unexpected_alerts
 
 
 def _frame(**extra: list[object]) -> pd.DataFrame:
@@ -63,3 +63,27 @@ def test_values_are_escaped_in_html() -> None:
     html = event_details(frame, {"<b>shell</b>": "shell-pod"})._repr_html_()
     assert "<img" not in html and "<b>shell" not in html
     assert "&lt;img src=x onerror=alert(1)&gt;" in html
+
+
+def _steps() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "test": ["shell", "shell"],
+            "pod": ["shell-pod", "shell-pod"],
+            "namespace": ["lab", "lab"],
+            "expected_rules": [["A"], ["B"]],
+            "expected_upstream_rules": [[], ["Up"]],
+        }
+    )
+
+
+def test_unexpected_alerts_are_rules_no_step_of_the_test_expects() -> None:
+    alerts = _frame().assign(**{"k8s.ns.name": "lab"})
+    alerts.loc[0, "rule"] = "Surprise"
+    found = unexpected_alerts(_steps(), alerts)
+    assert found[["test", "rule", "alerts"]].values.tolist() == [["shell", "Surprise", 1]]
+
+
+def test_expected_upstream_rules_are_not_unexpected() -> None:
+    alerts = _frame().assign(**{"k8s.ns.name": "lab", "rule": ["Up", "A"]})
+    assert unexpected_alerts(_steps(), alerts).empty
