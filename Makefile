@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## run: execute every notebook in simulate mode into build/notebooks and write build/report.html
 run: $(STAMP)
-	$(BIN)/python -m falco_lab.workshop run --out build
+	$(BIN)/python -m falco_lab.lab.runner run --out build
 
 ## test: lint, then the whole test suite
 test: $(STAMP) browser

@@ -16,7 +16,7 @@ COMMANDS: dict[str, str] = {
     "events": "falco_lab.events.cli",
     "rules": "falco_lab.rules.cli",
     "simulate": "falco_lab.simulate.cli",
-    "cluster": "falco_lab.cluster.cli",
+    "cluster": "falco_lab.lab.cli",
     "report": "falco_lab.analysis.cli",
 }
 

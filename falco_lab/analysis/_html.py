@@ -40,7 +40,7 @@ def _text(value: object) -> str:
     """``str(value)``, with missing scalars (None, NaN, NA, NaT) as an empty string."""
     if value is None:
         return ""
-    if not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value):
+    if not isinstance(value, str) and pd.api.types.is_scalar(value) and pd.isna(value):  # type: ignore[call-overload]
         return ""
     return str(value)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -107,7 +108,7 @@ def _load(paths: list[str]) -> pd.DataFrame:
     return load_events(*paths, warn=False)
 
 
-def _load_rules(paths: list[str] | None) -> object | None:
+def _load_rules(paths: list[str] | None) -> Any:
     if not paths:
         return None
     from falco_lab.rules import load_rules
@@ -120,11 +121,11 @@ def _load_rules(paths: list[str] | None) -> object | None:
 
 def _print_load_problems(df: pd.DataFrame, limit: int = 10) -> None:
     """Tell on stderr which input records were rejected (file:line: reason); the report lists them too."""
-    from falco_lab.events.report import ATTRS_KEY
+    from falco_lab.events.load_diagnostics import ATTRS_KEY
 
     report = df.attrs.get(ATTRS_KEY)
     problems = list(getattr(report, "problems", ()))
-    if not problems:
+    if report is None or not problems:
         return
     print(f"falco-lab report: {report.summary()}", file=sys.stderr)
     for problem in problems[:limit]:

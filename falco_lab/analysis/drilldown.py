@@ -107,7 +107,7 @@ def drilldown_figure(
             ids.append("\x1f".join(path))
             parents.append("\x1f".join(path[:-1]))
             labels.append(label(path[-1], 50))
-            values.append(int(row.alerts))
+            values.append(int(row.alerts))  # type: ignore[arg-type]
             prio = row.max_priority
             colors.append(PRIORITY_COLORS.get(str(prio), "#cccccc"))
             hovers.append(
@@ -229,8 +229,8 @@ def pod_story(
     fd_name = column(part, schema.file)
     connections = _connections(part, schema)
     files = fd_name.where(connections.isna() & fd_name.str.startswith("/").fillna(False).astype(bool))
-    priorities = part["priority"].astype(PRIORITY_DTYPE).value_counts()
-    priorities = {str(k): int(v) for k, v in priorities.sort_index(ascending=False).items() if v}
+    per_priority = part["priority"].astype(PRIORITY_DTYPE).value_counts()
+    priorities = {str(k): int(v) for k, v in per_priority.sort_index(ascending=False).items() if v}
     return PodStory(
         namespace=namespace if namespace is not None else (str(ns_values[0]) if len(ns_values) else None),
         pod=pod,
@@ -256,7 +256,7 @@ def pod_stories(df: pd.DataFrame, top: int = 5, schema: AlertSchema = DEFAULT_SC
     table = drilldown_table(df, "pod", schema)
     table = table[table["pod"] != _HOST].head(top)
     stories = [
-        pod_story(df, row.pod, None if row.namespace == _HOST else row.namespace, schema)
+        pod_story(df, str(row.pod), None if row.namespace == _HOST else str(row.namespace), schema)
         for row in table.itertuples(index=False)
     ]
     return [s for s in stories if s is not None]

@@ -190,7 +190,7 @@ def parse_time_bound(
     raw = str(text).strip()
     match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)", raw)
     unit = unit_seconds(match.group(2)) if match else None
-    if unit is not None:
+    if match is not None and unit is not None:
         if reference is None:
             raise ValueError(f"duration {raw!r} needs a reference time (there are no events)")
         return reference - pd.Timedelta(seconds=float(match.group(1)) * unit)
@@ -242,7 +242,7 @@ def filter_alerts(
         level = normalize_priority(min_priority)
         if level is None:
             raise ValueError(f"unknown priority {min_priority!r}; expected one of {', '.join(PRIORITIES)}")
-        mask &= df["priority"].astype(PRIORITY_DTYPE) >= level
+        mask &= df["priority"].astype(PRIORITY_DTYPE) >= level  # type: ignore[operator]
     return df.loc[mask]
 
 

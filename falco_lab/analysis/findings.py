@@ -1,13 +1,18 @@
 """Top findings: short, ranked observations drawn from the alerts (msticpy's "Observations").
 
-Each :class:`Finding` says what was seen, how severe it is and which values back it;
-:func:`find_findings` applies a few transparent heuristics: the first and the most
-severe activity, multi-tactic pods, rare commands, pods still alerting at the end of
-the data and rules that dominate the volume.
+Each :class:`Finding` says what was seen, how severe it is and which values back it.
+Findings come from registered *finders* (as pySigma registers its validators): a finder
+is a function from a :class:`FindingContext` to a list of findings, added to
+:data:`FINDERS` with :func:`register_finder`.  :func:`find_findings` runs every
+registered finder (or a chosen subset) and ranks what they return.
+
+Built-in finders: ``first-alert``, ``severe-rules``, ``multi-tactic``, ``rare-commands``,
+``latest-activity``, ``dominant-rule``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -16,7 +21,7 @@ from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column
 from falco_lab.analysis.mitre import _tag_sets, parse_tags, tactics
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE
 
-__all__ = ["Finding", "find_findings"]
+__all__ = ["FINDERS", "Finder", "Finding", "FindingContext", "find_findings", "register_finder"]
 
 _RANK = {p: i for i, p in enumerate(PRIORITIES)}  # 0 = most severe
 
@@ -61,12 +66,54 @@ def _duration(delta: pd.Timedelta) -> str:
     return f"{seconds:.3g} s"
 
 
-def find_findings(
-    df: pd.DataFrame, max_findings: int = 12, schema: AlertSchema = DEFAULT_SCHEMA
-) -> list[Finding]:
-    """Ranked findings for the alerts in ``df`` (most severe first); empty input gives ``[]``."""
-    if df.empty:
-        return []
+@dataclass(frozen=True, slots=True)
+class FindingContext:
+    """What a finder sees: the alerts and a normalised per-alert frame.
+
+    Attributes
+    ----------
+    df:
+        The alerts (canonical events frame), non-empty.
+    frame:
+        One row per alert, same index as ``df``, with columns ``time``, ``rule`` (``"(none)"``
+        when missing), ``prio`` (categorical priority), ``code`` (its category code, higher is
+        more severe), ``where`` (``ns/pod`` or ``node N``) and ``cmd`` (command line or NA).
+    schema:
+        Which columns hold pod, namespace, node and command line.
+    """
+
+    df: pd.DataFrame
+    frame: pd.DataFrame
+    schema: AlertSchema
+
+
+#: A finder turns the context into zero or more findings.
+Finder = Callable[[FindingContext], list[Finding]]
+
+#: The registry, in run order: name -> finder.  Extend with :func:`register_finder`.
+FINDERS: dict[str, Finder] = {}
+
+
+def register_finder(name: str) -> Callable[[Finder], Finder]:
+    """Decorator adding a finder to :data:`FINDERS` under ``name``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is already registered (names are unique, so a finder cannot be
+        replaced by accident).
+    """
+
+    def add(finder: Finder) -> Finder:
+        if name in FINDERS:
+            raise ValueError(f"a finder named {name!r} is already registered")
+        FINDERS[name] = finder
+        return finder
+
+    return add
+
+
+def _context(df: pd.DataFrame, schema: AlertSchema) -> FindingContext:
     prio = df["priority"].astype(PRIORITY_DTYPE)
     pods = column(df, schema.pod)
     ns = column(df, schema.namespace)
@@ -82,10 +129,47 @@ def find_findings(
             "cmd": column(df, schema.cmdline),
         }
     )
-    findings: list[Finding] = []
+    return FindingContext(df, frame, schema)
 
+
+def find_findings(
+    df: pd.DataFrame,
+    max_findings: int = 12,
+    schema: AlertSchema = DEFAULT_SCHEMA,
+    finders: Iterable[str] | None = None,
+) -> list[Finding]:
+    """Ranked findings for the alerts in ``df`` (most severe first); empty input gives ``[]``.
+
+    Parameters
+    ----------
+    finders:
+        Names of registered finders to run, in :data:`FINDERS` order; ``None`` runs all.
+
+    Raises
+    ------
+    KeyError
+        If a name in ``finders`` is not registered.
+    """
+    if df.empty:
+        return []
+    chosen = list(FINDERS) if finders is None else list(finders)
+    for name in chosen:
+        if name not in FINDERS:
+            raise KeyError(f"no finder named {name!r}; registered: {', '.join(FINDERS)}")
+    ctx = _context(df, schema)
+    findings: list[Finding] = []
+    for name in FINDERS:
+        if name in chosen:
+            findings.extend(FINDERS[name](ctx))
+    findings.sort(key=lambda f: _RANK.get(f.severity, len(_RANK)))
+    return findings[:max_findings]
+
+
+@register_finder("first-alert")
+def _first_alert(ctx: FindingContext) -> list[Finding]:
+    frame = ctx.frame
     first = frame.sort_values("time", kind="stable").iloc[0]
-    findings.append(
+    return [
         Finding(
             str(first["prio"]) if not pd.isna(first["prio"]) else "Debug",
             f"First alert at {_fmt(first['time'])}: {first['rule']}",
@@ -93,101 +177,126 @@ def find_findings(
             (str(first["where"]),),
             first["time"],
         )
-    )
+    ]
 
+
+@register_finder("severe-rules")
+def _severe_rules(ctx: FindingContext) -> list[Finding]:
+    frame = ctx.frame
     severe = frame[frame["code"] >= PRIORITY_DTYPE.categories.get_loc("Error")]
-    if not severe.empty:
-        per_rule = severe.groupby("rule").agg(
-            n=("time", "size"),
-            code=("code", "max"),
-            first=("time", "min"),
-            last=("time", "max"),
-            places=("where", "nunique"),
-        )
-        per_rule = per_rule.sort_values(["code", "n"], ascending=False).head(4)
-        for rule, row in per_rule.iterrows():
-            level = PRIORITY_DTYPE.categories[int(row["code"])]
-            places = severe.loc[severe["rule"] == rule, "where"].value_counts().head(5)
-            findings.append(
-                Finding(
-                    level,
-                    f"{rule}: {row['n']} alert{'s' if row['n'] != 1 else ''} in "
-                    f"{row['places']} place{'s' if row['places'] != 1 else ''}",
-                    f"from {_fmt(row['first'])} to {_fmt(row['last'])}.",
-                    tuple(f"{p} ({c})" for p, c in places.items()),
-                    row["first"],
-                )
+    if severe.empty:
+        return []
+    per_rule = severe.groupby("rule").agg(
+        n=("time", "size"),
+        code=("code", "max"),
+        first=("time", "min"),
+        last=("time", "max"),
+        places=("where", "nunique"),
+    )
+    per_rule = per_rule.sort_values(["code", "n"], ascending=False).head(4)
+    out = []
+    for rule, row in per_rule.iterrows():
+        level = PRIORITY_DTYPE.categories[int(row["code"])]
+        places = severe.loc[severe["rule"] == rule, "where"].value_counts().head(5)
+        out.append(
+            Finding(
+                level,
+                f"{rule}: {row['n']} alert{'s' if row['n'] != 1 else ''} in "
+                f"{row['places']} place{'s' if row['places'] != 1 else ''}",
+                f"from {_fmt(row['first'])} to {_fmt(row['last'])}.",
+                tuple(f"{p} ({c})" for p, c in places.items()),
+                row["first"],
             )
+        )
+    return out
 
-    codes, sets = _tag_sets(df)
+
+@register_finder("multi-tactic")
+def _multi_tactic(ctx: FindingContext) -> list[Finding]:
+    frame = ctx.frame
+    codes, sets = _tag_sets(ctx.df)
     tactic_of_set = [parse_tags(s).tactics for s in sets]
     names = {t.shortname: t.name for t in tactics()}
-    per_place = pd.DataFrame({"where": where.to_numpy(), "code": codes, "prio": frame["code"].to_numpy()})
+    per_place = pd.DataFrame(
+        {"where": frame["where"].to_numpy(), "code": codes, "prio": frame["code"].to_numpy()}
+    )
     per_place = per_place.drop_duplicates(["where", "code"])
-    multi = []
+    multi: list[tuple[int, str, list[str], int]] = []
     for place, group in per_place.groupby("where"):
         found = {t for c in group["code"] for t in tactic_of_set[c]}
         if len(found) >= 3:
-            multi.append((len(found), place, sorted(found, key=list(names).index), int(group["prio"].max())))
-    for count, place, found, code in sorted(multi, reverse=True)[:3]:
-        findings.append(
-            Finding(
-                PRIORITY_DTYPE.categories[max(code, 0)],
-                f"{count} ATT&CK tactics in {place}",
-                "Alerts from several stages of an attack in one place suggest a chain of activity.",
-                tuple(names.get(t, t) for t in found),
-            )
+            ordered = sorted(found, key=list(names).index)
+            multi.append((len(found), str(place), ordered, int(group["prio"].max())))
+    return [
+        Finding(
+            PRIORITY_DTYPE.categories[max(code, 0)],
+            f"{count} ATT&CK tactics in {place}",
+            "Alerts from several stages of an attack in one place suggest a chain of activity.",
+            tuple(names.get(t, t) for t in found),
         )
+        for count, place, found, code in sorted(multi, reverse=True)[:3]
+    ]
 
+
+@register_finder("rare-commands")
+def _rare_commands(ctx: FindingContext) -> list[Finding]:
+    frame = ctx.frame
     cmds = frame.dropna(subset=["cmd"])
     cmds = cmds[cmds["code"] >= PRIORITY_DTYPE.categories.get_loc("Warning")]
-    if not cmds.empty:
-        counts = cmds["cmd"].value_counts()
-        rare = cmds[cmds["cmd"].isin(counts[counts == 1].index)].sort_values(
-            ["code", "time"], ascending=[False, True]
+    if cmds.empty:
+        return []
+    counts = cmds["cmd"].value_counts()
+    rare = cmds[cmds["cmd"].isin(counts[counts == 1].index)].sort_values(
+        ["code", "time"], ascending=[False, True]
+    )
+    if rare.empty:
+        return []
+    return [
+        Finding(
+            str(rare["prio"].iloc[0]),
+            f"{len(rare)} command line{'s' if len(rare) != 1 else ''} seen only once",
+            "Rare commands in Warning-or-worse alerts are worth reading one by one.",
+            tuple(f"{c} ({w})" for c, w in zip(rare["cmd"].head(8), rare["where"].head(8), strict=True)),
+            rare["time"].min(),
         )
-        if not rare.empty:
-            findings.append(
-                Finding(
-                    str(rare["prio"].iloc[0]),
-                    f"{len(rare)} command line{'s' if len(rare) != 1 else ''} seen only once",
-                    "Rare commands in Warning-or-worse alerts are worth reading one by one.",
-                    tuple(
-                        f"{c} ({w})" for c, w in zip(rare["cmd"].head(8), rare["where"].head(8), strict=True)
-                    ),
-                    rare["time"].min(),
-                )
-            )
+    ]
 
+
+@register_finder("latest-activity")
+def _latest_activity(ctx: FindingContext) -> list[Finding]:
+    frame = ctx.frame
     end = frame["time"].max()
     window = max((end - frame["time"].min()) * 0.05, pd.Timedelta("1min"))
     recent = frame[
         (frame["time"] >= end - window) & (frame["code"] >= PRIORITY_DTYPE.categories.get_loc("Warning"))
     ]
-    if not recent.empty:
-        places = recent["where"].value_counts().head(5)
-        findings.append(
-            Finding(
-                str(recent["prio"].max()),
-                f"Latest activity: {len(recent)} Warning-or-worse "
-                f"alerts in the last {_duration(window)} of the data",
-                f"The data ends at {_fmt(end)}. If the export was taken much later and the "
-                "source was still sending, the activity stopped; otherwise it may be ongoing.",
-                tuple(f"{p} ({c})" for p, c in places.items()),
-                recent["time"].min(),
-            )
+    if recent.empty:
+        return []
+    places = recent["where"].value_counts().head(5)
+    return [
+        Finding(
+            str(recent["prio"].max()),
+            f"Latest activity: {len(recent)} Warning-or-worse "
+            f"alerts in the last {_duration(window)} of the data",
+            f"The data ends at {_fmt(end)}. If the export was taken much later and the "
+            "source was still sending, the activity stopped; otherwise it may be ongoing.",
+            tuple(f"{p} ({c})" for p, c in places.items()),
+            recent["time"].min(),
         )
+    ]
 
+
+@register_finder("dominant-rule")
+def _dominant_rule(ctx: FindingContext) -> list[Finding]:
+    frame = ctx.frame
     top = frame["rule"].value_counts()
-    if len(frame) >= 20 and top.iloc[0] / len(frame) >= 0.5:
-        findings.append(
-            Finding(
-                "Informational",
-                f"{top.index[0]} makes {top.iloc[0] / len(frame):.0%} of all alerts",
-                "A rule this dominant is a tuning candidate (see noise and what-if).",
-                (f"{top.iloc[0]} of {len(frame)} alerts",),
-            )
+    if len(frame) < 20 or top.iloc[0] / len(frame) < 0.5:
+        return []
+    return [
+        Finding(
+            "Informational",
+            f"{top.index[0]} makes {top.iloc[0] / len(frame):.0%} of all alerts",
+            "A rule this dominant is a tuning candidate (see noise and what-if).",
+            (f"{top.iloc[0]} of {len(frame)} alerts",),
         )
-
-    findings.sort(key=lambda f: _RANK.get(f.severity, len(_RANK)))
-    return findings[:max_findings]
+    ]

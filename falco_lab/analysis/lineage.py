@@ -135,7 +135,7 @@ def _iso(stamp: pd.Timestamp) -> str:
 
 def _make_key(node: str, container: str, pid: object, name: object, stamp: object) -> str:
     name_text = name if isinstance(name, str) and name else "?"
-    pid_text = "?" if pd.isna(pid) else pid
+    pid_text = "?" if pid is None or pd.isna(pid) else pid  # type: ignore[call-overload]
     return f"{node}/{container}/{pid_text}/{name_text}@{stamp}"
 
 
@@ -284,8 +284,8 @@ def _resolve_specs(specs: pd.DataFrame, inst: pd.DataFrame) -> pd.Series:
     distance = (cand["since"] - cand["since_c"]).abs()
     cand = cand.assign(_after=~before, _dist=distance).sort_values(["spec", "_after", "_dist"], kind="stable")
     best = cand.drop_duplicates("spec").set_index("spec")["key_c"]
-    keys = specs.set_index("spec").index.map(best.to_dict().get)
-    keys = pd.Series(keys, index=specs.index, dtype="object")
+    mapped = specs.set_index("spec").index.map(best.to_dict().get)
+    keys = pd.Series(mapped, index=specs.index, dtype="object")
     missing = keys.isna()
     if missing.any():
         todo = specs[missing]
@@ -385,7 +385,7 @@ def _order_depth_first(nodes: pd.DataFrame) -> pd.DataFrame:
     nodes["depth"] = nodes["key"].map(depth)
     nodes["root_key"] = nodes["key"].map(root_of)
     nodes["pid"] = nodes["pid"].astype("Int64")
-    nodes["ppid"] = pd.array(nodes["ppid"], dtype="Int64")
+    nodes["ppid"] = nodes["ppid"].astype("Float64").astype("Int64")
     nodes["alerts"] = nodes["alerts"].astype("int64")
     nodes["placeholder"] = nodes["placeholder"].astype(bool)
     for name in ("start", "first_seen", "last_seen"):

@@ -247,7 +247,7 @@ def mitre_summary(df: pd.DataFrame) -> pd.DataFrame:
                 (
                     tactic,
                     tech,
-                    int(stats.at[code, "size"]),
+                    int(stats.at[code, "size"]),  # type: ignore[arg-type]
                     rules[code],
                     stats.at[code, "min"],
                     stats.at[code, "max"],
@@ -290,7 +290,11 @@ def mitre_matrix(df: pd.DataFrame | None = None, *, summary: pd.DataFrame | None
     techniques that occur are present.  Empty input gives an empty table.  Pass a
     :func:`mitre_summary` already computed as ``summary=`` to skip recomputing it.
     """
-    summary = (mitre_summary(df) if summary is None else summary).copy()
+    if summary is None:
+        if df is None:
+            raise TypeError("mitre_matrix needs the alerts or a summary")
+        summary = mitre_summary(df)
+    summary = summary.copy()
     if summary.empty:
         return pd.DataFrame()
     summary["row"] = summary["technique"] + " " + summary["technique_name"]
@@ -329,7 +333,7 @@ def coverage(
         if not getattr(rule, "enabled", True):
             continue
         for tech in parse_tags(_tag_tuple(getattr(rule, "tags", ()))).techniques:
-            detectors.setdefault(tech, set()).add(str(rule.name))
+            detectors.setdefault(tech, set()).add(str(getattr(rule, "name", rule)))
     seen: dict[str, int] = {}
     seen_tactics: dict[str, set[str]] = {}
     if summary is None and df is not None and not df.empty:
@@ -421,13 +425,13 @@ def coverage_figure(cov: pd.DataFrame, title: str | None = None) -> go.Figure:
     hover = [["" for _ in cols] for _ in rows]
     level = {"detectable": 1.0, "seen": 2.0, "seen, no loaded rule": 3.0}
     for i, row in enumerate(cov.itertuples(index=False)):
-        for tactic in (c.strip() for c in row.tactics.split(",")):
+        for tactic in (c.strip() for c in str(row.tactics).split(",")):
             if tactic in cols:
                 j = cols.index(tactic)
-                z[i, j] = level[row.status]
+                z[i, j] = level[str(row.status)]
                 hover[i][j] = label(
-                    f"{row.technique} {row.name} · {row.status} · {row.alerts:,} alerts · "
-                    f"rules: {row.rules or 'none'}",
+                    f"{row.technique} {row.name!s} · {row.status} · {row.alerts:,} alerts · "
+                    f"rules: {str(row.rules or 'none')}",
                     400,
                 )
     fig = go.Figure(

@@ -184,7 +184,7 @@ def _condition_mask(df: pd.DataFrame, condition: str, ruleset: object | None) ->
             "fields its rule printed in its output, so a what-if can only test those fields"
         )
     mask = compiled.mask(df)
-    return pd.Series(pd.array(mask, dtype="boolean"), index=df.index).fillna(False).astype(bool)
+    return pd.Series(mask, index=df.index).astype("boolean").fillna(False).astype(bool)
 
 
 def what_if(

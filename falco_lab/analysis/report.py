@@ -104,9 +104,9 @@ class _Page:
 
 
 def _fmt_time(value: object) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)):
+    if value is None or (not isinstance(value, str) and pd.isna(value)):  # type: ignore[call-overload]
         return ""
-    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S.%f}"[:-3] + "Z"
+    return f"{pd.Timestamp(value):%Y-%m-%d %H:%M:%S.%f}"[:-3] + "Z"  # type: ignore[arg-type]
 
 
 _PERCENT_COLUMNS = frozenset({"share", "reduction"})
@@ -418,7 +418,7 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
     unknown = sorted(set(kwargs) - {f.name for f in fields(ReportOptions)})
     if unknown:
         raise TypeError(f"unknown report option {unknown[0]!r}")
-    options = replace(options, **kwargs)  # the caller's options object is left as it was
+    options = replace(options, **kwargs)  # type: ignore[arg-type]  # the caller's options object is left as it was
     simulated = options.simulated if options.simulated is not None else is_simulated(df)
     nonce = secrets.token_urlsafe(18)
     page = _Page(nonce)

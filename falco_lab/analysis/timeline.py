@@ -98,7 +98,7 @@ def _add_reference_lines(fig: go.Figure, ref_times: RefTimes) -> None:
         return
     items = ref_times.items() if isinstance(ref_times, Mapping) else ((None, t) for t in ref_times)
     for name, when in items:
-        stamp = pd.Timestamp(when)
+        stamp = pd.Timestamp(when)  # type: ignore[arg-type]
         stamp = stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
         stamp = stamp.floor("us")  # plotly keeps microseconds
         fig.add_shape(

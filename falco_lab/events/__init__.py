@@ -34,10 +34,10 @@ _EXPORTS: dict[str, str] = {
     "to_parquet": "parquet",
     "load_pod_logs": "podlogs",
     "read_pod_logs": "podlogs",
-    "LoadError": "report",
-    "LoadReport": "report",
-    "Problem": "report",
-    "load_report": "report",
+    "LoadError": "load_diagnostics",
+    "LoadReport": "load_diagnostics",
+    "Problem": "load_diagnostics",
+    "load_report": "load_diagnostics",
     "BASE_COLUMNS": "schema",
     "empty_frame": "schema",
     "SidekickUIClient": "sidekick_ui",
@@ -72,9 +72,9 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         top_pods,
     )
     from falco_lab.events.load import BadRecordsWarning, frame_from_alerts, load_events
+    from falco_lab.events.load_diagnostics import LoadError, LoadReport, Problem, load_report
     from falco_lab.events.parquet import read_parquet, to_parquet
     from falco_lab.events.podlogs import load_pod_logs, read_pod_logs
-    from falco_lab.events.report import LoadError, LoadReport, Problem, load_report
     from falco_lab.events.schema import BASE_COLUMNS, empty_frame
     from falco_lab.events.sidekick_ui import SidekickUIClient, SidekickUIError, post_event, post_events
     from falco_lab.events.webhook import read_webhook

@@ -31,8 +31,15 @@ def _title(frame: pd.DataFrame, title: str) -> str:
 def no_events_figure(title: str, message: str = "No events") -> go.Figure:
     """A figure with ``title`` and a centred ``message`` instead of data."""
     figure = go.Figure(layout={**_LAYOUT, "title": {"text": title}})
-    figure.add_annotation(text=message, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False,
-                          font={"size": 18, "color": "#666"})
+    figure.add_annotation(
+        text=message,
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+        showarrow=False,
+        font={"size": 18, "color": "#666"},
+    )
     figure.update_xaxes(visible=False)
     figure.update_yaxes(visible=False)
     return figure
@@ -40,8 +47,10 @@ def no_events_figure(title: str, message: str = "No events") -> go.Figure:
 
 def _ranked(values: pd.Series, top: int | None) -> pd.Series:
     counts = values.dropna().astype(str).value_counts()
-    ordered = counts.rename_axis("value").reset_index(name="count").sort_values(
-        ["count", "value"], ascending=[False, True], kind="stable"
+    ordered = (
+        counts.rename_axis("value")
+        .reset_index(name="count")
+        .sort_values(["count", "value"], ascending=[False, True], kind="stable")
     )
     series = pd.Series(ordered["count"].to_numpy(), index=ordered["value"].to_numpy())
     return series if top is None else series.iloc[:top]
@@ -50,17 +59,33 @@ def _ranked(values: pd.Series, top: int | None) -> pd.Series:
 def _bar(counts: pd.Series, title: str, axis: str, horizontal: bool) -> go.Figure:
     labels, values = [str(v) for v in counts.index], [int(v) for v in counts.to_numpy()]
     if horizontal:
-        trace = go.Bar(x=values[::-1], y=labels[::-1], orientation="h", name="events",
-                       marker={"color": "#4c78a8"}, hovertemplate="%{y}: %{x}<extra></extra>")
-        layout = {"xaxis": {"title": {"text": "events"}}, "yaxis": {"title": {"text": axis}, "automargin": True}}
+        trace = go.Bar(
+            x=values[::-1],
+            y=labels[::-1],
+            orientation="h",
+            name="events",
+            marker={"color": "#4c78a8"},
+            hovertemplate="%{y}: %{x}<extra></extra>",
+        )
+        layout = {
+            "xaxis": {"title": {"text": "events"}},
+            "yaxis": {"title": {"text": axis}, "automargin": True},
+        }
     else:
-        trace = go.Bar(x=labels, y=values, name="events", marker={"color": "#4c78a8"},
-                       hovertemplate="%{x}: %{y}<extra></extra>")
+        trace = go.Bar(
+            x=labels,
+            y=values,
+            name="events",
+            marker={"color": "#4c78a8"},
+            hovertemplate="%{x}: %{y}<extra></extra>",
+        )
         layout = {"xaxis": {"title": {"text": axis}}, "yaxis": {"title": {"text": "events"}}}
     return go.Figure(data=[trace], layout={**_LAYOUT, **layout, "title": {"text": title}})
 
 
-def _counts_chart(frame: pd.DataFrame, column: str, title: str, top: int | None, horizontal: bool) -> go.Figure:
+def _counts_chart(
+    frame: pd.DataFrame, column: str, title: str, top: int | None, horizontal: bool
+) -> go.Figure:
     title = _title(frame, title)
     if column not in frame.columns or frame[column].notna().sum() == 0:
         message = "No events" if frame.empty else f"No {column!r} values in these events"
@@ -75,11 +100,22 @@ def counts_by_priority(frame: pd.DataFrame, title: str = "Events by priority") -
         return no_events_figure(title)
     counts = frame["priority"].astype(str).value_counts()
     values = [int(counts.get(p, 0)) for p in PRIORITIES]
-    trace = go.Bar(x=list(PRIORITIES), y=values, marker={"color": [PRIORITY_COLORS[p] for p in PRIORITIES]},
-                   name="events", hovertemplate="%{x}: %{y}<extra></extra>")
-    return go.Figure(data=[trace], layout={**_LAYOUT, "title": {"text": title},
-                                           "xaxis": {"title": {"text": "priority"}},
-                                           "yaxis": {"title": {"text": "events"}}})
+    trace = go.Bar(
+        x=list(PRIORITIES),
+        y=values,
+        marker={"color": [PRIORITY_COLORS[p] for p in PRIORITIES]},
+        name="events",
+        hovertemplate="%{x}: %{y}<extra></extra>",
+    )
+    return go.Figure(
+        data=[trace],
+        layout={
+            **_LAYOUT,
+            "title": {"text": title},
+            "xaxis": {"title": {"text": "priority"}},
+            "yaxis": {"title": {"text": "events"}},
+        },
+    )
 
 
 def counts_by_rule(frame: pd.DataFrame, top: int | None = 20, title: str = "Events by rule") -> go.Figure:
@@ -92,7 +128,9 @@ def counts_by_source(frame: pd.DataFrame, title: str = "Events by source") -> go
     return _counts_chart(frame, "source", title, None, horizontal=False)
 
 
-def counts_by_hostname(frame: pd.DataFrame, top: int | None = 20, title: str = "Events by hostname") -> go.Figure:
+def counts_by_hostname(
+    frame: pd.DataFrame, top: int | None = 20, title: str = "Events by hostname"
+) -> go.Figure:
     """Horizontal bars of the ``top`` hostnames (nodes) by count."""
     return _counts_chart(frame, "hostname", title, top, horizontal=True)
 
@@ -131,8 +169,14 @@ def choose_freq(times: pd.Series, max_bins: int = 60) -> str:
     return TIMELINE_FREQS[-1]
 
 
-def _timeline(frame: pd.DataFrame, column: str, order: list[str], colors: dict[str, str] | None,
-              title: str, freq: str | None) -> go.Figure:
+def _timeline(
+    frame: pd.DataFrame,
+    column: str,
+    order: list[str],
+    colors: dict[str, str] | None,
+    title: str,
+    freq: str | None,
+) -> go.Figure:
     title = _title(frame, title)
     if frame.empty:
         return no_events_figure(title)
@@ -143,28 +187,43 @@ def _timeline(frame: pd.DataFrame, column: str, order: list[str], colors: dict[s
     traces = []
     for name in [o for o in order if o in table.columns] + sorted(c for c in table.columns if c not in order):
         marker = {"color": colors[name]} if colors and name in colors else {}
-        traces.append(go.Bar(x=list(table.index), y=[int(v) for v in table[name]], name=str(name),
-                             marker=marker, hovertemplate="%{x}: %{y}<extra>" + str(name) + "</extra>"))
-    layout = {**_LAYOUT, "title": {"text": f"{title} (bins of {freq})"}, "barmode": "stack",
-              "xaxis": {"title": {"text": "time (UTC)"}}, "yaxis": {"title": {"text": "events"}},
-              "legend": {"title": {"text": column}}}
+        traces.append(
+            go.Bar(
+                x=list(table.index),
+                y=[int(v) for v in table[name]],
+                name=str(name),
+                marker=marker,
+                hovertemplate="%{x}: %{y}<extra>" + str(name) + "</extra>",
+            )
+        )
+    layout = {
+        **_LAYOUT,
+        "title": {"text": f"{title} (bins of {freq})"},
+        "barmode": "stack",
+        "xaxis": {"title": {"text": "time (UTC)"}},
+        "yaxis": {"title": {"text": "events"}},
+        "legend": {"title": {"text": column}},
+    }
     return go.Figure(data=traces, layout=layout)
 
 
-def timeline_by_priority(frame: pd.DataFrame, freq: str | None = None,
-                         title: str = "Timeline by priority") -> go.Figure:
+def timeline_by_priority(
+    frame: pd.DataFrame, freq: str | None = None, title: str = "Timeline by priority"
+) -> go.Figure:
     """Stacked event counts per time bin and priority (``freq`` e.g. ``"1min"``; default: automatic)."""
     return _timeline(frame, "priority", list(PRIORITIES), PRIORITY_COLORS, title, freq)
 
 
-def timeline_by_source(frame: pd.DataFrame, freq: str | None = None,
-                       title: str = "Timeline by source") -> go.Figure:
+def timeline_by_source(
+    frame: pd.DataFrame, freq: str | None = None, title: str = "Timeline by source"
+) -> go.Figure:
     """Stacked event counts per time bin and source."""
     return _timeline(frame, "source", [], None, title, freq)
 
 
-def rule_hour_heatmap(frame: pd.DataFrame, top: int | None = 20,
-                      title: str = "Events per rule and hour of day (UTC)") -> go.Figure:
+def rule_hour_heatmap(
+    frame: pd.DataFrame, top: int | None = 20, title: str = "Events per rule and hour of day (UTC)"
+) -> go.Figure:
     """Heatmap: the ``top`` rules (rows, most frequent on top) by hour of day 0-23 (UTC)."""
     title = _title(frame, title)
     if frame.empty:
@@ -174,8 +233,18 @@ def rule_hour_heatmap(frame: pd.DataFrame, top: int | None = 20,
     table = pd.crosstab(subset["rule"].astype(str), subset["time"].dt.hour).reindex(
         index=rules, columns=range(24), fill_value=0
     )
-    trace = go.Heatmap(z=table.to_numpy().tolist(), x=list(range(24)), y=rules, colorscale="Reds",
-                       hovertemplate="%{y}<br>hour %{x}: %{z}<extra></extra>", colorbar={"title": {"text": "events"}})
-    layout = {**_LAYOUT, "title": {"text": title}, "xaxis": {"title": {"text": "hour of day (UTC)"}, "dtick": 1},
-              "yaxis": {"autorange": "reversed", "automargin": True}}
+    trace = go.Heatmap(
+        z=table.to_numpy().tolist(),
+        x=list(range(24)),
+        y=rules,
+        colorscale="Reds",
+        hovertemplate="%{y}<br>hour %{x}: %{z}<extra></extra>",
+        colorbar={"title": {"text": "events"}},
+    )
+    layout = {
+        **_LAYOUT,
+        "title": {"text": title},
+        "xaxis": {"title": {"text": "hour of day (UTC)"}, "dtick": 1},
+        "yaxis": {"autorange": "reversed", "automargin": True},
+    }
     return go.Figure(data=[trace], layout=layout)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from typing import TextIO
 
 import pandas as pd
 
 from falco_lab.events.load import load_events
-from falco_lab.events.report import LoadError, load_report
+from falco_lab.events.load_diagnostics import LoadError, load_report
 from falco_lab.priorities import PRIORITIES
 
 #: At most this many problems are printed.
@@ -30,8 +31,11 @@ _NONE = "(none)"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``events`` command group to the top-level parser."""
-    parser = subparsers.add_parser("events", help="load and summarise Falco / falcosidekick events",
-                                   description="Load and summarise Falco / falcosidekick events.")
+    parser = subparsers.add_parser(
+        "events",
+        help="load and summarise Falco / falcosidekick events",
+        description="Load and summarise Falco / falcosidekick events.",
+    )
     sub = parser.add_subparsers(dest="events_command", metavar="SUBCOMMAND")
     sub.required = True
     summary = sub.add_parser(
@@ -67,7 +71,7 @@ def summarize(frame: pd.DataFrame) -> dict[str, object]:
     }
 
 
-def _print_text(summary: dict, skipped: int, out: object) -> None:
+def _print_text(summary: dict, skipped: int, out: TextIO) -> None:
     def table(title: str, counts: dict[str, int]) -> None:
         print(f"{title}:", file=out)
         if not counts:
@@ -85,7 +89,11 @@ def _print_text(summary: dict, skipped: int, out: object) -> None:
     table("by source", summary["by_source"])
     problems = summary["problems"]
     if problems:
-        shown = f"first {len(problems)} of {summary['bad_records']}" if summary["bad_records"] > len(problems) else "all"
+        shown = (
+            f"first {len(problems)} of {summary['bad_records']}"
+            if summary["bad_records"] > len(problems)
+            else "all"
+        )
         print(f"problems ({shown}):", file=out)
         for p in problems:
             where = p["file"] if p["line"] is None else f"{p['file']}:{p['line']}"

@@ -71,12 +71,17 @@ def priority_categorical(values: pa.ChunkedArray | pa.Array) -> tuple[pd.Categor
     """Map raw priority strings to :data:`PRIORITY_DTYPE`; also return a mask of unknown ones."""
     encoded = pc.dictionary_encode(values)
     if isinstance(encoded, pa.ChunkedArray):
-        encoded = encoded.unify_dictionaries().combine_chunks() if encoded.num_chunks else pa.array(
-            [], pa.dictionary(pa.int32(), pa.string())
+        encoded = (
+            encoded.unify_dictionaries().combine_chunks()
+            if encoded.num_chunks
+            else pa.array([], pa.dictionary(pa.int32(), pa.string()))
         )
     categories = list(PRIORITY_DTYPE.categories)
     lookup = np.array(
-        [categories.index(p) if (p := normalize_priority(v)) is not None else -1 for v in encoded.dictionary.to_pylist()]
+        [
+            categories.index(p) if (p := normalize_priority(v)) is not None else -1
+            for v in encoded.dictionary.to_pylist()
+        ]
         + [-1],
         dtype=np.int64,
     )
@@ -156,7 +161,7 @@ def assemble(
         else:
             columns[name] = pd.Series(pd.NA, index=range(n_rows), dtype=template[name].dtype)
     for series in fields:
-        columns[series.name] = series
+        columns[str(series.name)] = series
     frame = pd.DataFrame({k: _as_array(v) for k, v in columns.items()}, index=pd.RangeIndex(n_rows))
     return frame
 
@@ -205,7 +210,9 @@ def records_to_frame(records: Sequence[dict], times: pd.Series) -> pd.DataFrame:
     if n == 0:
         return empty_frame()
     base: dict[str, object] = {"time": times.reset_index(drop=True)}
-    base["priority"] = pd.Categorical([normalize_priority(r["priority"]) for r in records], dtype=PRIORITY_DTYPE)
+    base["priority"] = pd.Categorical(
+        [normalize_priority(r["priority"]) for r in records], dtype=PRIORITY_DTYPE
+    )
     for name in _TEXT_COLUMNS:
         base[name] = pd.array([r.get(name) for r in records], dtype=_STRING)
     base["tags"] = object_array([list(r.get("tags") or ()) for r in records])

@@ -38,7 +38,7 @@ import pyarrow.compute as pc
 import pyarrow.json as pj
 
 from falco_lab.events.frame import concat_frames, priority_categorical, table_to_frame
-from falco_lab.events.report import Problem
+from falco_lab.events.load_diagnostics import Problem
 from falco_lab.events.schema import empty_frame
 from falco_lab.events.validate import alerts_to_frame
 

@@ -22,7 +22,7 @@ from falco_lab.events.jsonl import (
     decompress_if_gzip,
     read_jsonl_bytes,
 )
-from falco_lab.events.report import ATTRS_KEY, LoadError, LoadReport, Problem
+from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport, Problem
 from falco_lab.events.since import Since, since_cutoff
 from falco_lab.events.webhook import read_webhook
 
@@ -63,7 +63,7 @@ def load_events(
         URL of a falcosidekick-ui (``http://host:2802``); a webhook payload (dict) or
         a list of them.
     strict : bool
-        Raise :class:`~falco_lab.events.report.LoadError` if any record is bad
+        Raise :class:`~falco_lab.events.load_diagnostics.LoadError` if any record is bad
         (default: keep the good ones and report the bad ones).
     max_line_bytes : int
         Reject longer lines without parsing them.
@@ -84,8 +84,8 @@ def load_events(
     -------
     pandas.DataFrame
         One row per alert (see :mod:`falco_lab.events.schema`); the
-        :class:`~falco_lab.events.report.LoadReport` is in ``df.attrs["load_report"]``
-        (also ``falco_lab.events.load_report(df)``).
+        :class:`~falco_lab.events.load_diagnostics.LoadReport` is in ``df.attrs["load_report"]``
+        (also ``falco_lab.events.load_diagnostics(df)``).
 
     Raises
     ------
@@ -123,7 +123,7 @@ def frame_from_alerts(
     source : str
         Name used in the load report.
     strict : bool
-        Raise :class:`~falco_lab.events.report.LoadError` if an alert is invalid
+        Raise :class:`~falco_lab.events.load_diagnostics.LoadError` if an alert is invalid
         (default); otherwise keep the good ones and list the bad ones in the report.
     sort : bool
         Sort by ``time`` (default: keep the given order).

@@ -4,7 +4,7 @@ Kept exactly: column names (dots and brackets), ``time`` as ``datetime64[ns, UTC
 ``priority`` as :data:`~falco_lab.events.schema.PRIORITY_DTYPE` (all eight categories,
 ordered), ``tags`` as lists of str, nullable ``Int64``/``UInt64``/``Float64``/``boolean``/
 ``string`` fields, all-null fields, and mixed-type ``object`` fields (stored as JSON text
-and decoded on read).  The :class:`~falco_lab.events.report.LoadReport` travels in the
+and decoded on read).  The :class:`~falco_lab.events.load_diagnostics.LoadReport` travels in the
 file's metadata and comes back in ``df.attrs["load_report"]``.
 """
 
@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from falco_lab.events.frame import object_array, tags_lists
-from falco_lab.events.report import ATTRS_KEY, LoadReport, Problem
+from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadReport, Problem
 from falco_lab.priorities import PRIORITY_DTYPE
 
 _META_JSON_COLUMNS = b"falco_lab.json_columns"

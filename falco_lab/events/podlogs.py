@@ -15,7 +15,7 @@ import pandas as pd
 
 from falco_lab.events.frame import concat_frames
 from falco_lab.events.jsonl import DEFAULT_MAX_LINE_BYTES, Chunk, read_jsonl_bytes
-from falco_lab.events.report import Problem
+from falco_lab.events.load_diagnostics import Problem
 from falco_lab.events.since import Since, since_cutoff
 
 #: The chart's defaults: namespace, pod label and container of Falco.
@@ -103,7 +103,11 @@ def read_pod_logs(
             response = api.read_namespaced_pod_log(name, namespace, **kwargs)
         except ApiException as exc:
             empty = concat_frames([])
-            chunks.append(Chunk(source, empty, [Problem(source, None, f"cannot read log: HTTP {exc.status} {exc.reason}")]))
+            chunks.append(
+                Chunk(
+                    source, empty, [Problem(source, None, f"cannot read log: HTTP {exc.status} {exc.reason}")]
+                )
+            )
             continue
         text = response.data if hasattr(response, "data") else response
         chunks.append(read_pod_log_text(text, source, max_line_bytes=max_line_bytes))

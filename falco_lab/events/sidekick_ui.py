@@ -89,7 +89,9 @@ def split_url(url: str) -> tuple[str, Credentials | None]:
     """``http://user:pw@host:2802/`` -> (``http://host:2802``, credentials)."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SidekickUIError(f"not an http(s) URL: {urlunsplit(parts._replace(netloc=parts.hostname or ''))!r}")
+        raise SidekickUIError(
+            f"not an http(s) URL: {urlunsplit(parts._replace(netloc=parts.hostname or ''))!r}"
+        )
     creds = None
     netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
     if parts.port:
@@ -143,7 +145,9 @@ class SidekickUIClient:
         session: requests.Session | None = None,
     ) -> None:
         self.url, url_creds = split_url(url)
-        self._credentials = resolve_credentials(auth) if auth is not None else url_creds or resolve_credentials(None)
+        self._credentials = (
+            resolve_credentials(auth) if auth is not None else url_creds or resolve_credentials(None)
+        )
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
@@ -236,11 +240,15 @@ class SidekickUIClient:
             while True:
                 body = self._get(SEARCH_PATH, {**params, "page": page, "limit": self.page_size})
                 results = _results(body.get("results"), f"{self.url}{SEARCH_PATH} page {page}")
-                stats = body.get("statistics") if isinstance(body.get("statistics"), dict) else {}
+                raw_stats = body.get("statistics")
+                stats = raw_stats if isinstance(raw_stats, dict) else {}
                 total = stats.get("all") if isinstance(stats.get("all"), int) else None
                 if bar is None and total is not None and self._show_progress(total):
-                    bar = tqdm(total=total if max_events is None else min(total, max_events), unit="event",
-                               desc="falcosidekick-ui")
+                    bar = tqdm(
+                        total=total if max_events is None else min(total, max_events),
+                        unit="event",
+                        desc="falcosidekick-ui",
+                    )
                 before = len(events)
                 for index, event in enumerate(results):
                     uuid = event.get("uuid") if isinstance(event, dict) else None
@@ -288,6 +296,7 @@ def _results(results: object, where: str) -> list:
     if isinstance(results, list):
         return results
     if isinstance(results, dict):
+
         def position(key: str) -> tuple[int, str]:
             return (int(key), "") if key.isdigit() else (1 << 62, key)
 
@@ -307,8 +316,9 @@ def _server_message(response: requests.Response) -> str:
     return ""
 
 
-def post_event(url: str, alert: Mapping[str, Any], *, timeout: float = 10.0,
-               session: requests.Session | None = None) -> int:
+def post_event(
+    url: str, alert: Mapping[str, Any], *, timeout: float = 10.0, session: requests.Session | None = None
+) -> int:
     """POST one Falco JSON alert to a falcosidekick-compatible ``url`` (``POST /``).
 
     Returns the HTTP status; raises :class:`SidekickUIError` on a non-2xx answer or a
@@ -317,8 +327,13 @@ def post_event(url: str, alert: Mapping[str, Any], *, timeout: float = 10.0,
     return post_events(url, [alert], timeout=timeout, session=session)[0]
 
 
-def post_events(url: str, alerts: Sequence[Mapping[str, Any]], *, timeout: float = 10.0,
-                session: requests.Session | None = None) -> list[int]:
+def post_events(
+    url: str,
+    alerts: Sequence[Mapping[str, Any]],
+    *,
+    timeout: float = 10.0,
+    session: requests.Session | None = None,
+) -> list[int]:
     """POST each alert in turn (falcosidekick takes one alert per request)."""
     base, creds = split_url(url)
     target = base + "/"

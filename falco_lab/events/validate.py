@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import pandas as pd
 
 from falco_lab.events.frame import records_to_frame
-from falco_lab.events.report import Problem
+from falco_lab.events.load_diagnostics import Problem
 from falco_lab.priorities import normalize_priority
 
 #: Keys an alert must carry (``time`` may instead come from ``output_fields["evt.time"]``).
@@ -88,12 +88,14 @@ def parse_times(alerts: Sequence[dict]) -> tuple[pd.Series, list[str | None]]:
     """
     texts = pd.Series([a.get("time") for a in alerts], dtype=object)
     parsed = pd.to_datetime(texts, format="ISO8601", utc=True, errors="coerce")
-    parsed = parsed.astype("datetime64[ns, UTC]") if len(parsed) else pd.Series([], dtype="datetime64[ns, UTC]")
+    parsed = (
+        parsed.astype("datetime64[ns, UTC]") if len(parsed) else pd.Series([], dtype="datetime64[ns, UTC]")  # type: ignore[assignment]
+    )
     reasons: list[str | None] = [None] * len(alerts)
     missing = parsed.isna().to_numpy()
     if missing.any():
         values = parsed.to_numpy(copy=True)
-        for i in missing.nonzero()[0]:
+        for i in map(int, missing.nonzero()[0]):
             ns = _evt_time_ns(alerts[i])
             if ns is not None:
                 try:

@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 
 from falco_lab.events.jsonl import Chunk
-from falco_lab.events.report import Problem
+from falco_lab.events.load_diagnostics import Problem
 from falco_lab.events.validate import alerts_to_frame
 
 
@@ -38,7 +38,9 @@ def read_webhook(payloads: object, source: str = "<webhook>") -> Chunk:
         try:
             payloads = orjson.loads(payloads)
         except orjson.JSONDecodeError as exc:
-            return Chunk(source, alerts_to_frame([], source)[0], [Problem(source, None, f"invalid JSON: {exc}")])
+            return Chunk(
+                source, alerts_to_frame([], source)[0], [Problem(source, None, f"invalid JSON: {exc}")]
+            )
     items: Sequence[Any] = payloads if isinstance(payloads, list) else [payloads]
     alerts = [unwrap(item) for item in items]
     labels = [f"payload {i + 1}" for i in range(len(alerts))]

@@ -17,7 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 
 from falco_lab.errors import FalcoLabError
-from falco_lab.events.report import ATTRS_KEY, LoadError, LoadReport
+from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport
 from falco_lab.events.validate import alerts_to_frame
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
 from falco_lab.rules.compiler.condition import Condition
@@ -427,7 +427,7 @@ def alerts_frame(alerts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     Checked and typed by the events layer's validator (:func:`falco_lab.events.validate.alerts_to_frame`),
     the one every loader uses, so a frame of the engine's alerts and one loaded from the same alerts
     written as JSON lines have identical columns and dtypes (``proc.pid`` is ``Int64`` in both). The
-    frame's ``attrs["load_report"]`` is the :class:`~falco_lab.events.report.LoadReport` of
+    frame's ``attrs["load_report"]`` is the :class:`~falco_lab.events.load_diagnostics.LoadReport` of
     ``"<rules engine>"``.
 
     Raises

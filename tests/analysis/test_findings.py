@@ -67,3 +67,39 @@ def test_alerts_without_priority_do_not_count_as_emergencies():
         ]
     )
     assert "Emergency" not in {f.severity for f in find_findings(df)}
+
+
+def test_a_registered_finder_contributes_its_findings():
+    from falco_lab.analysis.findings import FINDERS, Finding, register_finder
+
+    @register_finder("test-every-rule")
+    def every_rule(ctx):
+        return [Finding("Critical", f"saw {r}") for r in sorted(ctx.frame["rule"].unique())]
+
+    try:
+        titles = _titles(alerts({**WEB, "rule": "Shell"}))
+    finally:
+        del FINDERS["test-every-rule"]
+    assert titles[0] == "saw Shell"
+
+
+def test_registering_a_taken_finder_name_is_refused():
+    import pytest
+
+    from falco_lab.analysis.findings import register_finder
+
+    with pytest.raises(ValueError, match="first-alert"):
+        register_finder("first-alert")(lambda ctx: [])
+
+
+def test_choosing_finders_runs_only_those():
+    df = alerts({**WEB, "priority": "Critical", "rule": "Miner"})
+    titles = [f.title for f in find_findings(df, finders=["severe-rules"])]
+    assert titles == ["Miner: 1 alert in 1 place"]
+
+
+def test_an_unknown_finder_name_is_an_error_naming_it():
+    import pytest
+
+    with pytest.raises(KeyError, match="no-such"):
+        find_findings(alerts(WEB), finders=["no-such"])

@@ -6,12 +6,12 @@ import base64
 
 import pytest
 
-from falco_lab.cluster import chart
 from falco_lab.cluster.eks import EKSCluster
 from falco_lab.cluster.helm import Helm
-from falco_lab.cluster.interface import Cluster, ClusterError, PodNotReadyError
-from falco_lab.cluster.manifests import NAMESPACE, POD_NAMES, PROJECT_LABELS, RUNTIME_SOCKET_POD, SHELL_POD
-from falco_lab.cluster.workshop_tests import SHELL_COMMAND, run_workshop_tests, test_pods
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import Cluster, ClusterError, PodNotReadyError
+from falco_lab.workshop.manifests import NAMESPACE, POD_NAMES, PROJECT_LABELS, RUNTIME_SOCKET_POD, SHELL_POD
+from falco_lab.workshop.steps import SHELL_COMMAND, run_workshop_tests, workshop_pods
 from tests.cluster.fake_api import node
 
 FALCO_LOG = """Fri Nov 27 08:00:00 2026: Falco version: 0.44.1 (x86_64)
@@ -47,6 +47,24 @@ def test_workshop_tests_run_end_to_end_and_leave_nothing_behind(api, eks, monkey
     assert (results["finished"] >= results["started"]).all()
 
 
+def test_test_pods_twice_in_a_row_waits_for_the_terminating_pods_of_the_first_run(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.pod_termination_requests = 6  # deleted pods linger, as during a real grace period
+    first = run_workshop_tests(eks, timeout=5)
+    assert any("deletionTimestamp" in p["metadata"] for p in api.fake.pods.values())
+    second = run_workshop_tests(eks, timeout=5)
+    assert first["ok"].all() and second["ok"].all()
+
+
+def test_test_pods_right_after_cleanup_waits_for_the_terminating_namespace(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.namespace_termination_requests = 5
+    run_workshop_tests(eks, timeout=5)
+    eks.cleanup()
+    assert api.fake.namespaces[NAMESPACE]["status"]["phase"] == "Terminating"
+    assert run_workshop_tests(eks, timeout=5)["ok"].all()
+
+
 def test_pod_that_never_starts_is_reported_and_every_pod_still_deleted(api, eks, monkeypatch):
     monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
     api.fake.pod_behaviour[RUNTIME_SOCKET_POD] = "never"
@@ -60,7 +78,7 @@ def test_pod_that_never_starts_is_reported_and_every_pod_still_deleted(api, eks,
 def test_strict_test_pods_raise_after_deleting_what_was_created(api, eks, monkeypatch):
     monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
     api.fake.pod_behaviour[RUNTIME_SOCKET_POD] = "never"
-    with pytest.raises(PodNotReadyError), test_pods(eks, timeout=0.2):
+    with pytest.raises(PodNotReadyError), workshop_pods(eks, timeout=0.2):
         pytest.fail("the body must not run")
     assert api.fake.pods == {}
     assert api.fake.calls("DELETE", rf"/pods/({SHELL_POD}|{RUNTIME_SOCKET_POD})$") == 2
@@ -68,7 +86,7 @@ def test_strict_test_pods_raise_after_deleting_what_was_created(api, eks, monkey
 
 def test_keyboard_interrupt_still_deletes_the_pods(api, eks, monkeypatch):
     monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
-    with pytest.raises(KeyboardInterrupt), test_pods(eks, timeout=5):
+    with pytest.raises(KeyboardInterrupt), workshop_pods(eks, timeout=5):
         assert len(api.fake.pods) == 3
         raise KeyboardInterrupt
     assert api.fake.pods == {}
@@ -79,7 +97,7 @@ def test_delete_failure_after_success_is_an_error_naming_the_pod(api, eks, monke
     api.fake.faults[("DELETE", rf"/pods/{SHELL_POD}$")] = 403
     with (
         pytest.raises(ClusterError, match=f"could not delete test pods: falco-lab/{SHELL_POD}"),
-        test_pods(eks, timeout=5),
+        workshop_pods(eks, timeout=5),
     ):
         pass
     assert [name for (_, name) in api.fake.pods] == [SHELL_POD]

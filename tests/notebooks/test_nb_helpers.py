@@ -1,4 +1,4 @@
-"""falco_lab.nb: recorded values, error listing, figure summaries."""
+"""falco_lab.lab.nb: recorded values, error listing, figure summaries."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import papermill
 import plotly.graph_objects as go
 import pytest
 
-from falco_lab import nb
+from falco_lab.lab import nb
 
 
 def _notebook_with_outputs(*outputs: dict) -> dict:
@@ -98,7 +98,7 @@ def test_record_round_trip_through_a_real_kernel(tmp_path) -> None:
     notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
     notebook.cells.append(
         nbformat.v4.new_code_cell(
-            "from falco_lab import nb\nnb.record('tests', {'shell': {'detected': True}})"
+            "from falco_lab.lab import nb\nnb.record('tests', {'shell': {'detected': True}})"
         )
     )
     source, target = tmp_path / "in.ipynb", tmp_path / "out.ipynb"

@@ -13,7 +13,7 @@ from pathlib import Path
 import papermill
 import pytest
 
-from falco_lab.nb import cell_errors, read_records
+from falco_lab.lab.nb import cell_errors, read_records
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]

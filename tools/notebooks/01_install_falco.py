@@ -23,9 +23,8 @@ seed = 1  # simulate: seed of the simulated cluster
 # %%
 from pathlib import Path
 
-from falco_lab import nb
-from falco_lab.cluster import connect
-from falco_lab.workshop import rules_choice
+from falco_lab.lab import connect, nb
+from falco_lab.lab.nb import rules_choice
 
 nb.setup(mode)
 if mode == "simulate":

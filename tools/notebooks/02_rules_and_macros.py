@@ -19,10 +19,10 @@ nodes = 2  # nodes of the simulated cluster that recorded it
 hours = 1.0  # length of the recorded event set, in simulated hours
 
 # %%
-from falco_lab import nb
+from falco_lab.lab import nb
+from falco_lab.lab.nb import compare_rulesets, rules_choice
 from falco_lab.rules import RulesFile, load_rules
 from falco_lab.simulate.detect import PROJECT_RULES
-from falco_lab.workshop import compare_rulesets, rules_choice
 
 nb.setup(mode)
 choice = rules_choice(upstream_rules_dir, use_upstream_rules)

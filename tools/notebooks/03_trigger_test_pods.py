@@ -30,9 +30,9 @@ from datetime import datetime, timedelta, timezone
 
 import yaml
 
-from falco_lab import nb
-from falco_lab.cluster import connect, run_workshop_tests, test_pod_manifests
-from falco_lab.workshop import alerts_per_test, rules_choice
+from falco_lab.lab import connect, nb
+from falco_lab.lab.nb import rules_choice
+from falco_lab.workshop import alerts_per_test, pod_manifests, run_workshop_tests
 
 nb.setup(mode)
 if mode == "simulate":
@@ -46,12 +46,12 @@ print(f"kube context: {cluster.context}")
 # %% [markdown]
 # ## The test pods
 #
-# The manifests are built in code (`falco_lab.cluster.manifests`) and are the same in
+# The manifests are built in code (`falco_lab.workshop.manifests`) and are the same in
 # both modes. Look at the `volumes` of the second and third pod: a `hostPath` is a
 # directory or file of the node itself, inside the pod.
 
 # %%
-manifests = test_pod_manifests()
+manifests = pod_manifests()
 print(yaml.safe_dump_all(manifests, sort_keys=False))
 
 # %% [markdown]

@@ -24,9 +24,9 @@ hours = 2.0  # simulate: hours of activity
 # %%
 import pandas as pd
 
-from falco_lab import nb
 from falco_lab.events import charts, load_events, load_report
-from falco_lab.workshop import rules_choice
+from falco_lab.lab import nb
+from falco_lab.lab.nb import rules_choice
 
 nb.setup(mode)
 if events_path:
@@ -39,7 +39,7 @@ elif mode == "simulate":
     print("Rules:", choice.description)
     events = simulate("workshop", nodes=nodes, hours=hours, seed=seed, rules=choice.paths).frame()
 else:
-    from falco_lab.cluster import connect
+    from falco_lab.lab import connect
 
     cluster = connect(mode)
     print(f"kube context: {cluster.context}")
@@ -97,7 +97,7 @@ charts.rule_hour_heatmap(events)
 # (or the first alert, when there is none): find the host's `/etc` among its mounts.
 
 # %%
-from falco_lab.cluster.manifests import HOST_ETC_POD
+from falco_lab.workshop.manifests import HOST_ETC_POD
 
 detail_fields = ["time", "rule", "priority", "hostname", "k8s.pod.name", "k8s.ns.name", "proc.cmdline", "container.mounts"]
 host_etc = events[events["k8s.pod.name"] == HOST_ETC_POD] if "k8s.pod.name" in events else events.iloc[0:0]

@@ -28,10 +28,10 @@ hours = 3.0  # simulate: hours of background activity around the incident
 # %%
 from pathlib import Path
 
-from falco_lab import nb
 from falco_lab.analysis import filter_alerts
 from falco_lab.events import load_events, load_report
-from falco_lab.workshop import rules_choice
+from falco_lab.lab import nb
+from falco_lab.lab.nb import rules_choice
 
 nb.setup(mode)
 if events_path:
@@ -47,7 +47,7 @@ elif mode == "simulate":
     truth = "; ".join(f"{i['name']} at {i['at']}" for i in incident.incidents)
     print(f"The simulation injected: {truth}. (In a real incident nobody tells you: find it below.)")
 else:
-    from falco_lab.cluster import connect
+    from falco_lab.lab import connect
 
     cluster = connect(mode)
     print(f"kube context: {cluster.context}")

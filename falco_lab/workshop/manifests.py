@@ -36,6 +36,10 @@ PROJECT_LABELS: dict[str, str] = {
 #: Label selector matching :data:`PROJECT_LABELS` (used by cleanup).
 PROJECT_SELECTOR = ",".join(f"{key}={value}" for key, value in PROJECT_LABELS.items())
 
+#: Namespace annotation: when the last run of the workshop tests started (ISO 8601, UTC).
+#: ``falco-lab cluster respond`` reads it as the default start of its alert window.
+LAST_RUN_ANNOTATION = "falco-lab/last-test-run"
+
 #: Label naming the workshop test a pod belongs to.
 TEST_LABEL = "falco-lab/test"
 
@@ -84,7 +88,7 @@ def namespace_manifest(name: str = NAMESPACE) -> dict:
 
     Pod Security Admission is set to ``privileged`` for *enforce* only: the
     ``baseline`` level forbids hostPath volumes, which tests 2 and 3 need. The
-    pods themselves stay unprivileged (see :func:`test_pod_manifests`).
+    pods themselves stay unprivileged (see :func:`pod_manifests`).
     """
     labels = _labels()
     labels["pod-security.kubernetes.io/enforce"] = "privileged"
@@ -193,7 +197,7 @@ def host_etc_pod_manifest(namespace: str = NAMESPACE) -> dict:
     )
 
 
-def test_pod_manifests(namespace: str = NAMESPACE, *, socket: str = CONTAINERD_SOCKET) -> list[dict]:
+def pod_manifests(namespace: str = NAMESPACE, *, socket: str = CONTAINERD_SOCKET) -> list[dict]:
     """The three test pods, in test order (shell, runtime socket, host /etc)."""
     return [
         shell_pod_manifest(namespace),
@@ -202,13 +206,9 @@ def test_pod_manifests(namespace: str = NAMESPACE, *, socket: str = CONTAINERD_S
     ]
 
 
-# pytest would otherwise try to collect this public function as a test.
-test_pod_manifests.__test__ = False  # type: ignore[attr-defined]
-
-
 def all_manifests(namespace: str = NAMESPACE, *, socket: str = CONTAINERD_SOCKET) -> list[dict]:
     """Namespace first, then the three test pods: what ``falco-lab cluster manifests`` prints."""
-    return [namespace_manifest(namespace), *test_pod_manifests(namespace, socket=socket)]
+    return [namespace_manifest(namespace), *pod_manifests(namespace, socket=socket)]
 
 
 def host_paths(manifest: Mapping) -> list[str]:

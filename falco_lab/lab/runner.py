@@ -1,15 +1,11 @@
-"""The workshop as a whole: ``make run``, and what the notebooks share beyond one concern.
+"""The workshop run: ``make run``.
 
-``python -m falco_lab.workshop run --out build`` executes each ``notebooks/*.ipynb`` in
+``python -m falco_lab.lab.runner run --out build`` executes each ``notebooks/*.ipynb`` in
 simulate mode into ``build/notebooks/``, checks that ``build/report.html`` was written (by
 the post-mortem notebook) during this run, and prints a one-screen summary read from the
-values the notebooks recorded with :func:`falco_lab.nb.record`.  The exit status is 1
+values the notebooks recorded with :func:`falco_lab.lab.nb.record`.  The exit status is 1
 when a notebook fails or the report is missing; nothing in the summary is made up: a
 value that no notebook recorded is shown as "not recorded".
-
-:func:`rules_choice` turns the notebooks' rules parameters into the files to load (and says
-which, plainly); :func:`alerts_per_test` relates the three workshop tests to the alerts their
-pods raised; :func:`compare_rulesets` is the what-if of a rules change on recorded events.
 """
 
 from __future__ import annotations
@@ -21,28 +17,19 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from falco_lab.nb import cell_errors, read_records
-
-if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
-
-    from falco_lab.rules import RuleSet
-    from falco_lab.simulate.detect import RulesChoice
+from falco_lab.lab.nb import cell_errors, read_records
 
 __all__ = [
     "NotebookRun",
     "WorkshopRun",
-    "alerts_per_test",
-    "compare_rulesets",
     "main",
-    "rules_choice",
     "run_workshop",
     "summary_lines",
 ]
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 #: Where the workshop notebooks live in a source checkout.
 DEFAULT_NOTEBOOKS = ROOT / "notebooks"
 #: The report the post-mortem notebook writes, relative to ``--out``.
@@ -202,145 +189,6 @@ def run_workshop(
     return WorkshopRun(out, runs, time.time() - started, report, written, expected)
 
 
-def rules_choice(upstream_rules_dir: str = "", use_upstream_rules: bool = True) -> RulesChoice:
-    """The rules files a notebook loads in simulate mode, with a plain description.
-
-    Parameters
-    ----------
-    upstream_rules_dir
-        A directory holding upstream rulesets (looked in first); ``""`` looks in the usual
-        places only (``$FALCO_LAB_RULES_DIR``, the ``falco-lab rules fetch`` cache, ...).
-    use_upstream_rules
-        False loads the project's own rules alone, even when upstream rulesets are around.
-
-    Returns
-    -------
-    falco_lab.simulate.detect.RulesChoice
-        ``paths`` in load order and ``description`` (say it in the notebook).
-    """
-    from falco_lab.simulate.detect import PROJECT_RULES, RulesChoice, choose_rules
-
-    if not use_upstream_rules:
-        return RulesChoice(
-            [PROJECT_RULES],
-            "the project's own rules alone (falco-lab_rules.yaml; upstream rulesets switched off "
-            "with use_upstream_rules = False)",
-            ["stable", "incubating", "sandbox"],
-        )
-    return choose_rules(None, upstream_dir=upstream_rules_dir or None)
-
-
-#: Columns of :func:`compare_rulesets`.
-COMPARE_COLUMNS: tuple[str, ...] = ("rule", "before", "after", "added", "removed")
-
-
-def compare_rulesets(before: RuleSet, after: RuleSet, events: Any) -> pd.DataFrame:
-    """What a rules change does to the alerts of a recorded event set: per rule, before and after.
-
-    Both rulesets evaluate ``events`` (syscall-level events, one column per field); an
-    alert is identified by its rule and its event's time, so ``added`` counts alerts only
-    the new rules raise and ``removed`` those only the old rules raised.
-
-    Parameters
-    ----------
-    before, after : falco_lab.rules.RuleSet
-        The rules as they are, and with the change.
-    events : pandas.DataFrame or iterable of mappings
-        The recorded events.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``rule``, ``before``, ``after``, ``added``, ``removed``; most changed first.
-    """
-    from collections import Counter, defaultdict
-
-    import pandas as pd
-
-    def by_rule(ruleset) -> dict[str, Counter]:
-        alerts = ruleset.evaluate(events)
-        out: dict[str, Counter] = defaultdict(Counter)
-        for rule, when in zip(alerts["rule"].astype(str), alerts["time"], strict=True):
-            out[rule][when] += 1
-        return out
-
-    old, new = by_rule(before), by_rule(after)
-    rows = []
-    for rule in sorted(set(old) | set(new)):
-        was, now = old.get(rule, Counter()), new.get(rule, Counter())
-        rows.append(
-            {
-                "rule": rule,
-                "before": sum(was.values()),
-                "after": sum(now.values()),
-                "added": sum((now - was).values()),
-                "removed": sum((was - now).values()),
-            }
-        )
-    table = pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
-    order = (table["added"] + table["removed"]).sort_values(ascending=False, kind="stable").index
-    return table.loc[order].reset_index(drop=True)
-
-
-#: Columns of :func:`alerts_per_test`.
-PER_TEST_COLUMNS: tuple[str, ...] = (
-    "test",
-    "pod",
-    "namespace",
-    "detected",
-    "alerts",
-    "rules",
-    "expected",
-    "missing",
-)
-
-
-def alerts_per_test(steps: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
-    """The alerts each workshop test raised, and whether each test was detected.
-
-    Parameters
-    ----------
-    steps : pandas.DataFrame
-        ``falco_lab.cluster.run_workshop_tests`` output (one row per step).
-    alerts : pandas.DataFrame
-        Falco alerts in the canonical events frame; attributed to a test by the pod that
-        raised them (``k8s.ns.name`` and ``k8s.pod.name``).
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per test, in test order: ``alerts`` (count), ``rules`` (sorted names),
-        ``expected`` (the workshop rules its steps expect), ``missing`` (expected but not
-        raised) and ``detected`` (nothing missing).
-    """
-    import pandas as pd
-
-    has_pods = {"k8s.pod.name", "k8s.ns.name"} <= set(alerts.columns)
-    rows = []
-    for test, group in steps.groupby("test", sort=False):
-        pod, namespace = group["pod"].iloc[0], group["namespace"].iloc[0]
-        if has_pods:
-            mine = alerts[(alerts["k8s.pod.name"] == pod) & (alerts["k8s.ns.name"] == namespace)]
-        else:
-            mine = alerts.iloc[0:0]
-        fired = sorted(set(mine["rule"].dropna().astype(str)))
-        expected = sorted({rule for rules in group["expected_rules"] for rule in rules})
-        missing = [rule for rule in expected if rule not in fired]
-        rows.append(
-            {
-                "test": test,
-                "pod": pod,
-                "namespace": namespace,
-                "detected": not missing,
-                "alerts": len(mine),
-                "rules": fired,
-                "expected": expected,
-                "missing": missing,
-            }
-        )
-    return pd.DataFrame(rows, columns=list(PER_TEST_COLUMNS))
-
-
 def _fmt(value: Any, missing: str = "not recorded") -> str:
     return missing if value is None else str(value)
 
@@ -403,7 +251,7 @@ def summary_lines(run: WorkshopRun) -> list[str]:
 
 def _build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m falco_lab.workshop", description=__doc__.split("\n\n")[0]
+        prog="python -m falco_lab.lab.runner", description=__doc__.split("\n\n")[0]
     )
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="execute every notebook and print the summary")

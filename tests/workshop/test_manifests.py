@@ -5,9 +5,9 @@ from __future__ import annotations
 import kubernetes_validate
 import pytest
 
-from falco_lab.cluster import manifests as m
 from falco_lab.cluster.eks import ui_secret_manifest
 from falco_lab.cluster.response import quarantine_policy
+from falco_lab.workshop import manifests as m
 
 #: Kubernetes minor versions whose OpenAPI schemas the manifests must satisfy (all
 #: shipped offline by kubernetes-validate, which carries 1.25-1.37).
@@ -37,7 +37,7 @@ def test_a_typo_fails_schema_validation():
         kubernetes_validate.validate(pod, "1.35", strict=True)
 
 
-@pytest.mark.parametrize("pod", m.test_pod_manifests(), ids=lambda p: p["metadata"]["name"])
+@pytest.mark.parametrize("pod", m.pod_manifests(), ids=lambda p: p["metadata"]["name"])
 def test_test_pods_are_unprivileged_limited_sleeping_busybox_in_the_lab_namespace(pod):
     container = pod["spec"]["containers"][0]
     assert pod["metadata"]["namespace"] == m.NAMESPACE
@@ -58,7 +58,7 @@ def test_every_object_carries_the_project_labels(manifest):
 
 
 def test_pods_name_their_test():
-    assert [p["metadata"]["labels"][m.TEST_LABEL] for p in m.test_pod_manifests()] == list(m.TESTS)
+    assert [p["metadata"]["labels"][m.TEST_LABEL] for p in m.pod_manifests()] == list(m.TESTS)
 
 
 def test_runtime_socket_pod_mounts_containerd_socket_that_exists_on_eks_nodes():
@@ -86,5 +86,5 @@ def test_manifests_are_fresh_copies():
 
 
 def test_other_namespace_is_used_everywhere():
-    assert {p["metadata"]["namespace"] for p in m.test_pod_manifests("lab2")} == {"lab2"}
+    assert {p["metadata"]["namespace"] for p in m.pod_manifests("lab2")} == {"lab2"}
     assert m.namespace_manifest("lab2")["metadata"]["name"] == "lab2"

@@ -1,4 +1,4 @@
-"""run_workshop_tests / test_pods on any Cluster: a minimal in-memory one here."""
+"""run_workshop_tests / workshop_pods on any Cluster: a minimal in-memory one here."""
 
 from __future__ import annotations
 
@@ -7,10 +7,9 @@ from datetime import UTC, datetime
 import pandas as pd
 import pytest
 
-from falco_lab.cluster.interface import ClusterError, ExecResult
-from falco_lab.cluster.manifests import POD_NAMES
-from falco_lab.cluster.workshop_tests import RESULT_COLUMNS, run_workshop_tests
-from falco_lab.cluster.workshop_tests import test_pods as lab_pods
+from falco_lab.workshop.interface import ClusterError, ExecResult
+from falco_lab.workshop.manifests import POD_NAMES
+from falco_lab.workshop.steps import RESULT_COLUMNS, run_workshop_tests, workshop_pods
 
 
 class MemoryCluster:
@@ -61,7 +60,7 @@ def test_exec_failure_is_a_failed_row_and_pods_are_still_deleted():
 
 def test_pods_are_deleted_in_reverse_order_of_creation():
     cluster = MemoryCluster()
-    with lab_pods(cluster):
+    with workshop_pods(cluster):
         pass
     assert [line for line in cluster.log if line.startswith("delete")] == [
         f"delete {n}" for n in reversed(POD_NAMES)
@@ -70,14 +69,14 @@ def test_pods_are_deleted_in_reverse_order_of_creation():
 
 def test_error_in_the_body_propagates_after_cleanup():
     cluster = MemoryCluster()
-    with pytest.raises(RuntimeError, match="boom"), lab_pods(cluster):
+    with pytest.raises(RuntimeError, match="boom"), workshop_pods(cluster):
         raise RuntimeError("boom")
     assert cluster.pods == set()
 
 
 def test_create_error_propagates_when_strict_and_the_failed_pod_is_deleted_too():
     cluster = MemoryCluster(create_error={POD_NAMES[1]: "quota exceeded"})
-    with pytest.raises(ClusterError, match="quota exceeded"), lab_pods(cluster):
+    with pytest.raises(ClusterError, match="quota exceeded"), workshop_pods(cluster):
         pass
     assert cluster.log[-2:] == [f"delete {POD_NAMES[1]}", f"delete {POD_NAMES[0]}"]
     assert POD_NAMES[2] not in " ".join(cluster.log)

@@ -1,10 +1,11 @@
 """The mode-independent cluster interface.
 
 Two implementations exist: ``falco_lab.simulate.SimulatedCluster`` (mode
-``"simulate"``, the default, no cluster needed) and
-:class:`falco_lab.cluster.eks.EKSCluster` (mode ``"cluster"``, a real cluster through
-the official ``kubernetes`` client and the ``helm`` CLI). Notebooks and
-:mod:`falco_lab.cluster.workshop_tests` only use what is declared here.
+``"simulate"``, the default, no cluster needed) and ``falco_lab.cluster.eks.EKSCluster``
+(mode ``"cluster"``, a real cluster through the official ``kubernetes`` client and the
+``helm`` CLI); ``falco_lab.lab.connect`` picks one.  Notebooks and
+:mod:`falco_lab.workshop.steps` only use what is declared here, and neither mode imports
+the other.
 """
 
 from __future__ import annotations
@@ -16,9 +17,12 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from falco_lab.cluster.manifests import NAMESPACE
 from falco_lab.errors import FalcoLabError
+from falco_lab.workshop.manifests import NAMESPACE
 
+#: The two implementations of :class:`Cluster`: the values of ``connect(mode=...)`` and of
+#: every notebook's ``mode`` parameter.
+MODES: tuple[str, ...] = ("simulate", "cluster")
 #: Allowed values of the ``status`` column of :meth:`Cluster.preflight`.
 PREFLIGHT_STATUSES: tuple[str, ...] = ("ok", "warn", "fail")
 #: Columns of :meth:`Cluster.preflight`.
@@ -123,6 +127,7 @@ class Cluster(Protocol):
 
 
 __all__ = [
+    "MODES",
     "PREFLIGHT_COLUMNS",
     "PREFLIGHT_STATUSES",
     "READINESS_COLUMNS",

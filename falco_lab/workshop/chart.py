@@ -1,11 +1,14 @@
 """The Helm chart falco-lab installs: the one place its version is pinned.
 
 ``falcosecurity/falco`` 9.1.0 ships Falco 0.44.1 (modern eBPF and kmod drivers only),
-pulls the ``falcosidekick`` 0.12.x sub-chart and installs rules with falcoctl.
+pulls the ``falcosidekick`` 0.12.x sub-chart and installs rules with falcoctl.  Both modes
+read these facts: cluster mode runs the install, simulate mode shows the same command.
 """
 
 from __future__ import annotations
 
+import shlex
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 #: Chart repository, passed to helm with ``--repo`` (no ``helm repo add`` state needed).
@@ -69,3 +72,47 @@ RULES_FILE = RULES_DIR / CUSTOM_RULES_FILE
 UPSTREAM_TUNING_RULES_FILE = RULES_DIR / UPSTREAM_TUNING_FILE
 #: The files behind ``customRules``, in load order.
 CUSTOM_RULES_PATHS: tuple[Path, ...] = tuple(RULES_DIR / name for name in CUSTOM_RULES_FILES)
+
+#: How long helm itself waits for the release (``--wait --timeout``).
+HELM_WAIT_TIMEOUT = "10m"
+
+
+def helm_install_args(
+    *,
+    release: str = RELEASE,
+    namespace: str = FALCO_NAMESPACE,
+    values: Sequence[Path | str] = (VALUES_FILE,),
+    set_string: Mapping[str, str] | None = None,
+    wait_timeout: str = HELM_WAIT_TIMEOUT,
+) -> list[str]:
+    """Arguments of ``helm upgrade --install`` for the pinned chart (install and upgrade alike).
+
+    The chart is fetched with ``--repo``/``--version`` (no ``helm repo add`` state needed);
+    each values file becomes ``--values`` and each pair ``--set-string key=value``.
+    """
+    args = [
+        "upgrade",
+        "--install",
+        release,
+        CHART_NAME,
+        "--repo",
+        CHART_REPO,
+        "--version",
+        CHART_VERSION,
+        "--namespace",
+        namespace,
+        "--create-namespace",
+        "--wait",
+        "--timeout",
+        wait_timeout,
+    ]
+    for path in values:
+        args += ["--values", str(path)]
+    for key, value in (set_string or {}).items():
+        args += ["--set-string", f"{key}={value}"]
+    return args
+
+
+def helm_install_command(binary: str = "helm", **kwargs: object) -> str:
+    """The shell-quoted ``helm upgrade --install`` command line (no kube context)."""
+    return shlex.join([binary, *helm_install_args(**kwargs)])  # type: ignore[arg-type]

@@ -1,9 +1,10 @@
-"""The three workshop tests, for any :class:`~falco_lab.cluster.interface.Cluster`.
+"""The three workshop tests, for any :class:`~falco_lab.workshop.interface.Cluster`.
 
-:func:`test_pods` creates the namespace's three test pods and always deletes them
+:func:`workshop_pods` creates the namespace's three test pods and always deletes them
 again, also when a step fails or the user presses Ctrl-C. :func:`run_workshop_tests`
 exercises them and returns one row per step, with timestamps, so a notebook can join
-the alerts raised in each window.
+the alerts raised in each window; :func:`alerts_per_test` relates each test to the alerts its
+pods raised.
 """
 
 from __future__ import annotations
@@ -13,18 +14,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
-from falco_lab.cluster.interface import Cluster, ClusterError, PodNotReadyError
-from falco_lab.cluster.manifests import (
+from falco_lab.workshop.interface import Cluster, ClusterError, PodNotReadyError
+from falco_lab.workshop.manifests import (
     NAMESPACE,
     TEST_HOST_ETC,
     TEST_LABEL,
     TEST_RUNTIME_SOCKET,
     TEST_SHELL,
     host_paths,
-    test_pod_manifests,
+    pod_manifests,
 )
 
 log = logging.getLogger(__name__)
@@ -82,10 +84,8 @@ class PodStart:
 
 
 @dataclass(slots=True)
-class TestPods:
-    """The pods :func:`test_pods` created, in creation order."""
-
-    __test__ = False  # not a pytest class
+class WorkshopPods:
+    """The pods :func:`workshop_pods` created, in creation order."""
 
     namespace: str
     starts: list[PodStart] = field(default_factory=list)
@@ -99,13 +99,13 @@ class TestPods:
 
 
 @contextmanager
-def test_pods(
+def workshop_pods(
     cluster: Cluster,
     *,
     manifests: Sequence[dict] | None = None,
     timeout: float = 120,
     raise_on_error: bool = True,
-) -> Iterator[TestPods]:
+) -> Iterator[WorkshopPods]:
     """Create the test pods (namespace included) and delete them on exit, whatever happens.
 
     Parameters
@@ -113,7 +113,7 @@ def test_pods(
     cluster
         Any :class:`Cluster` (simulated or real).
     manifests
-        Pod manifests to create; default :func:`manifests.test_pod_manifests`.
+        Pod manifests to create; default :func:`manifests.pod_manifests`.
     timeout
         Seconds to wait for each pod to be Running.
     raise_on_error
@@ -123,7 +123,7 @@ def test_pods(
 
     Yields
     ------
-    TestPods
+    WorkshopPods
         What was created and when.
 
     Notes
@@ -132,9 +132,9 @@ def test_pods(
     ``KeyboardInterrupt``. A failed deletion never hides the original error; without
     one, it raises :class:`ClusterError` naming the pods left behind.
     """
-    pods = list(manifests) if manifests is not None else test_pod_manifests()
+    pods = list(manifests) if manifests is not None else pod_manifests()
     namespaces = {p["metadata"].get("namespace", NAMESPACE) for p in pods}
-    session = TestPods(namespace=namespaces.pop() if len(namespaces) == 1 else NAMESPACE)
+    session = WorkshopPods(namespace=namespaces.pop() if len(namespaces) == 1 else NAMESPACE)
     attempted: list[tuple[str, str]] = []
     failed = False
     try:
@@ -172,9 +172,6 @@ def test_pods(
             raise ClusterError("could not delete test pods: " + "; ".join(leftovers))
 
 
-test_pods.__test__ = False  # type: ignore[attr-defined]  # a context manager, not a pytest test
-
-
 def _delete_all(cluster: Cluster, pods: list[tuple[str, str]]) -> list[str]:
     leftovers = []
     for name, namespace in reversed(pods):
@@ -205,10 +202,10 @@ def run_workshop_tests(cluster: Cluster, *, timeout: float = 120) -> pd.DataFram
     """
     rows: list[dict] = []
     action = "exec " + " ".join(SHELL_COMMAND)
-    with test_pods(cluster, timeout=timeout, raise_on_error=False) as session:
+    with workshop_pods(cluster, timeout=timeout, raise_on_error=False) as session:
         shell = session.start_for(TEST_SHELL)
         for tty in (True, False):
-            row = {
+            row: dict[str, Any] = {
                 "test": TEST_SHELL,
                 "step": "shell-tty" if tty else "shell-no-tty",
                 "pod": shell.name,
@@ -264,3 +261,60 @@ def run_workshop_tests(cluster: Cluster, *, timeout: float = 120) -> pd.DataFram
     for column in ("started", "finished"):
         frame[column] = pd.to_datetime(frame[column], utc=True)
     return frame
+
+
+#: Columns of :func:`alerts_per_test`.
+PER_TEST_COLUMNS: tuple[str, ...] = (
+    "test",
+    "pod",
+    "namespace",
+    "detected",
+    "alerts",
+    "rules",
+    "expected",
+    "missing",
+)
+
+
+def alerts_per_test(steps: pd.DataFrame, alerts: pd.DataFrame) -> pd.DataFrame:
+    """The alerts each workshop test raised, and whether each test was detected.
+
+    Parameters
+    ----------
+    steps : pandas.DataFrame
+        :func:`run_workshop_tests` output (one row per step).
+    alerts : pandas.DataFrame
+        Falco alerts in the canonical events frame; attributed to a test by the pod that
+        raised them (``k8s.ns.name`` and ``k8s.pod.name``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per test, in test order: ``alerts`` (count), ``rules`` (sorted names),
+        ``expected`` (the workshop rules its steps expect), ``missing`` (expected but not
+        raised) and ``detected`` (nothing missing).
+    """
+    has_pods = {"k8s.pod.name", "k8s.ns.name"} <= set(alerts.columns)
+    rows = []
+    for test, group in steps.groupby("test", sort=False):
+        pod, namespace = group["pod"].iloc[0], group["namespace"].iloc[0]
+        if has_pods:
+            mine = alerts[(alerts["k8s.pod.name"] == pod) & (alerts["k8s.ns.name"] == namespace)]
+        else:
+            mine = alerts.iloc[0:0]
+        fired = sorted(set(mine["rule"].dropna().astype(str)))
+        expected = sorted({rule for rules in group["expected_rules"] for rule in rules})
+        missing = [rule for rule in expected if rule not in fired]
+        rows.append(
+            {
+                "test": test,
+                "pod": pod,
+                "namespace": namespace,
+                "detected": not missing,
+                "alerts": len(mine),
+                "rules": fired,
+                "expected": expected,
+                "missing": missing,
+            }
+        )
+    return pd.DataFrame(rows, columns=list(PER_TEST_COLUMNS))

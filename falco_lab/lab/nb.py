@@ -8,6 +8,9 @@ use it.  The outputs are deterministic, so nbval can check them too.
 
 ``setup(mode)`` makes plotly output deterministic for nbval (the ``plotly_mimetype``
 renderer stores figures as JSON, with no random ``<div id>``) and shows the mode banner.
+
+:func:`rules_choice` turns the notebooks' rules parameters into the files to load (and says
+which, plainly); :func:`compare_rulesets` is the what-if of a rules change on recorded events.
 """
 
 from __future__ import annotations
@@ -20,9 +23,16 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from falco_lab.errors import FalcoLabError
+from falco_lab.workshop.interface import MODES
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from falco_lab.rules import RuleSet
+    from falco_lab.simulate.detect import RulesChoice
 
 __all__ = [
     "MODES",
@@ -31,9 +41,11 @@ __all__ = [
     "YamlBlock",
     "banner",
     "cell_errors",
+    "compare_rulesets",
     "figure_summary",
     "read_records",
     "record",
+    "rules_choice",
     "setup",
     "yaml_blocks",
     "yaml_item",
@@ -41,9 +53,6 @@ __all__ = [
 
 #: Output-metadata key under which a recorded value carries its name.
 RECORD_KEY = "falco_lab"
-
-#: The modes every notebook accepts in its ``mode`` parameter.
-MODES: tuple[str, ...] = ("simulate", "cluster")
 
 #: The plotly renderer used in notebooks: figures stored as JSON, no random div ids.
 PLOTLY_RENDERER = "plotly_mimetype"
@@ -303,7 +312,9 @@ def yaml_blocks(text: str) -> list[YamlBlock]:
         while body and not body[-1].strip():
             body.pop()
         comment = "\n".join(line.lstrip("#").strip() for line in lines[first:start])
-        key = _TOP_LEVEL_KEY.match(lines[start]).group("key")
+        key_match = _TOP_LEVEL_KEY.match(lines[start])
+        assert key_match is not None  # start lines are the ones this pattern matched above
+        key = key_match.group("key")
         blocks.append(YamlBlock(key=key, line=start + 1, comment=comment, text="\n".join(body)))
     return blocks
 
@@ -331,3 +342,83 @@ def yaml_item(text: str, kind: str, name: str) -> str:
     while body and (not body[-1].strip() or body[-1].startswith("#")):
         body.pop()
     return "\n".join(body)
+
+
+def rules_choice(upstream_rules_dir: str = "", use_upstream_rules: bool = True) -> RulesChoice:
+    """The rules files a notebook loads in simulate mode, with a plain description.
+
+    Parameters
+    ----------
+    upstream_rules_dir
+        A directory holding upstream rulesets (looked in first); ``""`` looks in the usual
+        places only (``$FALCO_LAB_RULES_DIR``, the ``falco-lab rules fetch`` cache, ...).
+    use_upstream_rules
+        False loads the project's own rules alone, even when upstream rulesets are around.
+
+    Returns
+    -------
+    falco_lab.simulate.detect.RulesChoice
+        ``paths`` in load order and ``description`` (say it in the notebook).
+    """
+    from falco_lab.simulate.detect import PROJECT_RULES, RulesChoice, choose_rules
+
+    if not use_upstream_rules:
+        return RulesChoice(
+            [PROJECT_RULES],
+            "the project's own rules alone (falco-lab_rules.yaml; upstream rulesets switched off "
+            "with use_upstream_rules = False)",
+            ["stable", "incubating", "sandbox"],
+        )
+    return choose_rules(None, upstream_dir=upstream_rules_dir or None)
+
+
+#: Columns of :func:`compare_rulesets`.
+COMPARE_COLUMNS: tuple[str, ...] = ("rule", "before", "after", "added", "removed")
+
+
+def compare_rulesets(before: RuleSet, after: RuleSet, events: Any) -> pd.DataFrame:
+    """What a rules change does to the alerts of a recorded event set: per rule, before and after.
+
+    Both rulesets evaluate ``events`` (syscall-level events, one column per field); an
+    alert is identified by its rule and its event's time, so ``added`` counts alerts only
+    the new rules raise and ``removed`` those only the old rules raised.
+
+    Parameters
+    ----------
+    before, after : falco_lab.rules.RuleSet
+        The rules as they are, and with the change.
+    events : pandas.DataFrame or iterable of mappings
+        The recorded events.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``rule``, ``before``, ``after``, ``added``, ``removed``; most changed first.
+    """
+    from collections import Counter, defaultdict
+
+    import pandas as pd
+
+    def by_rule(ruleset) -> dict[str, Counter]:
+        alerts = ruleset.evaluate(events)
+        out: dict[str, Counter] = defaultdict(Counter)
+        for rule, when in zip(alerts["rule"].astype(str), alerts["time"], strict=True):
+            out[rule][when] += 1
+        return out
+
+    old, new = by_rule(before), by_rule(after)
+    rows = []
+    for rule in sorted(set(old) | set(new)):
+        was, now = old.get(rule, Counter()), new.get(rule, Counter())
+        rows.append(
+            {
+                "rule": rule,
+                "before": sum(was.values()),
+                "after": sum(now.values()),
+                "added": sum((now - was).values()),
+                "removed": sum((was - now).values()),
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(COMPARE_COLUMNS))
+    order = (table["added"] + table["removed"]).sort_values(ascending=False, kind="stable").index
+    return table.loc[order].reset_index(drop=True)
