@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from falco_lab.events.report import ATTRS_KEY
+from falco_lab.events.load_diagnostics import ATTRS_KEY
 from falco_lab.rules import RuleSet, alerts_frame, load_rules, load_rules_text
 from falco_lab.rules.output.columns import Column, format_clock_iso
 from falco_lab.rules.output.format import (

@@ -22,7 +22,7 @@ from falco_lab.events.frame import (
     object_array,
     python_column_to_series,
 )
-from falco_lab.events.report import ATTRS_KEY, LoadReport
+from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadReport
 from falco_lab.events.schema import empty_frame
 from falco_lab.priorities import PRIORITY_DTYPE, normalize_priority
 from falco_lab.rules.output.columns import AlertBlock
@@ -63,7 +63,7 @@ def blocks_frame(blocks: Sequence[RuleBlock], n: int, hostname: str) -> pd.DataF
     Columns: ``time`` (UTC, ns), ``rule``, ``priority``, ``source``, ``hostname``, ``tags``,
     ``output``, ``uuid`` (NA: Falco does not set it), then one column per output field in order of
     first appearance (each alert's fields sorted), typed like every loader types them.
-    ``attrs["load_report"]`` is the :class:`~falco_lab.events.report.LoadReport` of the engine.
+    ``attrs["load_report"]`` is the :class:`~falco_lab.events.load_diagnostics.LoadReport` of the engine.
     """
     if n == 0:
         return _attach_report(empty_frame())
