@@ -44,7 +44,7 @@ def check_nodes(clients: KubeClients) -> list[dict[str, str]]:
         if info is None:
             rows.append(_row(f"node {name}", "warn", "the node reports no nodeInfo"))
             continue
-        status, advice = driver_advice(info.kernel_version, info.os_image)
+        status, advice = driver_advice(info.kernel_version, info.os_image, info.operating_system)
         runtime = info.container_runtime_version or "unknown runtime"
         if runtime.startswith("docker://"):
             advice += "; runtime is Docker: enable collectors.containerEngine.engines.docker"
@@ -56,7 +56,11 @@ def check_helm(helm: Helm) -> list[dict[str, str]]:
     path = helm.path()
     if path is None:
         return [
-            _row("helm", "fail", f"{helm.binary!r} not found on PATH: install Helm 3.10+ (https://helm.sh)")
+            _row(
+                "helm",
+                "fail",
+                f"{helm.binary!r} not found on PATH: install Helm 3.10+ or Helm 4 (https://helm.sh)",
+            )
         ]
     version = helm.version()
     shown = ".".join(map(str, version))

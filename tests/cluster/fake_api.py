@@ -39,7 +39,11 @@ VERSION = {
 
 
 def node(
-    name: str, kernel: str = "6.1.115-126.197.amzn2023.x86_64", os_image: str = "Amazon Linux 2023", **labels
+    name: str,
+    kernel: str = "6.1.115-126.197.amzn2023.x86_64",
+    os_image: str = "Amazon Linux 2023",
+    operating_system: str = "linux",
+    **labels,
 ):
     return {
         "metadata": {"name": name, "labels": dict(labels)},
@@ -53,7 +57,7 @@ def node(
                 "kubeProxyVersion": "v1.31.4",
                 "kubeletVersion": "v1.31.4",
                 "machineID": "m",
-                "operatingSystem": "linux",
+                "operatingSystem": operating_system,
                 "systemUUID": "s",
             }
         },

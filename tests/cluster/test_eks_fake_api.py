@@ -141,6 +141,23 @@ def test_preflight_table_gives_driver_advice_per_node(api, eks, fake_helm):
     assert table.loc["namespace falco-lab", "detail"].startswith("absent")
 
 
+def test_preflight_does_not_call_a_windows_node_modern_ebpf_supported(api, eks, fake_helm):
+    # a Windows node's nodeInfo carries a recent "kernel" (the Windows build) that looks >= 5.8
+    api.fake.nodes = [
+        node(
+            "ip-10-0-3-1.ec2.internal",
+            kernel="10.0.20348.2700",
+            os_image="Windows Server 2022 Datacenter",
+            operating_system="windows",
+            **{"kubernetes.io/os": "windows"},
+        )
+    ]
+    table = eks.preflight().set_index("check")
+    row = table.loc["node ip-10-0-3-1.ec2.internal"]
+    assert row["status"] == "warn" and "modern_ebpf supported" not in row["detail"]
+    assert "windows node" in row["detail"] and "Linux-only" in row["detail"]
+
+
 def test_preflight_without_helm_fails_the_helm_row_and_skips_the_release(api, eks, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     table = eks.preflight().set_index("check")
