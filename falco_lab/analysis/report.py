@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from falco_lab.analysis._html import esc, escape_script_json, shorten
+from falco_lab.analysis.chains import attack_chains, routine_mask
 from falco_lab.analysis.drilldown import PodStory, drilldown_figure, pod_stories
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, is_simulated
 from falco_lab.analysis.findings import find_findings
@@ -204,6 +205,52 @@ def _findings(df: pd.DataFrame, options: ReportOptions) -> str:
     return f'<ol class="findings">{"".join(items)}</ol>' if items else "<p>No findings.</p>"
 
 
+#: Attack chains shown at the top of the report.
+MAX_CHAINS = 3
+
+
+def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
+    chains = attack_chains(df, options.schema)
+    routine = int(routine_mask(df, options.schema).sum())
+    noise = (
+        f'<p class="note">{routine:,} routine alert{"s" if routine != 1 else ""} (a rule recurring in one '
+        'workload: probes, CronJob runs) are set aside; see <a href="#noise">Noise</a>.</p>'
+        if routine
+        else ""
+    )
+    if not chains:
+        return "<p>No suspicious activity outside routine alerts.</p>" + noise
+    blocks = []
+    for rank, chain in enumerate(chains[:MAX_CHAINS], 1):
+        pz = chain.patient_zero
+        steps = "".join(
+            f"<li><b>{esc(step.tactic)}</b> from {esc(_fmt_time(step.first_seen))}: "
+            f"{esc(', '.join(step.rules))} ({step.alerts:,} alert{'s' if step.alerts != 1 else ''})"
+            + _table(
+                step.evidence, ["time", "rule", "priority", "process", "cmdline", "target"], cls="evidence"
+            )
+            + "</li>"
+            for step in chain.steps
+        )
+        parts = ", ".join(f"{esc(k)} {v:.2f}" for k, v in chain.parts.items())
+        blocks.append(
+            f'<div class="chain"><h3>{rank}. {esc(chain.where)} '
+            f'<span class="prio" style="background:{PRIORITY_COLORS.get(chain.max_priority, "#ddd")}">'
+            f"{esc(chain.max_priority)}</span></h3>"
+            f"<p>Workload <code>{esc(chain.workload)}</code> on {esc(', '.join(chain.nodes) or 'an unknown node')}; "
+            f"{chain.alerts:,} suspicious alert{'s' if chain.alerts != 1 else ''}, "
+            f"{len(chain.tactics)} ATT&amp;CK tactic{'s' if len(chain.tactics) != 1 else ''}; "
+            f"score {chain.score:.2f} ({parts}).</p>"
+            f"<p><b>Patient zero</b>: {esc(_fmt_time(pz['time']))} <b>{esc(pz['rule'])}</b> "
+            f"by <code>{esc(pz['process'] or '?')}</code> (pid {esc(pz['pid'] or '?')}, "
+            f"user {esc(pz['user'] or '?')}): <code>{esc(shorten(str(pz['cmdline'] or ''), 300))}</code></p>"
+            f'<ol class="steps">{steps}</ol></div>'
+        )
+    more = len(chains) - MAX_CHAINS
+    tail = f'<p class="note">{more:,} more pods with suspicious alerts not shown.</p>' if more > 0 else ""
+    return "".join(blocks) + tail + noise
+
+
 def _story(story: PodStory) -> str:
     head = (
         f"<summary><b>{esc(story.title)}</b> — {story.alerts:,} alerts, {esc(_fmt_time(story.first_seen))} → "
@@ -342,7 +389,13 @@ def _mitre(df: pd.DataFrame, page: _Page, options: ReportOptions) -> None:
 
 def _noise(df: pd.DataFrame, options: ReportOptions) -> str:
     groups = similar_alerts(df, 15)
+    workloads = top_n(df, "workload", 10, options.schema)
     parts = [
+        "<p>Alerts per workload (pods grouped by their owner: ReplicaSet hash, Job/CronJob and "
+        "StatefulSet suffixes removed):</p>",
+        _table(
+            workloads, ["workload", "alerts", "share", "rules", "max_priority", "first_seen", "last_seen"]
+        ),
         f"<p>{groups.attrs['groups']:,} groups of near-identical alerts (same rule and same output once "
         "numbers, ids, addresses and times are normalised); the biggest:</p>",
         _table(groups, ["rule", "template", "alerts", "share", "first_seen", "last_seen"]),
@@ -392,6 +445,7 @@ th{background:#f4f4f4;position:sticky;top:0}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.85em}
 details{margin:.4em 0}summary{cursor:pointer}
 .story{border-left:4px solid #bbb;padding-left:.8em}
+.chain{border-left:4px solid #d33;padding-left:.8em;margin-bottom:1em}
 .fig{width:100%}
 """
 
@@ -444,10 +498,12 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
         page.add(_section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
     else:
         page.add(
-            '<nav><a href="#summary">Summary</a><a href="#findings">Findings</a><a href="#timeline">Timeline</a>'
+            '<nav><a href="#chains">Attack chains</a><a href="#summary">Summary</a><a href="#findings">Findings</a>'
+            '<a href="#timeline">Timeline</a>'
             '<a href="#drilldown">Drill-down</a><a href="#lineage">Lineage</a><a href="#mitre">ATT&amp;CK</a>'
             '<a href="#noise">Noise</a><a href="#alerts">Alerts</a></nav>'
         )
+        page.add(_section("chains", "Attack chains", _chains(df, options)))
         page.add(_section("summary", "Summary", _summary(df, options)))
         page.add(_section("findings", "Top findings", _findings(df, options)))
         page.add('<section id="timeline"><h2>Timeline</h2>')
