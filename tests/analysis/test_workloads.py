@@ -33,7 +33,7 @@ def test_missing_pod_names_stay_missing():
 
 
 def test_198_alerts_of_one_probe_in_several_pods_are_one_workload_group():
-    pods = ["postgres-7c9d8f6b5-bcdf2", "postgres-7c9d8f6b5-wxyz9", "postgres-7c9d8f6b5-k2m4n"]
+    pods = ["postgres-7c9d8f6b5-bcdf2", "postgres-7c9d8f6b5-wxz29", "postgres-7c9d8f6b5-k2m4n"]
     df = alerts(*[{"k8s.ns.name": "payments", "k8s.pod.name": pods[i % 3]} for i in range(198)])
     assert group_values(df, "workload").unique().tolist() == ["payments/postgres"]
     table = top_n(df, "workload")
