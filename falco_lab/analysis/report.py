@@ -414,17 +414,37 @@ def _noise(df: pd.DataFrame, options: ReportOptions) -> str:
     return "".join(parts)
 
 
+def _load_notes(report: object) -> str:
+    """Load warnings (converted times) and the duplicate count, escaped and capped."""
+    notes = list(getattr(report, "warnings", ()))
+    duplicates = int(getattr(report, "duplicates", 0) or 0)
+    if not notes and not duplicates:
+        return ""
+    items = "".join(f"<li><code>{esc(shorten(str(n), 400))}</code></li>" for n in notes[:20])
+    more = f"<li>… {len(notes) - 20:,} more</li>" if len(notes) > 20 else ""
+    dup = (
+        f"<li>{duplicates:,} duplicate alert{'s' if duplicates != 1 else ''} dropped (same uuid, or same "
+        "time, rule, output and hostname)</li>"
+        if duplicates
+        else ""
+    )
+    return f'<div class="note"><b>Loading changed the data:</b><ul>{dup}{items}{more}</ul></div>'
+
+
 def _load_problems(df: pd.DataFrame) -> str:
     report = df.attrs.get("load_report")
-    if report is None or not getattr(report, "problems", ()):
+    if report is None:
         return ""
+    notes = _load_notes(report)
+    if not getattr(report, "problems", ()):
+        return notes
     problems = list(report.problems)
     items = "".join(f"<li><code>{esc(p)}</code></li>" for p in problems[:20])
     more = f"<li>… {len(problems) - 20:,} more</li>" if len(problems) > 20 else ""
     return (
         f'<div class="warn"><b>{len(problems):,} input record{"s were" if len(problems) != 1 else " was"} '
         "rejected while loading</b>"
-        f"<ul>{items}{more}</ul></div>"
+        f"<ul>{items}{more}</ul></div>" + notes
     )
 
 
