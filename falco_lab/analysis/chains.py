@@ -27,6 +27,7 @@ import pandas as pd
 
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column
 from falco_lab.analysis.mitre import _tag_sets, parse_tags, tactics, technique
+from falco_lab.analysis.sources import attribute, link_execs
 from falco_lab.analysis.workloads import workload_names
 from falco_lab.priorities import PRIORITY_DTYPE
 
@@ -101,6 +102,10 @@ class AttackChain:
         Suspicious alerts in the chain.
     max_priority:
         Its worst priority.
+    opened_by:
+        When an audited ``kubectl exec`` into this pod preceded patient zero
+        (:func:`~falco_lab.analysis.sources.link_execs`): ``user``, ``exec_time``,
+        ``command``; else None.
     """
 
     where: str
@@ -112,6 +117,7 @@ class AttackChain:
     parts: dict[str, float] = field(default_factory=dict)
     alerts: int = 0
     max_priority: str = "Debug"
+    opened_by: dict[str, object] | None = None
 
     @property
     def tactics(self) -> tuple[str, ...]:
@@ -129,15 +135,16 @@ class AttackChain:
 
 
 def _places(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
-    pods = column(df, schema.pod)
-    ns = column(df, schema.namespace)
+    """``namespace/pod`` each alert concerns (audit alerts: their target), else ``node N``."""
+    who = attribute(df, schema)
+    pods, ns = who["pod"], who["namespace"]
     where = (ns.fillna("") + "/" + pods).str.removeprefix("/")
     return where.where(pods.notna(), "node " + column(df, schema.node).fillna("?"))
 
 
 def _workloads(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
-    pods = column(df, schema.pod)
-    ns = column(df, schema.namespace)
+    who = attribute(df, schema)
+    pods, ns = who["pod"], who["namespace"]
     names = (ns.fillna("") + "/" + workload_names(pods)).str.removeprefix("/")
     return names.where(pods.notna(), "node " + column(df, schema.node).fillna("?"))
 
@@ -168,6 +175,17 @@ def routine_mask(df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA) -> pd.S
     routine = (pods >= ROUTINE_PODS) | ((count >= ROUTINE_COUNT) & (spread >= ROUTINE_SPAN * span))
     severe = df["priority"].astype(PRIORITY_DTYPE).cat.codes >= _CODES[NEVER_ROUTINE]
     return (routine & ~severe).astype(bool)
+
+
+def _opened_by(links: pd.DataFrame | None, part: pd.DataFrame) -> dict[str, object] | None:
+    """The audited exec linked to the chain's earliest linked runtime alert, if any."""
+    if links is None or links.empty:
+        return None
+    linked = [i for i in part["_index"] if i in links.index]
+    if not linked:
+        return None
+    row = links.loc[linked[0]]
+    return {"user": row["user"], "exec_time": row["exec_time"], "command": row["command"]}
 
 
 def _step_tactic(tags: tuple[str, ...], order: dict[str, int], names: dict[str, str]) -> str:
@@ -214,9 +232,11 @@ def attack_chains(
             "user": column(df, "user.name"),
             "target": target,
             "step": np.asarray(step_of_set, dtype=object)[codes],
+            "_index": df.index,
         },
         index=df.index,
     )
+    links = link_execs(df, schema).set_index("index") if len(df) else None
     start, end = frame["time"].min(), frame["time"].max()
     span = max((end - start) / pd.Timedelta("1s"), 1.0)
     pods_per_rule = frame.groupby("rule")["where"].nunique()
@@ -266,6 +286,7 @@ def attack_chains(
                 parts={k: round(v, 3) for k, v in parts.items()},
                 alerts=len(part),
                 max_priority=str(PRIORITY_DTYPE.categories[max(int(part["code"].max()), 0)]),  # NA: Debug
+                opened_by=_opened_by(links, part),
             )
         )
     chains.sort(key=lambda c: (-c.score, c.patient_zero["time"]))  # type: ignore[arg-type,return-value]

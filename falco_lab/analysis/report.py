@@ -28,6 +28,7 @@ from falco_lab.analysis.findings import find_findings
 from falco_lab.analysis.lineage import build_process_tree, select_subtrees, tree_figure, tree_to_text
 from falco_lab.analysis.mitre import SUMMARY_COLUMNS, coverage, coverage_figure, matrix_figure, mitre_summary
 from falco_lab.analysis.noise import WhatIf, similar_alerts, top_n
+from falco_lab.analysis.sources import attribute, link_execs
 from falco_lab.analysis.timeline import priority_counts_figure, timeline_figure
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE
 
@@ -244,11 +245,72 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
             f"<p><b>Patient zero</b>: {esc(_fmt_time(pz['time']))} <b>{esc(pz['rule'])}</b> "
             f"by <code>{esc(pz['process'] or '?')}</code> (pid {esc(pz['pid'] or '?')}, "
             f"user {esc(pz['user'] or '?')}): <code>{esc(shorten(str(pz['cmdline'] or ''), 300))}</code></p>"
-            f'<ol class="steps">{steps}</ol></div>'
+            + _opened_by(chain.opened_by)
+            + f'<ol class="steps">{steps}</ol></div>'
         )
     more = len(chains) - MAX_CHAINS
     tail = f'<p class="note">{more:,} more pods with suspicious alerts not shown.</p>' if more > 0 else ""
     return "".join(blocks) + tail + noise
+
+
+def _opened_by(link: Mapping[str, object] | None) -> str:
+    if not link:
+        return ""
+    command = f": <code>{esc(shorten(str(link['command']), 200))}</code>" if link.get("command") else ""
+    return (
+        f"<p><b>Opened by</b> <code>{esc(link['user'] or '?')}</code> — audited exec at "
+        f"{esc(_fmt_time(link['exec_time']))}{command}</p>"
+    )
+
+
+#: Rows of the source tables.
+MAX_SOURCE_ROWS = 20
+
+
+def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
+    who = attribute(df, options.schema)
+    table = (
+        who.assign(time=df["time"])
+        .groupby("kind", dropna=False)
+        .agg(
+            alerts=("time", "size"),
+            namespaces=("namespace", "nunique"),
+            pods=("pod", "nunique"),
+            users=("user", "nunique"),
+            first_seen=("time", "min"),
+            last_seen=("time", "max"),
+        )
+        .reset_index()
+        .sort_values("alerts", ascending=False)
+    )
+    users = who.dropna(subset=["user"])
+    user_table = (
+        users.assign(time=df.loc[users.index, "time"])
+        .groupby(["kind", "user"])
+        .agg(alerts=("time", "size"), pods=("pod", "nunique"), last_seen=("time", "max"))
+        .reset_index()
+        .sort_values("alerts", ascending=False)
+    )
+    links = link_execs(df, options.schema)
+    parts = [
+        "<p>Alerts by what produced them: runtime (syscalls, attributed by <code>k8s.pod.name</code>), "
+        "Kubernetes audit (attributed to <code>ka.target.*</code>, actor <code>ka.user.name</code>), "
+        "cloud audit logs and Falco itself (its health alerts concern the node).</p>",
+        _table(table, ["kind", "alerts", "namespaces", "pods", "users", "first_seen", "last_seen"]),
+    ]
+    if len(user_table):
+        parts.append("<h3>Users</h3>" + _table(user_table, limit=MAX_SOURCE_ROWS))
+    if len(links):
+        parts.append(
+            "<h3>Who opened the shells</h3><p>Audited <code>exec</code> into a pod, linked to the runtime "
+            "alerts in that pod within 30 s after it.</p>"
+            + _table(
+                links,
+                ["exec_time", "user", "namespace", "pod", "command", "alert_time", "rule", "cmdline"],
+                limit=MAX_SOURCE_ROWS,
+            )
+        )
+    return "".join(parts)
 
 
 def _story(story: PodStory) -> str:
@@ -518,13 +580,15 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
         page.add(_section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
     else:
         page.add(
-            '<nav><a href="#chains">Attack chains</a><a href="#summary">Summary</a><a href="#findings">Findings</a>'
+            '<nav><a href="#chains">Attack chains</a><a href="#summary">Summary</a><a href="#sources">Sources</a>'
+            '<a href="#findings">Findings</a>'
             '<a href="#timeline">Timeline</a>'
             '<a href="#drilldown">Drill-down</a><a href="#lineage">Lineage</a><a href="#mitre">ATT&amp;CK</a>'
             '<a href="#noise">Noise</a><a href="#alerts">Alerts</a></nav>'
         )
         page.add(_section("chains", "Attack chains", _chains(df, options)))
         page.add(_section("summary", "Summary", _summary(df, options)))
+        page.add(_section("sources", "Sources", _sources(df, options)))
         page.add(_section("findings", "Top findings", _findings(df, options)))
         page.add('<section id="timeline"><h2>Timeline</h2>')
         page.figure(priority_counts_figure(df, ref_times=options.ref_times))
