@@ -6,6 +6,7 @@ import pandas as pd
 import pytest
 
 from falco_lab.events import load_events
+from falco_lab.events.sanity import keeping_duplicates
 from falco_lab.events.schema import BASE_COLUMNS
 from falco_lab.priorities import PRIORITY_DTYPE
 from falco_lab.rules import alert_json, load_rules_text
@@ -131,7 +132,9 @@ def test_evaluate_frame_equals_the_same_alerts_loaded_from_jsonl(ruleset, tmp_pa
     )
     frame = ruleset.evaluate(events, hostname="h")
     assert str(frame["proc.tty"].dtype) == "Int64"
-    pd.testing.assert_frame_equal(frame, load_events(path))
+    with keeping_duplicates():  # the two shells differ only in a field the output does not print
+        loaded = load_events(path)
+    pd.testing.assert_frame_equal(frame, loaded)
 
 
 def test_frame_input_with_first_matching(ruleset) -> None:
