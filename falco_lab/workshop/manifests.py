@@ -71,7 +71,8 @@ HOST_ETC = "/etc"
 #: Where the host's /etc appears inside the test pod (the rules key on the *host* path).
 HOST_ETC_MOUNT_PATH = "/host/etc"
 
-#: A test pod deletes itself after this long even if cleanup never runs.
+#: After this long kubelet stops a test pod (phase Failed, reason DeadlineExceeded) even if
+#: cleanup never ran; the Pod object itself stays until it is deleted (``cleanup``).
 ACTIVE_DEADLINE_SECONDS = 3600
 #: ``sleep`` as PID 1 ignores SIGTERM; do not wait the default 30 s on delete.
 TERMINATION_GRACE_SECONDS = 1
