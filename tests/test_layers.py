@@ -20,6 +20,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "falco_lab"
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"errors", "priorities"}),
     frozenset({"events"}),
+    frozenset({"capture"}),
     frozenset({"rules"}),
     frozenset({"workshop"}),
     frozenset({"simulate", "cluster", "analysis"}),

@@ -8,11 +8,15 @@ empty directory (the project's own rules alone).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import papermill
 import pytest
 
+from falco_lab.lab.figures import missing_fallbacks
+from falco_lab.rules import load_rules
+from falco_lab.simulate.detect import PROJECT_RULES
 from falco_lab.lab.nb import cell_errors, read_records
 from tests.conftest import shared_file
 
@@ -34,6 +38,7 @@ def _execute(name: str, workdir: Path, **parameters) -> dict:
         execution_timeout=300,
     )
     assert cell_errors(output) == []
+    assert missing_fallbacks(json.loads(output.read_text(encoding="utf-8"))) == [], "figures without a static fallback"
     return read_records(output)
 
 
@@ -157,7 +162,7 @@ def test_rules_say_the_upstream_rulesets_were_used(rules_upstream) -> None:
 
 def test_rules_with_own_rules_alone_say_so_and_still_find_the_mistake(rules_own) -> None:
     assert rules_own["rules_source"].startswith("the project's own rules alone")
-    assert rules_own["rules_loaded"] == 4
+    assert rules_own["rules_loaded"] == len(load_rules(PROJECT_RULES).rules)
     assert (rules_own["mistake"]["line"], rules_own["mistake"]["code"]) == (9, "LOAD_ERR_COMPILE_CONDITION")
 
 
@@ -166,6 +171,15 @@ def test_rules_what_if_adds_and_removes_alerts(rules_upstream) -> None:
     assert whatif["events"] > 0
     assert whatif["removed"] > 0 and whatif["added"] > 0
     assert whatif["after"] == whatif["before"] + whatif["added"] - whatif["removed"]
+
+
+def test_rules_what_if_shows_the_probe_noise_the_project_exception_removes_with_own_rules(rules_own) -> None:
+    assert rules_own["whatif"]["removed"] > 0
+
+
+def test_rules_disabling_the_noisiest_rule_removes_its_alerts(rules_upstream) -> None:
+    disabled = rules_upstream["disabled"]
+    assert disabled["rule"] and disabled["removed"] > 0
 
 
 # --- 03 ---------------------------------------------------------------------------------------
