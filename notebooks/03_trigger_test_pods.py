@@ -150,6 +150,37 @@ else:
     print(ruleset.explain(first["rule"], fields))
 
 # %% [markdown]
+# ## Follow the alerts live
+#
+# `kubectl logs -f` on the Falco pods shows alerts as they happen. `follow_alerts` does the
+# same through the kubernetes client, for a bounded time and number of alerts. In cluster
+# mode, run it and, in a terminal, `kubectl exec` into any pod of the `falco-lab` namespace
+# (or re-run the tests): the alerts appear here within seconds. In simulate mode the cell
+# does that itself: it starts the shell test pod again, runs a command in it and deletes it.
+
+# %%
+from falco_lab.lab.follow import follow_alerts
+
+
+def act_while_following(poll: int) -> None:
+    """Simulate mode only: something worth an alert, in a test pod that is always removed."""
+    if poll != 1:
+        return
+    shell = cluster.create_pod(manifests[0], timeout=timeout)
+    try:
+        cluster.exec_in_pod(shell, ["sh", "-c", "id; cat /etc/shadow"], tty=False)
+    finally:
+        cluster.delete_pod(shell)
+
+
+if run_for_real:
+    seconds = 30 if mode == "cluster" else 3
+    print(f"following Falco's alerts for {seconds} s (at most 10 shown)")
+    followed = follow_alerts(cluster, seconds=seconds, poll=1, max_alerts=10,
+                             between_polls=act_while_following if mode == "simulate" else None)
+    nb.record("followed", len(followed))
+
+# %% [markdown]
 # ## Clean up
 #
 # The test pods are already gone; `cleanup()` removes anything else the project

@@ -112,7 +112,7 @@ charts.rule_hour_heatmap(events)
 
 # %%
 from falco_lab.lab.detail import event_details
-from falco_lab.workshop import chart
+from falco_lab.workshop import chart, steps
 from falco_lab.workshop.manifests import HOST_ETC_POD, RUNTIME_SOCKET_POD, SHELL_POD
 
 if mode == "cluster" and not events_path:
@@ -122,9 +122,12 @@ if mode == "cluster" and not events_path:
     print(f"log in with the user:password in Secret {chart.FALCO_NAMESPACE}/{chart.UI_SECRET} "
           f"(key {chart.UI_SECRET_KEY}):\n  kubectl -n {chart.FALCO_NAMESPACE} get secret {chart.UI_SECRET} "
           f"-o jsonpath='{{.data.{chart.UI_SECRET_KEY}}}' | base64 -d")
-details = event_details(events, {"1. shell in a container": SHELL_POD,
-                                 "2. runtime socket mounted": RUNTIME_SOCKET_POD,
-                                 "3. host /etc mounted": HOST_ETC_POD})
+tests = {"1. shell in a container": SHELL_POD, "2. runtime socket mounted": RUNTIME_SOCKET_POD,
+         "3. host /etc mounted": HOST_ETC_POD}
+about = {"1. shell in a container": [steps.RULE_SHELL_TTY, steps.RULE_SHELL_NO_TTY, steps.UPSTREAM_TERMINAL_SHELL],
+         "2. runtime socket mounted": [steps.RULE_RUNTIME_SOCKET],
+         "3. host /etc mounted": [steps.RULE_SENSITIVE_HOST_PATH]}
+details = event_details(events, tests, rules=about)
 nb.record("event_details", {card.test: {"found": card.found, "pod": card.field("k8s.pod.name"),
                                         "cmdline": card.field("proc.cmdline"),
                                         "mounts": card.field("container.mounts")} for card in details})

@@ -140,6 +140,7 @@ def event_details(
     *,
     fields: Sequence[str] = DETAIL_FIELDS,
     max_fields: int = MAX_FIELDS,
+    rules: Mapping[str, Sequence[str]] | None = None,
 ) -> EventDetails:
     """The falcosidekick UI's event detail of the first alert of each test pod.
 
@@ -153,6 +154,9 @@ def event_details(
         Output fields shown first in every card, present or not.
     max_fields
         Further output fields of the alert shown, before "N more".
+    rules
+        Test name → the rules that test is about: its card shows the first alert of those
+        rules when there is one (else the pod's first alert, whatever rule raised it).
     """
     items = list(pods.items()) if isinstance(pods, Mapping) else list(pods)
     has_pod = "k8s.pod.name" in events.columns
@@ -163,7 +167,8 @@ def event_details(
         if rows.empty:
             cards.append(EventDetail(test=test, pod=pod, alerts=0))
             continue
-        first = rows.iloc[0]
+        preferred = rows[rows["rule"].astype(str).isin(list((rules or {}).get(test, ())))]
+        first = (preferred if len(preferred) else rows).iloc[0]
         head = tuple((k, _text(first[k]) or "") for k in _HEAD if k in rows.columns)
         extra = [
             c

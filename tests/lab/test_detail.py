@@ -87,3 +87,8 @@ def test_unexpected_alerts_are_rules_no_step_of_the_test_expects() -> None:
 def test_expected_upstream_rules_are_not_unexpected() -> None:
     alerts = _frame().assign(**{"k8s.ns.name": "lab", "rule": ["Up", "A"]})
     assert unexpected_alerts(_steps(), alerts).empty
+
+
+def test_a_card_prefers_the_first_alert_of_the_rules_its_test_is_about() -> None:
+    card = event_details(_frame(), {"shell": "shell-pod"}, rules={"shell": ["B"]})["shell"]
+    assert card.output == "second"

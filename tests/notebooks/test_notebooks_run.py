@@ -99,11 +99,25 @@ def postmortem(postmortem_dir, upstream_dir) -> dict:
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def postmortem_own(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("nb05own")
+    return _execute("05_incident_postmortem", out, use_upstream_rules=False, out_dir=str(out), **SMALL)
+
+
+def test_install_shows_extra_output_and_falcoctl_values_the_chart_knows(install) -> None:
+    assert install["extra_values_problems"] == []
+
+
+def test_following_alerts_live_shows_the_alerts_of_the_command_run_meanwhile(tests_upstream) -> None:
+    assert tests_upstream["followed"] > 0
+
+
 RULES = ["upstream_rules_dir", "use_upstream_rules"]
 EXPECTED_PARAMETERS = {
     "01_install_falco": ["mode", "values_path", "dry_run", *RULES, "nodes", "seed"],
     "02_rules_and_macros": ["mode", *RULES, "seed", "nodes", "hours"],
-    "03_trigger_test_pods": ["mode", *RULES, "nodes", "seed", "timeout"],
+    "03_trigger_test_pods": ["mode", *RULES, "nodes", "seed", "timeout", "dry_run"],
     "04_analyze_events": ["mode", *RULES, "events_path", "since", "seed", "nodes", "hours"],
     "05_incident_postmortem": [
         "mode", *RULES, "events_path", "since", "until", "namespace", "pod", "out_dir", "seed", "nodes", "hours",
@@ -212,6 +226,16 @@ def test_cleanup_removes_the_test_namespace(tests_upstream) -> None:
 # --- 04 ---------------------------------------------------------------------------------------
 
 
+def test_analysis_shows_an_event_detail_card_for_each_test(analysis) -> None:
+    cards = analysis["event_details"]
+    assert len(cards) == 3 and all(card["found"] for card in cards.values())
+    assert "/etc" in (cards["3. host /etc mounted"]["mounts"] or "")
+
+
+def test_unexpected_alerts_include_the_sandbox_mount_rule_on_every_pod(tests_upstream) -> None:
+    assert "Launch Sensitive Mount Container" in tests_upstream["unexpected"]
+
+
 def test_analysis_loads_events(analysis) -> None:
     assert analysis["events_loaded"] > 0
 
@@ -227,6 +251,14 @@ def test_postmortem_writes_the_report(postmortem, postmortem_dir) -> None:
 def test_postmortem_window_keeps_the_namespace_filter(postmortem) -> None:
     assert 0 < postmortem["incident_alerts"] < postmortem["alerts_total"]
     assert postmortem["story_pod"].startswith("shop/")
+
+
+def test_postmortem_leads_with_the_attacked_pod_with_upstream_rules(postmortem) -> None:
+    assert postmortem["chains"][0].startswith("shop/api-")
+
+
+def test_postmortem_leads_with_the_attacked_pod_with_the_project_rules_alone(postmortem_own) -> None:
+    assert postmortem_own["chains"][0].startswith("shop/api-")
 
 
 def test_postmortem_finds_the_injected_chain(postmortem) -> None:
