@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint bench lab clean browser
+.PHONY: run test lint bench lab clean browser notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 ## run: execute every notebook in simulate mode into build/notebooks and write build/report.html
 run: $(STAMP)
-	$(BIN)/python -m falco_lab.workshop run --out build
+	$(BIN)/python -m falco_lab.lab.runner run --out build
 
 ## test: lint, then the whole test suite
 test: $(STAMP) browser
@@ -29,7 +29,11 @@ bench: $(STAMP)
 	@mkdir -p build/bench
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --out build/bench; done
 
-## lab: JupyterLab on the project's environment
+## notebooks: rebuild notebooks/*.ipynb from their paired sources notebooks/*.py (jupytext)
+notebooks: $(STAMP)
+	$(BIN)/python tools/build_notebooks.py
+
+## lab: JupyterLab on the project's environment (jupytext pairs each .ipynb with its .py source)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 

@@ -35,7 +35,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from falco_lab.rules.vectorized import FrameCache  # noqa: E402
+from falco_lab.rules.evaluators.frame import FrameCache  # noqa: E402
 
 TARGET_LOAD_S = 1.0
 TARGET_EVENTS_PER_S = 1_000_000

@@ -2,7 +2,7 @@
 
 Writes ``DIR/run.json``.  Measures, in the same run:
 
-* the workshop: ``python -m falco_lab.workshop run --out <tmp>`` as a subprocess, wall time
+* the workshop: ``python -m falco_lab.lab.runner run --out <tmp>`` as a subprocess, wall time
   (what ``make run`` costs after set-up; target <= 90 s on the 2-core reference machine);
 * the baseline: papermill executing an *empty* notebook once per workshop notebook, i.e.
   the fixed cost of kernels and papermill alone, which no notebook content can go under.
@@ -49,10 +49,10 @@ def baseline(count: int, work: Path) -> float:
 
 
 def workshop(out: Path) -> tuple[float, int, str]:
-    """Seconds, exit status and output of ``python -m falco_lab.workshop run --out out``."""
+    """Seconds, exit status and output of ``python -m falco_lab.lab.runner run --out out``."""
     start = time.perf_counter()
     proc = subprocess.run(
-        [sys.executable, "-m", "falco_lab.workshop", "run", "--out", str(out)],
+        [sys.executable, "-m", "falco_lab.lab.runner", "run", "--out", str(out)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                 per_notebook[parts[0]] = float(parts[1])
     result = {
         "benchmark": "run",
-        "what": "python -m falco_lab.workshop run (all notebooks, simulate mode), wall time",
+        "what": "python -m falco_lab.lab.runner run (all notebooks, simulate mode), wall time",
         "notebooks": len(notebooks),
         "seconds": round(run_seconds, 2),
         "exit_status": status,

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 COMMANDS: dict[str, str] = {
     "events": "falco_lab.events.cli",
     "rules": "falco_lab.rules.cli",
+    "capture": "falco_lab.capture.cli",
     "simulate": "falco_lab.simulate.cli",
-    "cluster": "falco_lab.cluster.cli",
+    "cluster": "falco_lab.lab.cli",
     "report": "falco_lab.analysis.cli",
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -12,16 +13,18 @@ import pandas as pd
 from kubernetes.client.rest import ApiException
 from urllib3.exceptions import HTTPError as Urllib3HTTPError
 
-from falco_lab.cluster import chart
 from falco_lab.cluster import pods as pod_ops
 from falco_lab.cluster.helm import Helm, audit_set_strings
-from falco_lab.cluster.interface import ClusterError, ExecResult
 from falco_lab.cluster.kube import KubeClients, call, is_not_found, load_clients
-from falco_lab.cluster.manifests import NAMESPACE
 from falco_lab.cluster.preflight import run_preflight
-from falco_lab.cluster.readiness import FALCO_POD_SELECTOR, run_readiness
+from falco_lab.cluster.readiness import FALCO_POD_SELECTOR, RESTART_SETTLE_SECONDS, run_readiness
 from falco_lab.cluster.streams import PortForwarder, exec_command, pod_for_service
 from falco_lab.cluster.values import check_values, load_values
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError, ExecResult
+from falco_lab.workshop.manifests import NAMESPACE
+
+log = logging.getLogger(__name__)
 
 
 class EKSCluster:
@@ -46,6 +49,8 @@ class EKSCluster:
         self.helm = helm or Helm(kube_context=clients.context)
         self.values = [Path(v) for v in values]
         self.namespace = namespace
+        #: Seconds between the two reads of the Falco pods' restart counts (readiness).
+        self.readiness_settle = RESTART_SETTLE_SECONDS
 
     @classmethod
     def from_config(
@@ -134,7 +139,7 @@ class EKSCluster:
         return self.helm.uninstall(dry_run=dry_run)
 
     def readiness(self) -> pd.DataFrame:
-        return run_readiness(self.clients)
+        return run_readiness(self.clients, settle=self.readiness_settle)
 
     # -- pods ------------------------------------------------------------------------
 
@@ -150,7 +155,12 @@ class EKSCluster:
         pod_ops.delete_pod(self.clients, pod, namespace)
 
     def cleanup(self) -> list[str]:
-        return pod_ops.cleanup(self.clients, self.namespace)
+        """Remove what the project labelled; what RBAC kept from being searched is logged as a warning
+        (``falco-lab cluster cleanup`` prints it; :func:`falco_lab.cluster.pods.cleanup` returns it)."""
+        report = pod_ops.cleanup(self.clients, self.namespace)
+        for note in report.unsearched:
+            log.warning("cleanup did not search %s", note)
+        return report.removed
 
     # -- events ----------------------------------------------------------------------
 

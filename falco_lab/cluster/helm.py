@@ -12,17 +12,17 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from typing import Any
 
-from falco_lab.cluster import chart
-from falco_lab.cluster.interface import ClusterError
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError
 
 #: Oldest Helm falco-lab supports (chart 9.x needs Helm 3.10+ features; Helm 4 works too).
 MIN_HELM = (3, 10)
-#: Seconds helm itself waits for the release (``--wait --timeout``).
-WAIT_TIMEOUT = "10m"
+#: How long helm itself waits for the release (``--wait --timeout``).
+WAIT_TIMEOUT = chart.HELM_WAIT_TIMEOUT
 
 _VERSION = re.compile(r"v?(\d+)\.(\d+)\.(\d+)")
 
@@ -119,37 +119,9 @@ class Helm:
 
     # -- commands -----------------------------------------------------------------
 
-    def install_args(
-        self,
-        *,
-        release: str = chart.RELEASE,
-        namespace: str = chart.FALCO_NAMESPACE,
-        values: Sequence[Path | str] = (chart.VALUES_FILE,),
-        set_string: Mapping[str, str] | None = None,
-        wait_timeout: str = WAIT_TIMEOUT,
-    ) -> list[str]:
-        """Arguments of ``helm upgrade --install`` for the pinned chart (install and upgrade alike)."""
-        args = [
-            "upgrade",
-            "--install",
-            release,
-            chart.CHART_NAME,
-            "--repo",
-            chart.CHART_REPO,
-            "--version",
-            chart.CHART_VERSION,
-            "--namespace",
-            namespace,
-            "--create-namespace",
-            "--wait",
-            "--timeout",
-            wait_timeout,
-        ]
-        for path in values:
-            args += ["--values", str(path)]
-        for key, value in (set_string or {}).items():
-            args += ["--set-string", f"{key}={value}"]
-        return args
+    def install_args(self, **kwargs: Any) -> list[str]:
+        """Arguments of ``helm upgrade --install`` (see :func:`falco_lab.workshop.chart.helm_install_args`)."""
+        return chart.helm_install_args(**kwargs)
 
     def install(self, *, dry_run: bool = False, **kwargs) -> str:
         """Install or upgrade the release; with ``dry_run`` only return the command line."""

@@ -10,12 +10,13 @@ from collections.abc import Callable
 
 import pandas as pd
 
-from falco_lab.cluster import chart
-from falco_lab.cluster.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
 from falco_lab.cluster.helm import MIN_HELM, Helm
-from falco_lab.cluster.interface import PREFLIGHT_COLUMNS, ClusterError
-from falco_lab.cluster.kube import KubeClients, call, is_not_found
-from falco_lab.cluster.manifests import NAMESPACE, PROJECT_LABELS
+from falco_lab.cluster.kube import KubeClients, call, is_not_found, labels_of, name_of
+from falco_lab.cluster.netpol import network_policy_enforcement
+from falco_lab.workshop import chart
+from falco_lab.workshop.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
+from falco_lab.workshop.interface import PREFLIGHT_COLUMNS, ClusterError
+from falco_lab.workshop.manifests import NAMESPACE, PROJECT_LABELS
 
 
 def _row(check: str, status: str, detail: str) -> dict[str, str]:
@@ -35,16 +36,16 @@ def check_nodes(clients: KubeClients) -> list[dict[str, str]]:
         return [_row("nodes", "fail", "the cluster has no nodes: Falco's DaemonSet has nowhere to run")]
     rows = []
     for node in nodes:
-        name = node.metadata.name
+        name = name_of(node)
         info = node.status.node_info if node.status else None
-        labels = node.metadata.labels or {}
+        labels = labels_of(node)
         if labels.get("eks.amazonaws.com/compute-type") == "fargate" or name.startswith("fargate-"):
             rows.append(_row(f"node {name}", "warn", "Fargate node: DaemonSets (Falco) cannot run there"))
             continue
         if info is None:
             rows.append(_row(f"node {name}", "warn", "the node reports no nodeInfo"))
             continue
-        status, advice = driver_advice(info.kernel_version, info.os_image)
+        status, advice = driver_advice(info.kernel_version, info.os_image, info.operating_system)
         runtime = info.container_runtime_version or "unknown runtime"
         if runtime.startswith("docker://"):
             advice += "; runtime is Docker: enable collectors.containerEngine.engines.docker"
@@ -56,7 +57,11 @@ def check_helm(helm: Helm) -> list[dict[str, str]]:
     path = helm.path()
     if path is None:
         return [
-            _row("helm", "fail", f"{helm.binary!r} not found on PATH: install Helm 3.10+ (https://helm.sh)")
+            _row(
+                "helm",
+                "fail",
+                f"{helm.binary!r} not found on PATH: install Helm 3.10+ or Helm 4 (https://helm.sh)",
+            )
         ]
     version = helm.version()
     shown = ".".join(map(str, version))
@@ -96,7 +101,7 @@ def check_namespace(clients: KubeClients, namespace: str = NAMESPACE) -> list[di
         if is_not_found(exc):
             return [_row(f"namespace {namespace}", "ok", "absent; created with the test pods")]
         raise
-    labels = ns.metadata.labels or {}
+    labels = labels_of(ns)
     phase = ns.status.phase if ns.status else None
     if phase == "Terminating":
         return [_row(f"namespace {namespace}", "warn", "being deleted; wait before running the tests")]
@@ -114,8 +119,15 @@ def check_namespace(clients: KubeClients, namespace: str = NAMESPACE) -> list[di
         namespace,
         _request_timeout=clients.request_timeout,
     ).items
-    names = ", ".join(p.metadata.name for p in pods) or "no pods"
+    names = ", ".join(name_of(p) for p in pods) or "no pods"
     return [_row(f"namespace {namespace}", "ok", f"exists (falco-lab's): {names}")]
+
+
+def check_network_policy(clients: KubeClients) -> list[dict[str, str]]:
+    """Whether ``respond``'s isolation would be enforced (VPC CNI agent, Calico, Cilium)."""
+    found = network_policy_enforcement(clients)
+    status = "ok" if found.enforced else "warn"
+    return [_row("network policy", status, f"{found.label}: {found.detail}")]
 
 
 def run_preflight(clients: KubeClients, helm: Helm, namespace: str = NAMESPACE) -> pd.DataFrame:
@@ -126,6 +138,7 @@ def run_preflight(clients: KubeClients, helm: Helm, namespace: str = NAMESPACE) 
         ("helm", lambda: check_helm(helm)),
         (f"release {chart.RELEASE}", lambda: check_release(helm)),
         (f"namespace {namespace}", lambda: check_namespace(clients, namespace)),
+        ("network policy", lambda: check_network_policy(clients)),
     ]
     rows: list[dict[str, str]] = []
     reachable = True

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import yaml
 
-from falco_lab.cluster import chart
 from falco_lab.cluster.chart_keys import ValuesProblem, check_values
-from falco_lab.cluster.interface import ClusterError
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError
 
 _TOP_LEVEL_KEY = re.compile(r"^[A-Za-z_][\w-]*\s*:")
 

@@ -15,12 +15,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from falco_lab.priorities import PRIORITIES
+from falco_lab.priorities import PRIORITIES, normalize_priority
+from falco_lab.rules.fetch import FetchError, fetch_rules
+from falco_lab.rules.loading.loader import load_rules
+from falco_lab.rules.output.format import alert_json
+from falco_lab.rules.ruleset import RuleSet
 
 __all__ = ["register"]
 
 
-def register(subparsers: argparse._SubParsersAction) -> None:
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``rules`` command group to the top-level parser."""
     parser = subparsers.add_parser("rules", help="validate, describe and test Falco rules files")
     sub = parser.add_subparsers(dest="rules_command", metavar="ACTION")
@@ -47,8 +51,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = sub.add_parser("test", help="evaluate rules over syscall-level events (JSON lines) and print alerts")
     p.add_argument("files", nargs="+", metavar="FILE")
     _plugin_option(p)
-    p.add_argument("--events", required=True, metavar="EVENTS.jsonl", help="one JSON object (field -> value) per line")
-    p.add_argument("--json", action="store_true", help="print Falco's JSON alerts (default: Falco's text lines)")
+    p.add_argument(
+        "--events", required=True, metavar="EVENTS.jsonl", help="one JSON object (field -> value) per line"
+    )
+    p.add_argument(
+        "--json", action="store_true", help="print Falco's JSON alerts (default: Falco's text lines)"
+    )
     p.add_argument("--rule-matching", choices=("all", "first"), default="all")
     p.add_argument("--min-priority", choices=PRIORITIES, type=_priority, default=None)
     p.add_argument("--hostname", default=None)
@@ -82,21 +90,17 @@ def _plugins(args: argparse.Namespace) -> dict[str, str | None] | None:
 
 
 def _priority(text: str) -> str:
-    from falco_lab.priorities import normalize_priority
-
     name = normalize_priority(text)
     if name is None:
         raise argparse.ArgumentTypeError(f"unknown priority {text!r}")
     return name
 
 
-def _load(args: argparse.Namespace):
-    from falco_lab.rules.loader import load_rules
-
+def _load(args: argparse.Namespace) -> RuleSet:
     return load_rules(*args.files, plugins=_plugins(args))
 
 
-def _report_failure(ruleset) -> None:
+def _report_failure(ruleset: RuleSet) -> None:
     for result in ruleset.result:
         if not result.successful:
             print(result.summary(), file=sys.stderr)
@@ -108,7 +112,9 @@ def _validate(args: argparse.Namespace) -> int:
         print(ruleset.result.to_json())
     else:
         for result in ruleset.result:
-            status = "Invalid" if not result.successful else ("Ok, with warnings" if result.warnings else "Ok")
+            status = (
+                "Invalid" if not result.successful else ("Ok, with warnings" if result.warnings else "Ok")
+            )
             print(f"{result.name}: {status}")
             for line in result.lines():
                 print(line)
@@ -164,14 +170,14 @@ def _read_events(path: Path, problems: list[str]) -> Iterator[dict[str, Any]]:
                 problems.append(f"{path}:{number}:{exc.colno}: invalid JSON: {exc.msg}")
                 continue
             if not isinstance(event, dict):
-                problems.append(f"{path}:{number}:1: expected a JSON object (field -> value), got {type(event).__name__}")
+                problems.append(
+                    f"{path}:{number}:1: expected a JSON object (field -> value), got {type(event).__name__}"
+                )
                 continue
             yield event
 
 
 def _test(args: argparse.Namespace) -> int:
-    from falco_lab.rules.output import alert_json
-
     ruleset = _load(args)
     if not ruleset.ok:
         _report_failure(ruleset)
@@ -196,8 +202,6 @@ def _test(args: argparse.Namespace) -> int:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from falco_lab.rules.fetch import FetchError, fetch_rules
-
     try:
         paths = fetch_rules(args.dir, base_url=args.base_url, force=args.force)
     except FetchError as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from falco_lab.errors import FalcoLabError
+from falco_lab.rules.codes import Code
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,11 +24,15 @@ class Position:
 
 
 class RuleError(FalcoLabError):
-    """A problem in rules text: carries Falco's code, its message and where it is."""
+    """A problem in rules text: carries Falco's code, its message and where it is.
+
+    ``code`` is a :class:`~falco_lab.rules.codes.Code` (a ``str``: Falco's text); a plain string is
+    accepted and must be one of Falco's codes (``ValueError`` otherwise).
+    """
 
     def __init__(
         self,
-        code: str,
+        code: Code | str,
         message: str,
         position: Position | None = None,
         *,
@@ -35,7 +40,7 @@ class RuleError(FalcoLabError):
         item_name: str = "",
     ) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = Code(code)
         self.message = message
         self.position = position
         self.item_type = item_type
@@ -48,14 +53,17 @@ class RuleError(FalcoLabError):
 
 @dataclass(slots=True)
 class Issue:
-    """One error or warning of a load, in the shape of Falco's load results."""
+    """One error or warning of a load, in the shape of Falco's load results (``code`` prints as Falco's text)."""
 
-    code: str
+    code: Code
     message: str
     item_type: str = ""
     item_name: str = ""
     position: Position = field(default_factory=Position)
     snippet: str = ""
+
+    def __post_init__(self) -> None:
+        self.code = Code(self.code)  # a plain string must be one of Falco's codes
 
     def __str__(self) -> str:
         return f"{self.position}: {self.code} {self.message}"

@@ -219,7 +219,7 @@ def find_upstream_rules(
     Returns
     -------
     dict
-        ruleset key → path; pass ``*paths.values()`` to :func:`~falco_lab.rules.loader.load_rules`.
+        ruleset key → path; pass ``*paths.values()`` to :func:`~falco_lab.rules.loading.loader.load_rules`.
 
     Raises
     ------

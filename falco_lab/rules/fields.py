@@ -12,10 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
 
 __all__ = [
+    "ANCESTOR_FIELDS",
     "DOTTED_ARG_FIELDS",
     "EVENT_TYPES",
     "FIELDS",
@@ -27,8 +30,11 @@ __all__ = [
     "resolve",
 ]
 
-COMPILE_CODE = "LOAD_ERR_COMPILE_CONDITION"
 _DATA = Path(__file__).resolve().parent / "data"
+
+#: Ancestor fields: without an argument they hold every ancestor's value (a check is true if one
+#: ancestor matches; the output prints them space-separated).
+ANCESTOR_FIELDS = frozenset({"proc.aname", "proc.aexe", "proc.aexepath", "proc.acmdline"})
 
 #: Fields whose argument may be written as a dotted suffix (``evt.arg.flags``, ``evt.type.is.open``).
 DOTTED_ARG_FIELDS = frozenset({"evt.arg", "evt.rawarg", "evt.type.is", "evt.abspath"})
@@ -100,7 +106,7 @@ class FieldInfo:
         return self.kind in ("int", "uint", "double")
 
 
-def _load_json(name: str):
+def _load_json(name: str) -> Any:
     return json.loads((_DATA / name).read_text(encoding="utf-8"))
 
 
@@ -131,7 +137,9 @@ del _evt
 
 
 def _nonexistent(text: str, position: Position | None) -> RuleError:
-    return RuleError(COMPILE_CODE, f"filter_check called with nonexistent field {text}", position)
+    return RuleError(
+        Code.ERR_COMPILE_CONDITION, f"filter_check called with nonexistent field {text}", position
+    )
 
 
 def _usable(info: FieldInfo, source: str) -> bool:
@@ -202,7 +210,7 @@ def resolve(
         kind, _, text = result.partition(":")
         if kind == "nonexistent":
             raise _nonexistent(text, position)
-        raise RuleError(COMPILE_CODE, text, position)
+        raise RuleError(Code.ERR_COMPILE_CONDITION, text, position)
     return result
 
 

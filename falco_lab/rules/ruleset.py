@@ -1,6 +1,6 @@
 """A loaded collection of rules: which rules fire for an event, alerts, explanations.
 
-A :class:`RuleSet` is what :func:`~falco_lab.rules.loader.load_rules` returns.  Rules are kept in
+A :class:`RuleSet` is what :func:`~falco_lab.rules.loading.loader.load_rules` returns.  Rules are kept in
 Falco's evaluation order (the order of their first definition).  Events are mappings field → value
 (``proc.aname[2]``, ``evt.arg.flags`` and ``k8s.pod.label[app]`` keys included); an absent key or
 ``None`` is a missing value.  Frames (one column per field) are evaluated vectorised.
@@ -8,21 +8,27 @@ Falco's evaluation order (the order of their first definition).  Events are mapp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypedDict, Unpack
+from typing import Any, TypedDict, Unpack, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from falco_lab.errors import FalcoLabError
+from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport
+from falco_lab.events.validate import alerts_to_frame
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
-from falco_lab.rules.model import CompiledRule, PluginRequirement
-from falco_lab.rules.output import OutputFormat, compile_output, falco_alert
-from falco_lab.rules.result import LoadResults
-
-if TYPE_CHECKING:  # pragma: no cover
-    from falco_lab.rules.explain import Explanation
+from falco_lab.rules.compiler.condition import Condition
+from falco_lab.rules.evaluators.explain import Explanation
+from falco_lab.rules.evaluators.frame import FrameCache
+from falco_lab.rules.evaluators.values import cell_value
+from falco_lab.rules.loading.model import CompiledRule, PluginRequirement
+from falco_lab.rules.loading.result import LoadIssue, LoadResults
+from falco_lab.rules.output.columns import Events, format_block
+from falco_lab.rules.output.events_frame import ENGINE_SOURCE, RuleBlock, blocks_frame
+from falco_lab.rules.output.format import OutputFormat, compile_output, default_hostname, falco_alert
 
 __all__ = ["RuleSet"]
 
@@ -39,16 +45,10 @@ def _threshold(min_priority: str | None) -> int:
     return _RANK[name]
 
 
-def _clean(value: Any) -> Any:
-    """A frame cell as an event value: NaN/NaT/NA become None (missing)."""
-    if value is None or isinstance(value, (list, tuple, dict, bytes, str)):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        return value
-    return value.item() if hasattr(value, "item") and not isinstance(value, pd.Timestamp) else value
+def _condition(rule: CompiledRule) -> Condition:
+    if rule.compiled is None:  # pragma: no cover - a loaded rule always carries its condition
+        raise FalcoLabError(f"rule {rule.name!r} has no compiled condition")
+    return rule.compiled
 
 
 class AlertOptions(TypedDict, total=False):
@@ -100,11 +100,11 @@ class RuleSet:
         return self.result.ok
 
     @property
-    def errors(self):
+    def errors(self) -> list[LoadIssue]:
         return self.result.errors
 
     @property
-    def warnings(self):
+    def warnings(self) -> list[LoadIssue]:
         return self.result.warnings
 
     @property
@@ -136,7 +136,9 @@ class RuleSet:
         try:
             return self._by_name[name]
         except KeyError:
-            raise KeyError(f"no rule named {name!r}; loaded rules: {', '.join(self.names) or '(none)'}") from None
+            raise KeyError(
+                f"no rule named {name!r}; loaded rules: {', '.join(self.names) or '(none)'}"
+            ) from None
 
     def rules_frame(self) -> pd.DataFrame:
         """One row per rule, in evaluation order: name, priority, source, enabled, tags, event types."""
@@ -179,7 +181,9 @@ class RuleSet:
         return r.compiled.explain(event)
 
     # ------------------------------------------------------------------ selection
-    def _selected(self, min_priority: str | None, source: str | None, rules: Iterable[str] | None = None):
+    def _selected(
+        self, min_priority: str | None, source: str | None, rules: Iterable[str] | None = None
+    ) -> list[CompiledRule]:
         limit = _threshold(min_priority)
         wanted = set(rules) if rules is not None else None
         return [
@@ -202,7 +206,7 @@ class RuleSet:
             etype = event.get("evt.type")
             if etype is not None and etype not in evttypes:
                 return False
-        return rule.compiled.matches(event)
+        return _condition(rule).matches(event)
 
     def matches(
         self,
@@ -226,7 +230,8 @@ class RuleSet:
         return out
 
     # ------------------------------------------------------------------ alerts
-    def _output_format(self, rule: CompiledRule) -> OutputFormat:
+    def output_format(self, rule: CompiledRule) -> OutputFormat:
+        """The rule's compiled output format (compiled once, kept with the rule)."""
         fmt = rule.extra.get("output_format")
         if fmt is None:
             fmt = compile_output(rule.output, rule.source)
@@ -248,28 +253,55 @@ class RuleSet:
                     if rule_matching == "first":
                         break
 
-    def _frame_pairs(self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str):
-        if frame.empty or not selected:
-            return
-        from falco_lab.rules.vectorized import FrameCache
+    def _frame_pairs(
+        self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str
+    ) -> Iterator[tuple[CompiledRule, Mapping[str, Any]]]:
+        positions, orders = self._frame_hits(frame, selected, rule_matching)
+        rows = np.unique(positions).tolist()
+        records = cast("list[dict[str, Any]]", frame.iloc[rows].to_dict("records"))  # columns are fields
+        events = {
+            pos: {k: cell_value(v) for k, v in record.items()}
+            for pos, record in zip(rows, records, strict=True)
+        }
+        for pos, order in zip(positions.tolist(), orders.tolist(), strict=True):
+            yield selected[order], events[pos]
 
+    def _frame_hits(
+        self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(row position, index in ``selected``) of every alert, sorted by row then rule (vectorised)."""
+        if frame.empty or not selected:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         cache = FrameCache(frame)
         remaining = np.ones(len(frame), dtype=bool)
-        hits: list[tuple[int, int, CompiledRule]] = []
-        positions = np.arange(len(frame))
+        positions: list[npt.NDArray[np.int64]] = []
+        orders: list[npt.NDArray[np.int64]] = []
         for order, rule in enumerate(selected):
-            mask = np.array(rule.compiled.mask(frame, cache).to_numpy(dtype=bool, na_value=False), copy=True)
+            mask = np.array(
+                _condition(rule).mask(frame, cache).to_numpy(dtype=bool, na_value=False), copy=True
+            )
             if rule_matching == "first":
                 mask &= remaining
                 remaining[mask] = False
-            for pos in positions[mask]:
-                hits.append((int(pos), order, rule))
-        hits.sort(key=lambda h: (h[0], h[1]))
-        rows = sorted({pos for pos, _, _ in hits})
-        records = frame.iloc[rows].to_dict("records")
-        events = {pos: {k: _clean(v) for k, v in record.items()} for pos, record in zip(rows, records, strict=True)}
-        for pos, _, rule in hits:
-            yield rule, events[pos]
+            hit = np.flatnonzero(mask).astype(np.int64)
+            positions.append(hit)
+            orders.append(np.full(len(hit), order, dtype=np.int64))
+        return _sorted_hits(positions, orders)
+
+    def _event_hits(
+        self, events: Sequence[Mapping[str, Any]], selected: list[CompiledRule], rule_matching: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(event index, index in ``selected``) of every alert, in event then rule order."""
+        positions: list[int] = []
+        orders: list[int] = []
+        for pos, event in enumerate(events):
+            for order, rule in enumerate(selected):
+                if self._fires(rule, event):
+                    positions.append(pos)
+                    orders.append(order)
+                    if rule_matching == "first":
+                        break
+        return np.array(positions, dtype=np.int64), np.array(orders, dtype=np.int64)
 
     def alerts(
         self,
@@ -302,7 +334,7 @@ class RuleSet:
             yield falco_alert(
                 rule=rule.name,
                 priority=rule.priority,
-                output=self._output_format(rule),
+                output=self.output_format(rule),
                 event=event,
                 source=rule.source,
                 tags=rule.tags,
@@ -315,26 +347,105 @@ class RuleSet:
     ) -> pd.DataFrame:
         """The alerts for ``events`` as a canonical events frame (``falco_lab.events.schema``).
 
-        One row per alert: ``time``, ``rule``, ``priority``, ``source``, ``hostname``, ``tags``,
-        ``output``, ``uuid`` (empty: Falco does not set it), then one column per output field.
-        Arguments as in :meth:`alerts` (keyword-only ``min_priority``, ``rule_matching``,
-        ``source``, ``hostname``, ``suggested_fields``).
+        One row per alert, in the order of :meth:`alerts`: ``time``, ``rule``, ``priority``,
+        ``source``, ``hostname``, ``tags``, ``output``, ``uuid`` (empty: Falco does not set it), then
+        one column per output field. Arguments as in :meth:`alerts` (keyword-only ``min_priority``,
+        ``rule_matching``, ``source``, ``hostname``, ``suggested_fields``).
+
+        Outputs and output fields are formatted per rule over its matched rows
+        (:func:`falco_lab.rules.output.columns.format_block`) and the frame is built from those
+        columns directly; the result equals ``alerts_frame(self.alerts(events, ...))``, except that
+        events without ``evt.time`` share one "now".
         """
-        return alerts_frame(self.alerts(events, **options))
+        return self._hits(events, options).to_frame(options)
+
+    def _hits(self, events: pd.DataFrame | Iterable[Mapping[str, Any]], options: AlertOptions) -> Hits:
+        """Which rules fire on which events (the masks), without formatting anything."""
+        rule_matching = options.get("rule_matching", "all")
+        self._check_matching(rule_matching)
+        selected = self._selected(options.get("min_priority"), options.get("source", "syscall"))
+        if isinstance(events, pd.DataFrame):
+            positions, orders = self._frame_hits(events, selected, rule_matching)
+            return Hits(self, selected, positions, orders, frame=events)
+        records = events if isinstance(events, Sequence) else list(events)
+        positions, orders = self._event_hits(records, selected, rule_matching)
+        return Hits(self, selected, positions, orders, events=records)
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """The alerts of an evaluation before formatting: event ``positions[i]`` fired ``selected[orders[i]]``.
+
+    Sorted by event then rule (Falco's order). The events are ``frame``'s rows or ``events``;
+    :meth:`to_frame` formats the alerts column-wise.
+    """
+
+    ruleset: RuleSet
+    selected: list[CompiledRule]
+    positions: npt.NDArray[np.int64]
+    orders: npt.NDArray[np.int64]
+    frame: pd.DataFrame | None = None
+    events: Sequence[Mapping[str, Any]] | None = None
+
+    def to_frame(self, options: AlertOptions) -> pd.DataFrame:
+        """The canonical events frame of these alerts (see :meth:`RuleSet.evaluate`)."""
+        positions, orders = self.positions, self.orders
+        alerting = Events(np.unique(positions), frame=self.frame, events=self.events)
+        row_of = np.searchsorted(alerting.positions, positions)  # each alert's event among the alerting ones
+        blocks: list[RuleBlock] = []
+        by_rule = np.argsort(orders, kind="stable")
+        bounds = np.searchsorted(orders[by_rule], np.arange(len(self.selected) + 1))
+        for order, rule in enumerate(self.selected):
+            where = by_rule[bounds[order] : bounds[order + 1]]  # alert indices of this rule, ascending
+            if len(where) == 0:
+                continue
+            block = format_block(
+                self.ruleset.output_format(rule),
+                alerting.rows(row_of[where]),
+                priority=rule.priority,
+                source=rule.source,
+                suggested_fields=options.get("suggested_fields", True),
+            )
+            blocks.append(RuleBlock(rule.name, rule.priority, rule.source, tuple(rule.tags), where, block))
+        hostname = options.get("hostname")
+        return blocks_frame(blocks, len(positions), hostname if hostname is not None else default_hostname())
+
+
+def _sorted_hits(
+    positions: list[npt.NDArray[np.int64]], orders: list[npt.NDArray[np.int64]]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    if not positions:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pos = np.concatenate(positions)
+    order = np.concatenate(orders)
+    index = np.lexsort((order, pos))
+    return pos[index], order[index]
 
 
 def alerts_frame(alerts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Falco JSON alerts (dicts) → canonical events frame.
 
-    Built by :func:`falco_lab.events.frame_from_alerts`, the builder every loader uses, so a
-    frame of the engine's alerts and one loaded from the same alerts written as JSON lines have
-    identical columns and dtypes (``proc.pid`` is ``Int64`` in both).
+    Checked and typed by the events layer's validator (:func:`falco_lab.events.validate.alerts_to_frame`),
+    the one every loader uses, so a frame of the engine's alerts and one loaded from the same alerts
+    written as JSON lines have identical columns and dtypes (``proc.pid`` is ``Int64`` in both). The
+    frame's ``attrs["load_report"]`` is the :class:`~falco_lab.events.load_diagnostics.LoadReport` of
+    ``"<rules engine>"``.
 
     Raises
     ------
     falco_lab.events.LoadError
         If an alert is not a valid Falco alert (the engine's alerts always are).
     """
-    from falco_lab.events.load import frame_from_alerts  # pyarrow & co. only when alerts are framed
-
-    return frame_from_alerts(alerts, source="<rules engine>")
+    records = list(alerts)
+    frame, problems = alerts_to_frame(
+        records, ENGINE_SOURCE, labels=[f"alert {i + 1}" for i in range(len(records))]
+    )
+    report = LoadReport(
+        sources=(ENGINE_SOURCE,),
+        events=len(frame),
+        problems=tuple(problems),
+    )
+    frame.attrs[ATTRS_KEY] = report
+    if problems:
+        raise LoadError(report.summary(), report)
+    return frame

@@ -11,6 +11,7 @@ import base64
 import binascii
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 __all__ = ["MISSING", "SINGLE_ARG", "TRANSFORMER_SPECS", "TransformerSpec", "apply_transformer"]
 
@@ -18,9 +19,9 @@ __all__ = ["MISSING", "SINGLE_ARG", "TRANSFORMER_SPECS", "TransformerSpec", "app
 class _Missing:
     """Marker of a value that could not be extracted."""
 
-    _instance = None
+    _instance: _Missing | None = None
 
-    def __new__(cls):
+    def __new__(cls) -> _Missing:
         if cls._instance is None:
             cls._instance = super().__new__(cls)
         return cls._instance
@@ -63,7 +64,7 @@ def _basename(value: str) -> str:
     return value.rsplit("/", 1)[-1]
 
 
-def _len(value) -> int:
+def _len(value: Any) -> int:
     if isinstance(value, list):
         return len(value)
     if isinstance(value, bytes):
@@ -78,7 +79,7 @@ class TransformerSpec:
     name: str
     input_types: frozenset[str]  # libs type names; "*list" means any list field
     result_type: str | None  # None: same as input
-    function: Callable
+    function: Callable[[Any], Any]
     maps_lists: bool  # applied to each element of a list field
 
 
@@ -93,11 +94,11 @@ TRANSFORMER_SPECS: dict[str, TransformerSpec] = {
 SINGLE_ARG = frozenset(TRANSFORMER_SPECS)
 
 
-def apply_transformer(name: str, value, is_list: bool):
+def apply_transformer(name: str, value: Any, is_list: bool) -> Any:
     """Apply transformer ``name`` to an already converted, present value (MISSING if it fails)."""
     spec = TRANSFORMER_SPECS[name]
     if is_list and spec.maps_lists:
-        out = []
+        out: list[Any] = []
         for item in value:
             result = spec.function(item)
             if result is MISSING:

@@ -1,4 +1,4 @@
-"""``SimulatedCluster``: the :class:`~falco_lab.cluster.interface.Cluster` interface on a simulated EKS cluster.
+"""``SimulatedCluster``: the :class:`~falco_lab.workshop.interface.Cluster` interface on a simulated EKS cluster.
 
 Notebooks switch between a real cluster and this one with a single ``mode`` parameter.
 Pods are created from the same manifests cluster mode applies; every action emits
@@ -21,23 +21,22 @@ from typing import Any
 
 import pandas as pd
 
-from falco_lab.cluster.drivers import driver_advice
-from falco_lab.cluster.helm import Helm
-from falco_lab.cluster.interface import (
+from falco_lab.events.since import since_cutoff
+from falco_lab.rules import RuleSet
+from falco_lab.simulate import detect as detection
+from falco_lab.simulate.actions import SimulationError, Simulator
+from falco_lab.simulate.model import SIMULATED_CONTEXT, Namespace, Pod, mark_simulated, start_time_ns
+from falco_lab.simulate.topology import build_world
+from falco_lab.workshop import chart
+from falco_lab.workshop.drivers import driver_advice
+from falco_lab.workshop.interface import (
     PREFLIGHT_COLUMNS,
     READINESS_COLUMNS,
     ClusterError,
     ExecResult,
     PodNotReadyError,
 )
-from falco_lab.cluster.manifests import NAMESPACE, PROJECT_LABELS, namespace_manifest
-from falco_lab.events.since import since_cutoff
-from falco_lab.rules import RuleSet
-from falco_lab.rules.output import event_time_ns
-from falco_lab.simulate import detect as detection
-from falco_lab.simulate.actions import SimulationError, Simulator
-from falco_lab.simulate.model import SIMULATED_CONTEXT, Namespace, Pod, mark_simulated
-from falco_lab.simulate.topology import build_world
+from falco_lab.workshop.manifests import NAMESPACE, PROJECT_LABELS, namespace_manifest
 
 _NS = 1_000_000_000
 
@@ -64,7 +63,7 @@ NODE_PATHS: dict[str, str] = {
 
 
 class SimulatedCluster:
-    """A simulated EKS cluster with Falco; implements :class:`falco_lab.cluster.interface.Cluster`.
+    """A simulated EKS cluster with Falco; implements :class:`falco_lab.workshop.interface.Cluster`.
 
     Parameters
     ----------
@@ -108,7 +107,7 @@ class SimulatedCluster:
         self.seed = seed
         self.rule_matching = rule_matching
         self._follow_wall_clock = start is None
-        start_ns = time.time_ns() if start is None else event_time_ns(start)
+        start_ns = time.time_ns() if start is None else start_time_ns(start)
         self.world = build_world(nodes, seed=seed)
         self.sim = Simulator(self.world, seed=seed, start_ns=start_ns)
         self.rules_choice, self.ruleset = detection.resolve_rules(rules, ruleset, upstream_dir=upstream_dir)
@@ -171,7 +170,7 @@ class SimulatedCluster:
         With ``dry_run`` nothing changes; otherwise the simulated cluster gets a Falco
         DaemonSet pod per node, falcosidekick and its UI.
         """
-        command = Helm().install(dry_run=True)
+        command = chart.helm_install_command()
         if dry_run:
             return command
         self.sim.install_falco(at=self._now(), rules_files=[str(p) for p in self.rules_choice.paths])

@@ -21,11 +21,11 @@ from typing import Any
 
 import pandas as pd
 
-from falco_lab.cluster import chart
 from falco_lab.rules import RuleSet, alerts_frame, find_upstream_rules, load_rules, sidekick_enrich
 from falco_lab.rules.fetch import UpstreamRulesNotFound
 from falco_lab.simulate.actions import SimulationError
 from falco_lab.simulate.model import mark_simulated
+from falco_lab.workshop import chart
 
 #: The project's own rules file: self-contained, it loads with or without upstream rulesets.
 PROJECT_RULES: Path = chart.RULES_FILE

@@ -8,10 +8,10 @@
 
 from __future__ import annotations
 
-from falco_lab.cluster import manifests as workshop
 from falco_lab.simulate.actions import Simulator
 from falco_lab.simulate.model import Pod
 from falco_lab.simulate.workloads import NS, Fleet
+from falco_lab.workshop import manifests as workshop
 
 
 def workshop_tests(sim: Simulator, *, at: int, namespace: str = workshop.NAMESPACE) -> list[Pod]:
@@ -21,9 +21,9 @@ def workshop_tests(sim: Simulator, *, at: int, namespace: str = workshop.NAMESPA
     manifests, execs ``sh`` into the shell pod with and without a TTY, then deletes all
     three pods.
     """
-    from falco_lab.cluster.workshop_tests import SHELL_COMMAND
+    from falco_lab.workshop.steps import SHELL_COMMAND
 
-    pods = [sim.create_pod(m, at=at) for m in workshop.test_pod_manifests(namespace)]
+    pods = [sim.create_pod(m, at=at) for m in workshop.pod_manifests(namespace)]
     shell = pods[0]
     for tty in (True, False):
         proc, result = sim.exec_in_container(shell, list(SHELL_COMMAND), tty=tty, at=sim.tick(NS, 3 * NS))

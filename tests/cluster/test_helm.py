@@ -6,10 +6,10 @@ import shlex
 
 import pytest
 
-from falco_lab.cluster import chart
 from falco_lab.cluster.helm import Helm, audit_set_strings
-from falco_lab.cluster.interface import ClusterError
 from falco_lab.cluster.preflight import check_helm
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError
 
 
 def _calls(log) -> list[list[str]]:

@@ -6,8 +6,8 @@ import pytest
 import yaml
 
 from falco_lab.cluster.eks import EKSCluster
-from falco_lab.cluster.interface import ClusterError
 from falco_lab.cluster.kube import load_clients
+from falco_lab.workshop.interface import ClusterError
 
 TOKEN = "k8s-aws-v1.super-secret-token"
 

@@ -10,10 +10,10 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 import requests
 
-from falco_lab.cluster import chart
 from falco_lab.cluster.eks import EKSCluster
-from falco_lab.cluster.interface import ClusterError
 from falco_lab.cluster.streams import PortForwarder
+from falco_lab.workshop import chart
+from falco_lab.workshop.interface import ClusterError
 from tests.conftest import serve_http
 
 PASSWORD = "s3cret-from-the-secret"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.cluster import chart, workshop_tests
 from falco_lab.rules import RulesFile, load_rules
+from falco_lab.workshop import chart, steps
 from tests.conftest import shared_file
 
 UPSTREAM = (
@@ -54,7 +54,7 @@ def _ours(ruleset, event) -> list[str]:
 def test_loads_after_the_three_upstream_rulesets_with_no_errors_or_warnings(ruleset):
     assert ruleset.ok
     assert ruleset.errors == [] and ruleset.warnings == []
-    assert {workshop_tests.RULE_SHELL_TTY, workshop_tests.RULE_RUNTIME_SOCKET} <= set(ruleset.names)
+    assert {steps.RULE_SHELL_TTY, steps.RULE_RUNTIME_SOCKET} <= set(ruleset.names)
 
 
 def test_loads_after_the_stable_ruleset_alone(ruleset):
@@ -66,10 +66,10 @@ def test_loads_on_its_own_with_no_errors_or_warnings(alone):
     assert alone.ok
     assert alone.errors == [] and alone.warnings == []
     assert set(alone.names) >= {  # and the post-exploitation chain's rules
-        workshop_tests.RULE_SHELL_TTY,
-        workshop_tests.RULE_SHELL_NO_TTY,
-        workshop_tests.RULE_RUNTIME_SOCKET,
-        workshop_tests.RULE_SENSITIVE_HOST_PATH,
+        steps.RULE_SHELL_TTY,
+        steps.RULE_SHELL_NO_TTY,
+        steps.RULE_RUNTIME_SOCKET,
+        steps.RULE_SENSITIVE_HOST_PATH,
     }
 
 
@@ -90,32 +90,32 @@ def test_the_tuning_file_needs_the_project_rules_loaded_before_it():
 
 
 def test_shell_with_a_terminal(either):
-    assert _ours(either, EXEC) == [workshop_tests.RULE_SHELL_TTY]
+    assert _ours(either, EXEC) == [steps.RULE_SHELL_TTY]
 
 
 def test_upstream_terminal_shell_rule_fires_too(ruleset):
-    assert workshop_tests.UPSTREAM_TERMINAL_SHELL in ruleset.matches(EXEC)
+    assert steps.UPSTREAM_TERMINAL_SHELL in ruleset.matches(EXEC)
 
 
 def test_shell_without_a_terminal_is_caught_where_upstream_is_silent(either):
     event = {**EXEC, "proc.tty": 0}
-    assert either.matches(event) == [workshop_tests.RULE_SHELL_NO_TTY]
+    assert either.matches(event) == [steps.RULE_SHELL_NO_TTY]
 
 
 @pytest.mark.parametrize("shell", ["bash", "ash", "dash", "zsh"])
 def test_other_shells_are_shells(either, shell):
-    assert _ours(either, {**EXEC, "proc.name": shell}) == [workshop_tests.RULE_SHELL_TTY]
+    assert _ours(either, {**EXEC, "proc.name": shell}) == [steps.RULE_SHELL_TTY]
 
 
 def test_busybox_counts_as_a_shell(either):
-    assert _ours(either, {**EXEC, "proc.name": "busybox"}) == [workshop_tests.RULE_SHELL_TTY]
+    assert _ours(either, {**EXEC, "proc.name": "busybox"}) == [steps.RULE_SHELL_TTY]
 
 
 def test_the_tuning_makes_upstream_count_busybox_as_a_shell_too(ruleset):
     busybox = {**EXEC, "proc.name": "busybox"}
-    assert workshop_tests.UPSTREAM_TERMINAL_SHELL in ruleset.matches(busybox)
+    assert steps.UPSTREAM_TERMINAL_SHELL in ruleset.matches(busybox)
     untuned = load_rules(*(shared_file(p) for p in UPSTREAM), chart.RULES_FILE)
-    assert workshop_tests.UPSTREAM_TERMINAL_SHELL not in untuned.matches(busybox)
+    assert steps.UPSTREAM_TERMINAL_SHELL not in untuned.matches(busybox)
     assert untuned.lists["shell_binaries"] + ["busybox"] == ruleset.lists["shell_binaries"]
 
 
@@ -125,7 +125,7 @@ def test_the_tuning_makes_the_project_rules_follow_upstreams_shell_list():
     )
     mksh = {**EXEC, "proc.name": "mksh"}
     tuned = load_rules(shared_file(UPSTREAM[0]), *chart.CUSTOM_RULES_PATHS, attendee)
-    assert tuned.ok and _ours(tuned, mksh) == [workshop_tests.RULE_SHELL_TTY]
+    assert tuned.ok and _ours(tuned, mksh) == [steps.RULE_SHELL_TTY]
     untuned = load_rules(shared_file(UPSTREAM[0]), chart.RULES_FILE, attendee)
     assert untuned.ok and _ours(untuned, mksh) == []
 
@@ -143,7 +143,7 @@ def test_containerd_socket_mount_on_container_start(either):
         **START,
         "container.mount.dest[/run/containerd/containerd.sock]": "/run/containerd/containerd.sock",
     }
-    assert _ours(either, event) == [workshop_tests.RULE_RUNTIME_SOCKET]
+    assert _ours(either, event) == [steps.RULE_RUNTIME_SOCKET]
 
 
 def test_upstream_sensitive_mount_rule_fires_for_the_socket_too(ruleset):
@@ -151,17 +151,17 @@ def test_upstream_sensitive_mount_rule_fires_for_the_socket_too(ruleset):
         **START,
         "container.mount.dest[/run/containerd/containerd.sock]": "/run/containerd/containerd.sock",
     }
-    assert workshop_tests.UPSTREAM_SENSITIVE_MOUNT in ruleset.matches(event)
+    assert steps.UPSTREAM_SENSITIVE_MOUNT in ruleset.matches(event)
 
 
 def test_docker_socket_mount_keyed_on_host_path_whatever_the_mount_path(either):
     event = {**START, "container.mount.dest[/var/run/docker.sock]": "/tmp/innocent"}
-    assert _ours(either, event) == [workshop_tests.RULE_RUNTIME_SOCKET]
+    assert _ours(either, event) == [steps.RULE_RUNTIME_SOCKET]
 
 
 def test_host_etc_mount_on_container_start(either):
     event = {**START, "container.mount.dest[/etc]": "/host/etc"}
-    assert _ours(either, event) == [workshop_tests.RULE_SENSITIVE_HOST_PATH]
+    assert _ours(either, event) == [steps.RULE_SENSITIVE_HOST_PATH]
 
 
 @pytest.mark.parametrize("placeholder", ["<NA>", "N/A"])
@@ -186,7 +186,7 @@ def test_exception_for_the_ebs_csi_node_plugin(either):
         "container.mount.dest[/var/lib/kubelet]": "/var/lib/kubelet",
     }
     assert _ours(either, event) == []
-    assert _ours(either, {**event, "k8s.ns.name": "default"}) == [workshop_tests.RULE_SENSITIVE_HOST_PATH]
+    assert _ours(either, {**event, "k8s.ns.name": "default"}) == [steps.RULE_SENSITIVE_HOST_PATH]
 
 
 def test_falco_itself_is_not_reported(either):
@@ -208,4 +208,4 @@ def test_exec_probe_exception_tunes_out_a_listed_probe(upstream):
     tuned = load_rules(*before, RulesFile("tuned.yaml", text))
     probe = {**EXEC, "proc.tty": 0, "k8s.ns.name": "falco", "proc.cmdline": "sh -c redis-cli ping"}
     assert tuned.ok and _ours(tuned, probe) == []
-    assert _ours(tuned, {**probe, "k8s.ns.name": "shop"}) == [workshop_tests.RULE_SHELL_NO_TTY]
+    assert _ours(tuned, {**probe, "k8s.ns.name": "shop"}) == [steps.RULE_SHELL_NO_TTY]

@@ -12,8 +12,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from falco_lab.cluster import connect, workshop_tests
 from falco_lab.cluster.pods import labelled_objects
+from falco_lab.lab import connect
+from falco_lab.workshop import steps
 
 pytestmark = pytest.mark.cluster
 
@@ -35,7 +36,7 @@ def test_falco_is_ready(cluster):
 
 def test_three_tests_raise_the_project_alerts_and_clean_up(cluster):
     start = datetime.now(UTC)
-    results = workshop_tests.run_workshop_tests(cluster)
+    results = steps.run_workshop_tests(cluster)
     assert results["ok"].all(), results.to_string()
     assert [o for o in labelled_objects(cluster.clients) if o.startswith("pod/")] == []
     expected = {r for rules in results["expected_rules"] for r in rules}

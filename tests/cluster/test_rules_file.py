@@ -9,7 +9,7 @@ import re
 import pytest
 import yaml
 
-from falco_lab.cluster import chart, workshop_tests
+from falco_lab.workshop import chart, steps
 from tests.conftest import shared_file
 
 ITEMS = yaml.safe_load(chart.RULES_FILE.read_text(encoding="utf-8"))
@@ -38,10 +38,10 @@ def _text_of_all_items() -> str:
 def test_the_four_workshop_rules_exist_with_the_names_the_tests_expect():
     # the file also holds the post-exploitation chain's rules (tests/analysis/test_project_rules.py)
     assert set(RULES) >= {
-        workshop_tests.RULE_SHELL_TTY,
-        workshop_tests.RULE_SHELL_NO_TTY,
-        workshop_tests.RULE_RUNTIME_SOCKET,
-        workshop_tests.RULE_SENSITIVE_HOST_PATH,
+        steps.RULE_SHELL_TTY,
+        steps.RULE_SHELL_NO_TTY,
+        steps.RULE_RUNTIME_SOCKET,
+        steps.RULE_SENSITIVE_HOST_PATH,
     }
 
 
@@ -63,9 +63,7 @@ def test_rule_has_desc_output_fields_for_a_post_mortem_and_mitre_tags(name):
     assert "falco_lab" in rule["tags"]
 
 
-@pytest.mark.parametrize(
-    "name", [workshop_tests.RULE_RUNTIME_SOCKET, workshop_tests.RULE_SENSITIVE_HOST_PATH]
-)
+@pytest.mark.parametrize("name", [steps.RULE_RUNTIME_SOCKET, steps.RULE_SENSITIVE_HOST_PATH])
 def test_mount_rules_show_the_mounts_and_run_on_container_start(name):
     assert "%container.mounts" in RULES[name]["output"]
     assert "falco_lab_container_started" in RULES[name]["condition"]
@@ -73,8 +71,8 @@ def test_mount_rules_show_the_mounts_and_run_on_container_start(name):
 
 
 def test_tty_and_no_tty_shell_rules_are_separate():
-    assert "proc.tty != 0" in RULES[workshop_tests.RULE_SHELL_TTY]["condition"]
-    assert "proc.tty = 0" in RULES[workshop_tests.RULE_SHELL_NO_TTY]["condition"]
+    assert "proc.tty != 0" in RULES[steps.RULE_SHELL_TTY]["condition"]
+    assert "proc.tty = 0" in RULES[steps.RULE_SHELL_NO_TTY]["condition"]
 
 
 def test_mount_checks_are_keyed_on_the_host_path_of_both_runtime_sockets():

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from falco_lab.cluster.manifests import NAMESPACE, SHELL_POD, all_manifests
+from falco_lab.workshop.manifests import NAMESPACE, SHELL_POD, all_manifests
 
 SCRIPT = Path(__file__).resolve().parents[1] / "test.sh"
 

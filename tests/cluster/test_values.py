@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.cluster import chart
 from falco_lab.cluster.chart_keys import check_values, iter_keys
 from falco_lab.cluster.values import (
     check_project_values,
@@ -14,6 +13,7 @@ from falco_lab.cluster.values import (
     read_custom_rules,
     render_values,
 )
+from falco_lab.workshop import chart
 
 VALUES = load_values(chart.VALUES_FILE)
 AUDIT = load_values(chart.AUDIT_VALUES_FILE)
@@ -36,7 +36,10 @@ def test_every_audit_values_key_is_a_chart_9_key(key):
 
 def test_unknown_key_fails():
     (problem,) = check_values({"falco": {"json_outptu": True}})
-    assert problem.key == "falco.json_outptu" and "not a chart-9.x key" in problem.message
+    assert (
+        problem.key == "falco.json_outptu"
+        and "not a key of chart falco 9.1.0 or its sub-charts" in problem.message
+    )
 
 
 def test_original_workshop_keys_are_explained():
@@ -209,7 +212,7 @@ def test_check_command_fails_on_drift(tmp_path, capsys):
 def test_bad_yaml_names_file_and_line(tmp_path):
     bad = tmp_path / "v.yaml"
     bad.write_text("a: 1\nb: [unclosed\n")
-    from falco_lab.cluster.interface import ClusterError
+    from falco_lab.workshop.interface import ClusterError
 
     with pytest.raises(ClusterError, match=r"v\.yaml:3:1: not valid YAML"):
         load_values(bad)

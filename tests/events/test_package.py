@@ -31,10 +31,10 @@ def test_unknown_name_is_an_attribute_error() -> None:
         events.no_such_name  # noqa: B018
 
 
-def test_importing_the_rules_engine_loads_no_events_loader() -> None:
+def test_importing_the_rules_engine_loads_no_http_client_and_no_charts() -> None:
     loaded = _modules_after("import falco_lab.rules")
     assert "falco_lab.priorities" in loaded
-    assert not loaded & {"falco_lab.events.load", "falco_lab.events.sidekick_ui", "requests", "orjson"}
+    assert not loaded & {"falco_lab.events.sidekick_ui", "requests", "plotly"}
 
 
 def test_using_a_name_imports_only_its_module() -> None:

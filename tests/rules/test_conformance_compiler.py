@@ -12,7 +12,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules.compiler.compile import compile_condition
 from falco_lab.rules.errors import RuleError
 from falco_lab.rules.fields import FieldInfo
 from tests.conftest import shared_file

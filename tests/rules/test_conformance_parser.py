@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.parser import parse
+from falco_lab.rules.frontend.parser import parse
 from tests.conftest import shared_file
 from tests.rules._cases import case_id, load_cases
 

@@ -11,7 +11,7 @@ import textwrap
 import pytest
 
 from falco_lab.rules import load_rules, load_rules_text
-from falco_lab.rules.result import ERROR_CODES, WARNING_CODES
+from falco_lab.rules.loading.result import ERROR_CODES, WARNING_CODES
 
 RULE = """\
 - rule: r
@@ -84,29 +84,54 @@ def test_load_err_yaml_parse() -> None:
         ("- macro: m\n  condition: ''\n", "Value must be non-empty", ("macro", "m", 2, 14)),
         ("- list: l\n  items: a\n", "Value is not a sequence", ("list", "l", 2, 10)),
         ("- list: l\n  items: [[a]]\n", "sequence value is not scalar", ("list", "l", 2, 10)),
-        (RULE.format(condition="evt.type=open", output="x") + "  enabled: maybe\n", "Can't decode YAML scalar value",
-         ("rule", "r", 6, 12)),
-        (RULE.format(condition="evt.type=open", output="x").replace("INFO", "warn"), "Invalid priority",
-         ("rule", "r", 5, 13)),
-        ("- required_engine_version: seven\n",
-         "Unable to parse engine version 'seven' as a semver string. Expected \"x.y.z\" semver format.",
-         ("required_engine_version", "", 1, 3)),
-        (RULE.format(condition="evt.type=open", output="x") + "  exceptions: {a: b}\n",
-         "Rule exceptions must be a sequence", ("rule", "r", 6, 15)),
-        (RULE.format(condition="evt.type=open", output="x") + "  exceptions: [a]\n",
-         "Rule exception must be a mapping", ("rule", "r", 6, 16)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "  exceptions:\n    - name: e\n      fields: [proc.name]\n      values: x\n",
-         "Rule exception values must be a sequence", ("exception", "e", 9, 15)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "- rule: r\n  source: syscall\n  override:\n    source: replace\n",
-         "Key 'source' cannot be replaced", ("rule", "r", 9, 5)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "- rule: r\n  condition: and proc.name=x\n  override:\n    condition: merge\n",
-         "Invalid override operation for key 'condition': 'merge'. Allowed values are: append replace ",
-         ("rule", "r", 9, 16)),
-        ("- required_plugin_versions: container\n", "Value of required_plugin_versions must be a sequence",
-         ("required plugin versions", "", 1, 29)),
+        (
+            RULE.format(condition="evt.type=open", output="x") + "  enabled: maybe\n",
+            "Can't decode YAML scalar value",
+            ("rule", "r", 6, 12),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x").replace("INFO", "warn"),
+            "Invalid priority",
+            ("rule", "r", 5, 13),
+        ),
+        (
+            "- required_engine_version: seven\n",
+            "Unable to parse engine version 'seven' as a semver string. Expected \"x.y.z\" semver format.",
+            ("required_engine_version", "", 1, 3),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x") + "  exceptions: {a: b}\n",
+            "Rule exceptions must be a sequence",
+            ("rule", "r", 6, 15),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x") + "  exceptions: [a]\n",
+            "Rule exception must be a mapping",
+            ("rule", "r", 6, 16),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "  exceptions:\n    - name: e\n      fields: [proc.name]\n      values: x\n",
+            "Rule exception values must be a sequence",
+            ("exception", "e", 9, 15),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "- rule: r\n  source: syscall\n  override:\n    source: replace\n",
+            "Key 'source' cannot be replaced",
+            ("rule", "r", 9, 5),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "- rule: r\n  condition: and proc.name=x\n  override:\n    condition: merge\n",
+            "Invalid override operation for key 'condition': 'merge'. Allowed values are: append replace ",
+            ("rule", "r", 9, 16),
+        ),
+        (
+            "- required_plugin_versions: container\n",
+            "Value of required_plugin_versions must be a sequence",
+            ("required plugin versions", "", 1, 29),
+        ),
     ],
 )
 def test_load_err_yaml_validate(text: str, message: str, where: tuple[str, str, int, int]) -> None:
@@ -143,33 +168,66 @@ def test_load_err_compile_output() -> None:
 @pytest.mark.parametrize(
     ("text", "message", "where"),
     [
-        (RULE.format(condition="evt.type=open and undefined_macro", output="x"),
-         "Undefined macro 'undefined_macro' used in filter.", ("rule", "r", 1, 3)),
-        ("- required_engine_version: 0.99.0\n", "Rules require engine version 0.99.0, but engine version is 0.62.0",
-         ("required_engine_version", "", 1, 3)),
-        ("- list: l\n  items: [a]\n  override:\n    items: append\n",
-         "List uses 'append' or 'override.items: append' but no list by that name already exists", ("list", "l", 1, 3)),
-        ("- rule: r\n  enabled: false\n", "Rule has 'enabled' key but no rule by that name already exists",
-         ("rule", "r", 1, 3)),
-        (RULE.format(condition="evt.type=open", output="x") + "- rule: r\n  append: true\n",
-         "Appended rule must have exceptions or condition property", ("rule", "r", 6, 3)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.filename]\n      comps: [=]\n",
-         "Fields and comps lists must have equal length", ("exception", "ex1", 7, 7)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.filename]\n      comps: [=, no-comp]\n",
-         "'no-comp' is not a supported comparison operator", ("exception", "ex1", 7, 7)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "  exceptions:\n    - name: ex1\n      fields: [proc.nme]\n",
-         "'proc.nme' is not a supported filter field", ("exception", "ex1", 7, 7)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.name]\n      values: [[a]]\n",
-         "Fields and values lists must have equal length", ("exception", "ex1", 7, 7)),
-        (RULE.format(condition="evt.type=open", output="x")
-         + "  exceptions:\n    - name: ex1\n      fields: proc.name\n      values: [[a, b]]\n",
-         "Expected values array to contain a list of strings", ("exception", "ex1", 7, 7)),
-        ("- required_plugin_versions:\n    - name: container\n      version: latest\n",
-         "Invalid required version 'latest' for plugin 'container'", ("required plugin versions", "", 2, 7)),
+        (
+            RULE.format(condition="evt.type=open and undefined_macro", output="x"),
+            "Undefined macro 'undefined_macro' used in filter.",
+            ("rule", "r", 1, 3),
+        ),
+        (
+            "- required_engine_version: 0.99.0\n",
+            "Rules require engine version 0.99.0, but engine version is 0.62.0",
+            ("required_engine_version", "", 1, 3),
+        ),
+        (
+            "- list: l\n  items: [a]\n  override:\n    items: append\n",
+            "List uses 'append' or 'override.items: append' but no list by that name already exists",
+            ("list", "l", 1, 3),
+        ),
+        (
+            "- rule: r\n  enabled: false\n",
+            "Rule has 'enabled' key but no rule by that name already exists",
+            ("rule", "r", 1, 3),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x") + "- rule: r\n  append: true\n",
+            "Appended rule must have exceptions or condition property",
+            ("rule", "r", 6, 3),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.filename]\n      comps: [=]\n",
+            "Fields and comps lists must have equal length",
+            ("exception", "ex1", 7, 7),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.filename]\n      comps: [=, no-comp]\n",
+            "'no-comp' is not a supported comparison operator",
+            ("exception", "ex1", 7, 7),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "  exceptions:\n    - name: ex1\n      fields: [proc.nme]\n",
+            "'proc.nme' is not a supported filter field",
+            ("exception", "ex1", 7, 7),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "  exceptions:\n    - name: ex1\n      fields: [proc.name, fd.name]\n      values: [[a]]\n",
+            "Fields and values lists must have equal length",
+            ("exception", "ex1", 7, 7),
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "  exceptions:\n    - name: ex1\n      fields: proc.name\n      values: [[a, b]]\n",
+            "Expected values array to contain a list of strings",
+            ("exception", "ex1", 7, 7),
+        ),
+        (
+            "- required_plugin_versions:\n    - name: container\n      version: latest\n",
+            "Invalid required version 'latest' for plugin 'container'",
+            ("required plugin versions", "", 2, 7),
+        ),
     ],
 )
 def test_load_err_validate(text: str, message: str, where: tuple[str, str, int, int]) -> None:
@@ -180,7 +238,9 @@ def test_load_err_validate(text: str, message: str, where: tuple[str, str, int, 
 
 
 def test_load_err_validate_macro_loop_is_reported_on_the_redefined_macro() -> None:
-    error = _only_error("- macro: a\n  condition: evt.type=open\n- macro: b\n  condition: a\n- macro: a\n  condition: b\n")
+    error = _only_error(
+        "- macro: a\n  condition: evt.type=open\n- macro: b\n  condition: a\n- macro: a\n  condition: b\n"
+    )
     assert error.code == "LOAD_ERR_VALIDATE"
     assert error.message.startswith("reference loop in macro '")
     assert _where(error) == ("macro", "a", 5, 3)  # the last definition replaced the first
@@ -196,14 +256,18 @@ def test_extension_codes_are_catalogued_but_never_produced() -> None:
 
 
 def test_load_unknown_source() -> None:
-    warning = _warning(RULE.format(condition="ka.verb = GET", output="x") + "  source: aws_cloudtrail\n",
-                       "LOAD_UNKNOWN_SOURCE")
+    warning = _warning(
+        RULE.format(condition="ka.verb = GET", output="x") + "  source: aws_cloudtrail\n",
+        "LOAD_UNKNOWN_SOURCE",
+    )
     assert warning.message == "Unknown source aws_cloudtrail, skipping"
     assert _where(warning) == ("rule", "r", 1, 3)
 
 
 def test_load_unsafe_na_check() -> None:
-    text = RULE.format(condition='ka.user.name = "<NA>"', output="user=%ka.user.name") + "  source: k8s_audit\n"
+    text = (
+        RULE.format(condition='ka.user.name = "<NA>"', output="user=%ka.user.name") + "  source: k8s_audit\n"
+    )
     warning = _warning(text, "LOAD_UNSAFE_NA_CHECK", plugins={"k8saudit": "0.18.0", "json": "0.7.0"})
     assert warning.message == ""
     assert _where(warning) == ("rule", "r", 1, 3)
@@ -211,12 +275,17 @@ def test_load_unsafe_na_check() -> None:
 
 def test_load_no_evttype() -> None:
     warning = _warning(RULE.format(condition="evt.type != execve", output="x"), "LOAD_NO_EVTTYPE")
-    assert warning.message == "Rule matches too many evt.type values. This has a significant performance penalty."
+    assert (
+        warning.message
+        == "Rule matches too many evt.type values. This has a significant performance penalty."
+    )
     assert _where(warning) == ("rule", "r", 1, 3)
 
 
 def test_load_unknown_filter_skips_the_rule() -> None:
-    text = RULE.format(condition="evt.type=some_invalid_event", output="x") + "  skip-if-unknown-filter: true\n"
+    text = (
+        RULE.format(condition="evt.type=some_invalid_event", output="x") + "  skip-if-unknown-filter: true\n"
+    )
     warning = _warning(text, "LOAD_UNKNOWN_FILTER")
     assert warning.message == "unknown event type some_invalid_event"
     assert "r" not in _load(text)
@@ -225,7 +294,10 @@ def test_load_unknown_filter_skips_the_rule() -> None:
 def test_load_unused_macro_and_load_unused_list() -> None:
     text = "- macro: m\n  condition: evt.type=open\n- list: l\n  items: [a]\n"
     macro = _warning(text, "LOAD_UNUSED_MACRO")
-    assert (macro.message, _where(macro)) == ("Macro not referred to by any other rule/macro", ("macro", "m", 1, 3))
+    assert (macro.message, _where(macro)) == (
+        "Macro not referred to by any other rule/macro",
+        ("macro", "m", 1, 3),
+    )
     lst = _warning(text, "LOAD_UNUSED_LIST")
     assert (lst.message, _where(lst)) == ("List not referred to by any other rule/macro", ("list", "l", 3, 3))
 
@@ -239,16 +311,25 @@ def test_load_unknown_item() -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        (RULE.format(condition="evt.type=open", output="x") + "- rule: r\n  condition: and proc.name=x\n  append: true\n",
-         "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead."),
-        (RULE.format(condition="evt.type=open", output="x") + "- rule: r\n  enabled: false\n",
-         "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry "
-         "under the 'override' key (i.e. 'enabled: replace')."),
-        (RULE.format(condition="evt.type=open", output="x %container.info"),
-         "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container "
-         "plugin will automatically add required fields to the output message."),
-        (RULE.format(condition="evt.type=open", output="dir=%evt.dir"),
-         "usage of deprecated field 'evt.dir' has been detected in the rule output"),
+        (
+            RULE.format(condition="evt.type=open", output="x")
+            + "- rule: r\n  condition: and proc.name=x\n  append: true\n",
+            "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.",
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x") + "- rule: r\n  enabled: false\n",
+            "The standalone 'enabled' key usage is deprecated. The correct approach requires also a 'replace' entry "
+            "under the 'override' key (i.e. 'enabled: replace').",
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="x %container.info"),
+            "%container.info is deprecated and no more useful, and will be dropped by Falco 1.0.0. The container "
+            "plugin will automatically add required fields to the output message.",
+        ),
+        (
+            RULE.format(condition="evt.type=open", output="dir=%evt.dir"),
+            "usage of deprecated field 'evt.dir' has been detected in the rule output",
+        ),
     ],
 )
 def test_load_deprecated_item(text: str, message: str) -> None:
@@ -279,7 +360,9 @@ def test_load_exception_name_not_unique() -> None:
 
 
 def test_load_invalid_macro_name() -> None:
-    text = "- macro: test-macro\n  condition: evt.type=open\n" + RULE.format(condition="evt.type=open", output="x")
+    text = "- macro: test-macro\n  condition: evt.type=open\n" + RULE.format(
+        condition="evt.type=open", output="x"
+    )
     warning = _warning(text, "LOAD_INVALID_MACRO_NAME")
     assert warning.message == (
         "Macro has an invalid name. Macro names should match a regular expression: [a-zA-Z]+[a-zA-Z0-9_]*"
@@ -298,10 +381,15 @@ def test_load_invalid_list_name() -> None:
 @pytest.mark.parametrize(
     ("condition", "message"),
     [
-        ("evt.type=open and proc.name = proc.pname", "'proc.pname' may be a valid field misused as a const string value"),
-        ("evt.type=open and proc.name regex 'abc'",
-         "regex check with 'abc' may be optimized with simpler operators such as '=', 'contains', 'startswith', "
-         "'endswith'"),
+        (
+            "evt.type=open and proc.name = proc.pname",
+            "'proc.pname' may be a valid field misused as a const string value",
+        ),
+        (
+            "evt.type=open and proc.name regex 'abc'",
+            "regex check with 'abc' may be optimized with simpler operators such as '=', 'contains', 'startswith', "
+            "'endswith'",
+        ),
     ],
 )
 def test_load_compile_condition_warning(condition: str, message: str) -> None:
@@ -311,7 +399,9 @@ def test_load_compile_condition_warning(condition: str, message: str) -> None:
 
 
 def test_load_unknown_key() -> None:
-    warning = _warning(RULE.format(condition="evt.type=open", output="x") + "  typo_field: 1\n", "LOAD_UNKNOWN_KEY")
+    warning = _warning(
+        RULE.format(condition="evt.type=open", output="x") + "  typo_field: 1\n", "LOAD_UNKNOWN_KEY"
+    )
     assert warning.message == "Unknown key 'typo_field'. The key will be ignored."
     assert _where(warning) == ("rule", "r", 6, 3)
 
@@ -324,13 +414,17 @@ def test_every_code_has_a_test() -> None:
 
 
 def test_compile_error_in_a_rule_using_macros_points_at_the_rule_text() -> None:
-    error = _only_error("- macro: m\n  condition: evt.type=open\n" + RULE.format(condition="m and container.idd != host",
-                                                                                  output="x"))
+    error = _only_error(
+        "- macro: m\n  condition: evt.type=open\n"
+        + RULE.format(condition="m and container.idd != host", output="x")
+    )
     assert error.message == "filter_check called with nonexistent field container.idd"
     assert (error.line, error.column) == (5, 20)
 
 
 def test_compile_error_inside_a_macro_points_at_the_rule_condition() -> None:
-    error = _only_error("- macro: m\n  condition: proc.nme=x\n" + RULE.format(condition="evt.type=open and m", output="x"))
+    error = _only_error(
+        "- macro: m\n  condition: proc.nme=x\n" + RULE.format(condition="evt.type=open and m", output="x")
+    )
     assert error.message == "filter_check called with nonexistent field proc.nme"
     assert (error.item_type, error.item_name, error.line, error.column) == ("rule", "r", 5, 14)

@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules.compiler.compile import compile_condition
 
 
 def fires(condition: str, event: dict, **kwargs) -> bool:

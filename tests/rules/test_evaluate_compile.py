@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.rules.ast import Identifier, to_text
-from falco_lab.rules.compiler import compile_ast, compile_condition, expand_macros
+from falco_lab.rules.compiler.compile import compile_ast, compile_condition
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.parser import parse
+from falco_lab.rules.frontend.parser import parse
+from falco_lab.rules.frontend.syntax import Identifier, to_text
+from falco_lab.rules.resolvers.macros import expand_macros
 
 
 def error_of(condition: str, **kwargs) -> RuleError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules.compiler.compile import compile_condition
 
 CONDITION = "evt.type = execve and (proc.name in (sh, bash) or proc.pname = sshd) and not container.id = host"
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules.compiler.compile import compile_condition
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.lists import substitute_lists
-from falco_lab.rules.parser import parse
+from falco_lab.rules.frontend.lists import substitute_lists
+from falco_lab.rules.frontend.parser import parse
 
 _PIECES = [
     "proc.name",

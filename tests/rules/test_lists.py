@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules.compiler.compile import compile_condition
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.lists import quote_item, substitute_lists
+from falco_lab.rules.frontend.lists import quote_item, substitute_lists
 
 
 def test_list_in_brackets_is_replaced() -> None:

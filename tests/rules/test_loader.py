@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from falco_lab.rules import load_rules, load_rules_text
-from falco_lab.rules.model import RulesFile
+from falco_lab.rules.loading.model import RulesFile
 
 
 def _load(text: str, **kwargs):
@@ -35,7 +35,9 @@ def _compiled(rs, name: str = "r") -> str:
 
 def test_several_files_make_one_collection(tmp_path) -> None:
     first = tmp_path / "a.yaml"
-    first.write_text("- list: shells\n  items: [bash]\n" + _rule("r", "evt.type=execve and proc.name in (shells)"))
+    first.write_text(
+        "- list: shells\n  items: [bash]\n" + _rule("r", "evt.type=execve and proc.name in (shells)")
+    )
     second = tmp_path / "b.yaml"
     second.write_text("- list: shells\n  items: [zsh]\n  override:\n    items: append\n")
     rs = load_rules(first, second)
@@ -61,7 +63,9 @@ def test_text_streams_are_accepted_and_named() -> None:
 
 
 def test_a_failing_file_does_not_stop_the_next_one() -> None:
-    rs = load_rules(RulesFile("bad.yaml", "- rule: x\n  desc: d\n"), RulesFile("good.yaml", _rule("r", "evt.type=open")))
+    rs = load_rules(
+        RulesFile("bad.yaml", "- rule: x\n  desc: d\n"), RulesFile("good.yaml", _rule("r", "evt.type=open"))
+    )
     assert [r.successful for r in rs.result] == [False, True]
     assert not rs.ok
 
@@ -81,13 +85,19 @@ def test_load_never_raises_on_broken_yaml() -> None:
 
 
 def test_scalars_stay_text() -> None:
-    rs = _load("- list: l\n  items: [010, on, 2001-01-01]\n" + _rule("r", "evt.type=open and proc.name in (l)"))
+    rs = _load(
+        "- list: l\n  items: [010, on, 2001-01-01]\n" + _rule("r", "evt.type=open and proc.name in (l)")
+    )
     assert _compiled(rs) == "(evt.type = open and proc.name in (010, on, 2001-01-01))"
 
 
 def test_operator_scalars_in_comps_and_tag_like_desc() -> None:
-    text = _rule("r", "evt.type=open", extra="  exceptions:\n    - name: e\n      fields: [proc.name, fd.name]\n"
-                 "      comps: [=, in]\n      values: [[cat, [/a, /b]]]\n").replace("desc: d", "desc: != foo")
+    text = _rule(
+        "r",
+        "evt.type=open",
+        extra="  exceptions:\n    - name: e\n      fields: [proc.name, fd.name]\n"
+        "      comps: [=, in]\n      values: [[cat, [/a, /b]]]\n",
+    ).replace("desc: d", "desc: != foo")
     rs = _load(text)
     assert rs.ok, _errors(rs)
     assert rs.rule("r").desc == "foo"
@@ -104,8 +114,16 @@ def test_booleans_accept_yaml_cpp_words(word: str) -> None:
 # --------------------------------------------------------------------- priorities, tags, output
 
 
-@pytest.mark.parametrize(("written", "loaded"), [("info", "Informational"), ("INFORMATIONAL", "Informational"),
-                                                 ("error", "Error"), ("Emergency", "Emergency"), ("DEBUG", "Debug")])
+@pytest.mark.parametrize(
+    ("written", "loaded"),
+    [
+        ("info", "Informational"),
+        ("INFORMATIONAL", "Informational"),
+        ("error", "Error"),
+        ("Emergency", "Emergency"),
+        ("DEBUG", "Debug"),
+    ],
+)
 def test_priorities_any_case_with_info_alias(written: str, loaded: str) -> None:
     assert _load(_rule("r", "evt.type=open", priority=written)).rule("r").priority == loaded
 
@@ -145,7 +163,9 @@ def test_list_name_inside_a_word_is_not_replaced() -> None:
 
 
 def test_one_item_list_replaces_a_bare_value() -> None:
-    rs = _load("- list: cat_binaries\n  items: [cat]\n" + _rule("r", "evt.type=open and proc.name=cat_binaries"))
+    rs = _load(
+        "- list: cat_binaries\n  items: [cat]\n" + _rule("r", "evt.type=open and proc.name=cat_binaries")
+    )
     assert _compiled(rs) == "(evt.type = open and proc.name = cat)"
 
 
@@ -184,22 +204,33 @@ def test_disabled_rule_with_a_bad_field_still_fails() -> None:
 
 
 def test_append_true_ignores_enabled() -> None:
-    rs = _load(_rule("r", "evt.type=open", extra="  enabled: false\n")
-               + "- rule: r\n  condition: and proc.name=cat\n  enabled: true\n  append: true\n")
+    rs = _load(
+        _rule("r", "evt.type=open", extra="  enabled: false\n")
+        + "- rule: r\n  condition: and proc.name=cat\n  enabled: true\n  append: true\n"
+    )
     assert rs.rule("r").enabled is False
     assert _compiled(rs) == "(evt.type = open and proc.name = cat)"
 
 
 def test_override_append_and_replace_in_one_item() -> None:
-    rs = _load(_rule("r", "evt.type=open", extra="  tags: [a]\n")
-               + "- rule: r\n  condition: and proc.name=cat\n  tags: [b]\n  priority: ERROR\n"
-               "  override:\n    condition: append\n    tags: append\n    priority: replace\n")
+    rs = _load(
+        _rule("r", "evt.type=open", extra="  tags: [a]\n")
+        + "- rule: r\n  condition: and proc.name=cat\n  tags: [b]\n  priority: ERROR\n"
+        "  override:\n    condition: append\n    tags: append\n    priority: replace\n"
+    )
     rule = rs.rule("r")
-    assert (rule.condition, rule.tags, rule.priority) == ("evt.type=open and proc.name=cat", ("a", "b"), "Error")
+    assert (rule.condition, rule.tags, rule.priority) == (
+        "evt.type=open and proc.name=cat",
+        ("a", "b"),
+        "Error",
+    )
 
 
 def test_override_replace_of_a_missing_list_defines_it() -> None:
-    rs = _load("- list: l\n  items: [x]\n  override:\n    items: replace\n" + _rule("r", "evt.type=open and proc.name in (l)"))
+    rs = _load(
+        "- list: l\n  items: [x]\n  override:\n    items: replace\n"
+        + _rule("r", "evt.type=open and proc.name in (l)")
+    )
     assert rs.ok and _compiled(rs) == "(evt.type = open and proc.name in (x))"
 
 
@@ -211,8 +242,12 @@ def test_unknown_source_is_not_compiled_but_kept_out_of_evaluation() -> None:
 
 
 def test_k8s_audit_rules_compile_when_the_plugin_is_loaded() -> None:
-    text = _rule("r", "ka.verb in (create, update) and ka.target.resource = pods", output="'%ka.user.name'",
-                 extra="  source: k8s_audit\n")
+    text = _rule(
+        "r",
+        "ka.verb in (create, update) and ka.target.resource = pods",
+        output="'%ka.user.name'",
+        extra="  source: k8s_audit\n",
+    )
     rs = _load(text, plugins={"container": "0.6.0", "k8saudit": "0.18.0"})
     assert rs.ok, _errors(rs)
     assert rs.matches({"ka.verb": "create", "ka.target.resource": "pods"}, source="k8s_audit") == ["r"]
@@ -236,9 +271,16 @@ def test_exception_scalar_field_uses_in() -> None:
 
 
 def test_exception_value_naming_a_list_is_expanded() -> None:
-    rs = _load("- list: cat_cmdlines\n  items: [cat /a, cat /b]\n" + _exception(
-        "- name: e\n  fields: [proc.name, proc.cmdline]\n  comps: [=, in]\n  values: [[cat, cat_cmdlines]]\n"))
-    assert _compiled(rs) == '(evt.type = open and not (proc.name = cat and proc.cmdline in ("cat /a", "cat /b")))'
+    rs = _load(
+        "- list: cat_cmdlines\n  items: [cat /a, cat /b]\n"
+        + _exception(
+            "- name: e\n  fields: [proc.name, proc.cmdline]\n  comps: [=, in]\n  values: [[cat, cat_cmdlines]]\n"
+        )
+    )
+    assert (
+        _compiled(rs)
+        == '(evt.type = open and not (proc.name = cat and proc.cmdline in ("cat /a", "cat /b")))'
+    )
 
 
 def test_exception_with_no_values_adds_nothing() -> None:
@@ -247,29 +289,38 @@ def test_exception_with_no_values_adds_nothing() -> None:
 
 
 def test_exception_values_are_appended_to_an_existing_exception() -> None:
-    rs = _load(_exception("- name: e\n  fields: [proc.name]\n  values: [[a]]\n")
-               + "- rule: r\n  exceptions:\n    - name: e\n      values: [[b]]\n  override:\n    exceptions: append\n")
+    rs = _load(
+        _exception("- name: e\n  fields: [proc.name]\n  values: [[a]]\n")
+        + "- rule: r\n  exceptions:\n    - name: e\n      values: [[b]]\n  override:\n    exceptions: append\n"
+    )
     assert _compiled(rs) == "(evt.type = open and not (proc.name = a or proc.name = b))"
     assert rs.matches({"evt.type": "open", "proc.name": "b"}) == []
     assert rs.matches({"evt.type": "open", "proc.name": "c"}) == ["r"]
 
 
 def test_appending_fields_to_an_existing_exception_is_an_error() -> None:
-    rs = _load(_exception("- name: e\n  fields: [proc.name]\n  values: [[a]]\n")
-               + "- rule: r\n  exceptions:\n    - name: e\n      fields: [fd.name]\n      values: [[b]]\n"
-               "  override:\n    exceptions: append\n")
+    rs = _load(
+        _exception("- name: e\n  fields: [proc.name]\n  values: [[a]]\n")
+        + "- rule: r\n  exceptions:\n    - name: e\n      fields: [fd.name]\n      values: [[b]]\n"
+        "  override:\n    exceptions: append\n"
+    )
     assert _errors(rs) == ["Can not append exception fields to existing exception, only values"]
 
 
 def test_new_exception_by_append_needs_fields() -> None:
-    rs = _load(_rule("r", "evt.type=open") + "- rule: r\n  exceptions:\n    - name: new\n      values: [[b]]\n"
-               "  append: true\n")
+    rs = _load(
+        _rule("r", "evt.type=open") + "- rule: r\n  exceptions:\n    - name: new\n      values: [[b]]\n"
+        "  append: true\n"
+    )
     assert _errors(rs) == ["Rule exception must have fields property with a list of fields"]
     assert (rs.result.errors[0].item_type, rs.result.errors[0].item_name) == ("exception", "new")
 
 
 def test_collections_of_inputs_are_flattened_in_order() -> None:
-    files = {"a": RulesFile("a.yaml", _rule("r", "evt.type=open")), "b": RulesFile("b.yaml", _rule("s", "evt.type=open"))}
+    files = {
+        "a": RulesFile("a.yaml", _rule("r", "evt.type=open")),
+        "b": RulesFile("b.yaml", _rule("s", "evt.type=open")),
+    }
     rs = load_rules(files.values())
     assert [r.name for r in rs.result] == ["a.yaml", "b.yaml"]
     assert rs.names == ["r", "s"]
@@ -282,7 +333,10 @@ def test_condition_syntax_errors_snippet_the_condition() -> None:
 
 def test_results_render_for_notebooks_with_escaping() -> None:
     rs = _load(_rule('"<b>x</b>"', "evt.type=open and proc.nme=x"))
-    assert repr(rs) == "<RuleSet 0 rules (0 enabled), 0 macros, 0 lists from 1 file(s): 1 error(s), 0 warning(s)>"
+    assert (
+        repr(rs)
+        == "<RuleSet 0 rules (0 enabled), 0 macros, 0 lists from 1 file(s): 1 error(s), 0 warning(s)>"
+    )
     html = rs.result._repr_html_()
     assert "&lt;b&gt;x&lt;/b&gt;" in html and "<b>x" not in html
 
@@ -291,13 +345,56 @@ def test_results_render_for_notebooks_with_escaping() -> None:
 
 
 _KEYS = st.sampled_from(
-    ["rule", "macro", "list", "condition", "output", "desc", "priority", "items", "append", "override", "enabled",
-     "exceptions", "name", "fields", "comps", "values", "source", "tags", "required_engine_version",
-     "required_plugin_versions", "version", "warn_evttypes", "skip-if-unknown-filter", "capture_duration"]
+    [
+        "rule",
+        "macro",
+        "list",
+        "condition",
+        "output",
+        "desc",
+        "priority",
+        "items",
+        "append",
+        "override",
+        "enabled",
+        "exceptions",
+        "name",
+        "fields",
+        "comps",
+        "values",
+        "source",
+        "tags",
+        "required_engine_version",
+        "required_plugin_versions",
+        "version",
+        "warn_evttypes",
+        "skip-if-unknown-filter",
+        "capture_duration",
+    ]
 )
 _SCALARS = st.one_of(
-    st.sampled_from(["r", "m", "l", "evt.type=open", "and proc.name=x", "INFO", "true", "append", "replace",
-                     "proc.name", "=", "in", "0.10.0", "", "%proc.name", "(", "syscall", "k8s_audit"]),
+    st.sampled_from(
+        [
+            "r",
+            "m",
+            "l",
+            "evt.type=open",
+            "and proc.name=x",
+            "INFO",
+            "true",
+            "append",
+            "replace",
+            "proc.name",
+            "=",
+            "in",
+            "0.10.0",
+            "",
+            "%proc.name",
+            "(",
+            "syscall",
+            "k8s_audit",
+        ]
+    ),
     st.text(max_size=8),
 )
 _VALUES = st.recursive(
@@ -325,15 +422,20 @@ def test_any_text_loads_without_raising(text: str) -> None:
 
 def test_plugins_may_be_given_as_names() -> None:
     text = "- required_plugin_versions:\n    - name: container\n      version: 0.4.0\n" + _rule(
-        "r", "ka.verb = get", extra="  source: k8s_audit\n")
+        "r", "ka.verb = get", extra="  source: k8s_audit\n"
+    )
     rs = _load(text, plugins=["container", "k8saudit"])
     assert rs.ok and "r" in rs
 
 
 def test_override_replace_sets_each_listed_key() -> None:
     rs = _load(
-        _rule("r", "evt.type != open", extra="  tags: [a]\n  exceptions:\n    - name: e\n      fields: [proc.name]\n"
-              "      values: [[x]]\n")
+        _rule(
+            "r",
+            "evt.type != open",
+            extra="  tags: [a]\n  exceptions:\n    - name: e\n      fields: [proc.name]\n"
+            "      values: [[x]]\n",
+        )
         + "- rule: r\n  tags: [z]\n  enabled: false\n  warn_evttypes: false\n  capture: true\n  capture_duration: 5\n"
         "  exceptions:\n    - name: f\n      fields: [fd.name]\n      values: [[/tmp]]\n"
         "  override:\n    tags: replace\n    enabled: replace\n    warn_evttypes: replace\n    capture: replace\n"
@@ -341,7 +443,11 @@ def test_override_replace_sets_each_listed_key() -> None:
     )
     rule = rs.rule("r")
     assert (rule.tags, rule.enabled, rule.warn_evttypes, rule.capture, rule.capture_duration) == (
-        ("z",), False, False, True, 5
+        ("z",),
+        False,
+        False,
+        True,
+        5,
     )
     assert rule.exceptions == ("f",)
     assert _compiled(rs) == "(evt.type != open and not fd.name = /tmp)"
@@ -355,7 +461,9 @@ def test_standalone_enabled_switches_an_earlier_rule() -> None:
 
 
 def test_output_and_desc_append_join_with_a_space() -> None:
-    rs = _load(_rule("r", "evt.type=open", output="a=%proc.name")
-               + "- rule: r\n  output: b=%fd.name\n  desc: more\n  override:\n    output: append\n    desc: append\n")
+    rs = _load(
+        _rule("r", "evt.type=open", output="a=%proc.name")
+        + "- rule: r\n  output: b=%fd.name\n  desc: more\n  override:\n    output: append\n    desc: append\n"
+    )
     assert (rs.rule("r").output, rs.rule("r").desc) == ("a=%proc.name b=%fd.name", "d more")
     assert rs.rule("r").output_fields == ("proc.name", "fd.name")

@@ -7,9 +7,9 @@ import pandas as pd
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from falco_lab.rules.compiler import compile_condition
+from falco_lab.rules.compiler.compile import compile_condition
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.vectorized import FrameCache
+from falco_lab.rules.evaluators.frame import FrameCache
 
 
 def per_row(condition, df: pd.DataFrame) -> list[bool]:

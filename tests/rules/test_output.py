@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.output import (
+from falco_lab.rules.output.format import (
     SUGGESTED_FIELDS,
     alert_json,
     compile_output,
@@ -41,7 +41,9 @@ def test_trailing_characters_after_a_field_stay_literal() -> None:
 
 def test_missing_values_print_na() -> None:
     fmt = compile_output("An open was seen (cport=%fd.cport command=%proc.cmdline)")
-    assert fmt.render({"proc.cmdline": "cat /dev/null"}) == "An open was seen (cport=<NA> command=cat /dev/null)"
+    assert (
+        fmt.render({"proc.cmdline": "cat /dev/null"}) == "An open was seen (cport=<NA> command=cat /dev/null)"
+    )
 
 
 def test_width_pads_and_truncates() -> None:
@@ -51,7 +53,10 @@ def test_width_pads_and_truncates() -> None:
 
 
 def test_ancestors_without_argument_are_joined_by_spaces() -> None:
-    assert compile_output("%proc.aname").render({"proc.aname": ["bash", "sshd", "systemd"]}) == "bash sshd systemd"
+    assert (
+        compile_output("%proc.aname").render({"proc.aname": ["bash", "sshd", "systemd"]})
+        == "bash sshd systemd"
+    )
 
 
 @pytest.mark.parametrize(
@@ -69,7 +74,16 @@ def test_invalid_formats_are_compile_output_errors(text: str, message: str) -> N
 
 
 def test_alert_keys_are_sorted_like_falco() -> None:
-    assert list(_alert()) == ["hostname", "output", "output_fields", "priority", "rule", "source", "tags", "time"]
+    assert list(_alert()) == [
+        "hostname",
+        "output",
+        "output_fields",
+        "priority",
+        "rule",
+        "source",
+        "tags",
+        "time",
+    ]
 
 
 def test_time_has_nine_fractional_digits_and_z() -> None:
@@ -101,9 +115,9 @@ def test_suggested_fields_can_be_left_out() -> None:
 
 
 def test_numbers_stay_numbers_even_when_given_as_text() -> None:
-    fields = _alert("tty=%proc.tty uid=%user.uid", event={"evt.time": T0, "proc.tty": "34816", "user.uid": 0})[
-        "output_fields"
-    ]
+    fields = _alert(
+        "tty=%proc.tty uid=%user.uid", event={"evt.time": T0, "proc.tty": "34816", "user.uid": 0}
+    )["output_fields"]
     assert (fields["proc.tty"], fields["user.uid"]) == (34816, 0)
 
 
@@ -129,7 +143,9 @@ def test_key_set_matches_the_published_example() -> None:
     example = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
     assert set(example) == set(_alert())
     assert isinstance(example["output_fields"]["evt.time"], int)
-    assert type(example["output_fields"]["proc.tty"]) is type(_alert("%proc.tty", {"proc.tty": 1})["output_fields"]["proc.tty"])
+    assert type(example["output_fields"]["proc.tty"]) is type(
+        _alert("%proc.tty", {"proc.tty": 1})["output_fields"]["proc.tty"]
+    )
 
 
 def test_sidekick_enrichment_adds_a_uuid4() -> None:
@@ -170,7 +186,13 @@ def test_a_leading_star_is_falcos_marker_not_text() -> None:
 
 
 def test_plugin_sources_get_no_container_fields() -> None:
-    alert = falco_alert(rule="R", priority="Notice", output=compile_output("verb=%ka.verb", "k8s_audit"),
-                        event={"evt.time": T0, "ka.verb": "get"}, source="k8s_audit", hostname="h")
+    alert = falco_alert(
+        rule="R",
+        priority="Notice",
+        output=compile_output("verb=%ka.verb", "k8s_audit"),
+        event={"evt.time": T0, "ka.verb": "get"},
+        source="k8s_audit",
+        hostname="h",
+    )
     assert alert["output"] == "19:10:27.171732939: Notice verb=get"
     assert alert["output_fields"] == {"evt.time": T0, "ka.verb": "get"}

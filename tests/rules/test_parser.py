@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.rules.ast import (
+from falco_lab.rules.errors import RuleError
+from falco_lab.rules.frontend.parser import parse
+from falco_lab.rules.frontend.syntax import (
     And,
     BinaryCheck,
     Field,
@@ -21,8 +23,6 @@ from falco_lab.rules.ast import (
     to_text,
     walk,
 )
-from falco_lab.rules.errors import RuleError
-from falco_lab.rules.parser import parse
 
 
 def test_and_binds_tighter_than_or() -> None:

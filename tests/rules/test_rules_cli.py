@@ -105,7 +105,9 @@ def test_test_prints_falco_json_alerts(files, tmp_path, capsys) -> None:
         '{"evt.type": "execve", "proc.name": "bash", "user.name": "root", "evt.time": 1000000000000000000}\n'
         '{"evt.type": "execve", "proc.name": "ls"}\n'
     )
-    assert main(["rules", "test", str(files["good"]), "--events", str(events), "--json", "--hostname", "h"]) == 0
+    assert (
+        main(["rules", "test", str(files["good"]), "--events", str(events), "--json", "--hostname", "h"]) == 0
+    )
     (line,) = capsys.readouterr().out.splitlines()
     alert = json.loads(line)
     assert alert["rule"] == "Shell" and alert["hostname"] == "h"
@@ -127,9 +129,13 @@ def test_test_prints_text_lines_and_reports_bad_lines(files, tmp_path, capsys) -
 
 def test_plugins_enable_other_sources(tmp_path, capsys) -> None:
     rules = tmp_path / "audit.yaml"
-    rules.write_text("- rule: A\n  desc: d\n  condition: ka.verb = get\n  output: v=%ka.verb\n  priority: INFO\n"
-                     "  source: k8s_audit\n")
+    rules.write_text(
+        "- rule: A\n  desc: d\n  condition: ka.verb = get\n  output: v=%ka.verb\n  priority: INFO\n"
+        "  source: k8s_audit\n"
+    )
     assert main(["rules", "validate", str(rules)]) == 0
     assert "LOAD_UNKNOWN_SOURCE Unknown source k8s_audit, skipping" in capsys.readouterr().out
-    assert main(["rules", "validate", str(rules), "--plugin", "container", "--plugin", "k8saudit=0.18.0"]) == 0
+    assert (
+        main(["rules", "validate", str(rules), "--plugin", "container", "--plugin", "k8saudit=0.18.0"]) == 0
+    )
     assert capsys.readouterr().out == f"{rules}: Ok\n"

@@ -53,7 +53,10 @@ def test_rules_keep_load_order_and_attributes(ruleset) -> None:
     assert ruleset.names == ["Shell", "Any exec", "Disabled", "Audit"]
     shell = ruleset.rule("Shell")
     assert (shell.priority, shell.tags, shell.source, shell.enabled) == (
-        "Warning", ("mitre_execution", "shell"), "syscall", True
+        "Warning",
+        ("mitre_execution", "shell"),
+        "syscall",
+        True,
     )
     assert shell.evttypes == frozenset({"execve", "execveat"})
     assert ruleset.rule("Disabled").enabled is False
@@ -123,7 +126,9 @@ def test_frame_input_gives_the_same_alerts_as_mappings(ruleset) -> None:
 def test_evaluate_frame_equals_the_same_alerts_loaded_from_jsonl(ruleset, tmp_path) -> None:
     events = [BASH, {**BASH, "proc.tty": None}, LS, OPEN]  # in time order: load_events sorts by time
     path = tmp_path / "alerts.jsonl"
-    path.write_text("".join(alert_json(a) + "\n" for a in ruleset.alerts(events, hostname="h")), encoding="utf-8")
+    path.write_text(
+        "".join(alert_json(a) + "\n" for a in ruleset.alerts(events, hostname="h")), encoding="utf-8"
+    )
     frame = ruleset.evaluate(events, hostname="h")
     assert str(frame["proc.tty"].dtype) == "Int64"
     pd.testing.assert_frame_equal(frame, load_events(path))

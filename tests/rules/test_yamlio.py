@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.rules import yamlio
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.yamlio import (
+from falco_lab.rules.loading import yamlio
+from falco_lab.rules.loading.yamlio import (
     MappingNode,
     ScalarNode,
     compose_documents,
@@ -76,8 +76,10 @@ def test_duplicate_keys_first_one_wins() -> None:
     assert get(_item("- k: first\n  k: second\n"), "k")[1].value == "first"
 
 
-@pytest.mark.parametrize(("text", "null"), [("", True), ("~", True), ("null", True), ("NULL", True), ("''", False),
-                                            ("'null'", False), ("x", False)])
+@pytest.mark.parametrize(
+    ("text", "null"),
+    [("", True), ("~", True), ("null", True), ("NULL", True), ("''", False), ("'null'", False), ("x", False)],
+)
 def test_null_values(text: str, null: bool) -> None:
     assert is_null(get(_item(f"- k: {text}\n"), "k")[1]) is null
 
@@ -87,9 +89,22 @@ def test_several_documents_and_empty_ones() -> None:
     assert [is_null(d) for d in docs] == [False, True, False]
 
 
-@pytest.mark.parametrize(("word", "value"), [("true", True), ("Yes", True), ("ON", True), ("y", True),
-                                             ("false", False), ("NO", False), ("Off", False), ("n", False),
-                                             ("tRUE", None), ("1", None), ("", None)])
+@pytest.mark.parametrize(
+    ("word", "value"),
+    [
+        ("true", True),
+        ("Yes", True),
+        ("ON", True),
+        ("y", True),
+        ("false", False),
+        ("NO", False),
+        ("Off", False),
+        ("n", False),
+        ("tRUE", None),
+        ("1", None),
+        ("", None),
+    ],
+)
 def test_yaml_cpp_booleans(word: str, value) -> None:
     assert decode_bool(word) is value
 

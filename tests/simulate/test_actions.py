@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from falco_lab.cluster import manifests
 from falco_lab.simulate import SimulationError, Simulator, build_world
 from falco_lab.simulate.model import PTS0
+from falco_lab.workshop import manifests
 
 START = 1_795_420_800_000_000_000
 

@@ -8,8 +8,14 @@ from datetime import UTC, datetime
 import pytest
 
 from falco_lab.analysis.fields import is_simulated
-from falco_lab.cluster import connect, manifests
-from falco_lab.cluster.interface import (
+from falco_lab.events.charts import counts_by_rule
+from falco_lab.events.schema import BASE_COLUMNS
+from falco_lab.lab import connect
+from falco_lab.rules import load_rules
+from falco_lab.simulate import SimulatedCluster
+from falco_lab.simulate.detect import PROJECT_RULES
+from falco_lab.workshop import manifests
+from falco_lab.workshop.interface import (
     PREFLIGHT_COLUMNS,
     READINESS_COLUMNS,
     Cluster,
@@ -17,12 +23,7 @@ from falco_lab.cluster.interface import (
     ExecResult,
     PodNotReadyError,
 )
-from falco_lab.cluster.workshop_tests import run_workshop_tests
-from falco_lab.events.charts import counts_by_rule
-from falco_lab.events.schema import BASE_COLUMNS
-from falco_lab.rules import load_rules
-from falco_lab.simulate import SimulatedCluster
-from falco_lab.simulate.detect import PROJECT_RULES
+from falco_lab.workshop.steps import run_workshop_tests
 from tests.conftest import shared_file
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -9,8 +9,14 @@ import pandas as pd
 import pytest
 
 from falco_lab.analysis.fields import is_simulated
-from falco_lab.cluster import manifests
-from falco_lab.cluster.workshop_tests import (
+from falco_lab.events import load_events
+from falco_lab.rules import load_rules
+from falco_lab.rules.fetch import UpstreamRulesNotFound
+from falco_lab.simulate import detect as detection
+from falco_lab.simulate import simulate
+from falco_lab.simulate.detect import PROJECT_RULES, UPSTREAM_TUNING
+from falco_lab.workshop import manifests
+from falco_lab.workshop.steps import (
     RULE_RUNTIME_SOCKET,
     RULE_SENSITIVE_HOST_PATH,
     RULE_SHELL_NO_TTY,
@@ -18,12 +24,6 @@ from falco_lab.cluster.workshop_tests import (
     UPSTREAM_SENSITIVE_MOUNT,
     UPSTREAM_TERMINAL_SHELL,
 )
-from falco_lab.events import load_events
-from falco_lab.rules import load_rules
-from falco_lab.rules.fetch import UpstreamRulesNotFound
-from falco_lab.simulate import detect as detection
-from falco_lab.simulate import simulate
-from falco_lab.simulate.detect import PROJECT_RULES, UPSTREAM_TUNING
 from tests.conftest import shared_file
 
 TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$")

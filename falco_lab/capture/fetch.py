@@ -1,0 +1,95 @@
+"""Download public captures by pinned URL and checksum (never committed into the project).
+
+The registry (``data/public_captures.json``) names each capture with a URL pinned to a commit
+and its sha256.  :func:`fetch` downloads into a folder, checks the sha256 before keeping the
+file, and leaves a file that is already there with the right checksum alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.request
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path
+
+from falco_lab.capture.reader import CaptureError
+
+__all__ = ["PublicCapture", "fetch", "public_captures"]
+
+MAX_BYTES = 64 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class PublicCapture:
+    name: str
+    url: str
+    sha256: str
+    what: str
+
+
+@cache
+def public_captures() -> dict[str, PublicCapture]:
+    """The registry of public captures, by file name."""
+    text = (
+        resources.files("falco_lab.capture").joinpath("data/public_captures.json").read_text(encoding="utf-8")
+    )
+    return {
+        row["name"]: PublicCapture(row["name"], row["url"], row["sha256"], row["what"])
+        for row in json.loads(text)["captures"]
+    }
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def fetch(
+    names: list[str], folder: Path, *, timeout: float = 60.0, url_override: dict[str, str] | None = None
+) -> list[Path]:
+    """Download the named public captures into ``folder``; return their paths.
+
+    ``url_override`` maps a name to another URL (a mirror); the checksum is still the pinned one.
+
+    Raises
+    ------
+    CaptureError
+        For an unknown name, a download error, a file over 64 MB, or a checksum mismatch
+        (the downloaded bytes are then discarded).
+    """
+    registry = public_captures()
+    unknown = [name for name in names if name not in registry]
+    if unknown:
+        raise CaptureError(
+            ", ".join(unknown), 0, f"not a known public capture (known: {', '.join(sorted(registry))})"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name in names:
+        entry = registry[name]
+        target = folder / name
+        if target.is_file() and _sha256(target) == entry.sha256:
+            paths.append(target)
+            continue
+        url = (url_override or {}).get(name, entry.url)
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - pinned https URL
+                data = response.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise CaptureError(url, 0, f"download failed: {exc}") from exc
+        if len(data) > MAX_BYTES:
+            raise CaptureError(url, MAX_BYTES, "download larger than 64 MB: refused")
+        digest = hashlib.sha256(data).hexdigest()
+        if digest != entry.sha256:
+            raise CaptureError(url, 0, f"sha256 {digest} is not the pinned {entry.sha256}: file discarded")
+        partial = target.with_suffix(target.suffix + ".part")
+        partial.write_bytes(data)
+        partial.replace(target)
+        paths.append(target)
+    return paths

@@ -1,0 +1,294 @@
+"""The workshop run: ``make run``.
+
+``python -m falco_lab.lab.runner run --out build`` executes each ``notebooks/*.ipynb`` in
+simulate mode into ``build/notebooks/``, checks that ``build/report.html`` was written (by
+the post-mortem notebook) during this run, and prints a one-screen summary read from the
+values the notebooks recorded with :func:`falco_lab.lab.nb.record`.  The exit status is 1
+when a notebook fails or the report is missing; nothing in the summary is made up: a
+value that no notebook recorded is shown as "not recorded".
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from falco_lab.lab.nb import cell_errors, read_records
+
+__all__ = [
+    "NotebookRun",
+    "WorkshopRun",
+    "main",
+    "run_workshop",
+    "summary_lines",
+]
+
+ROOT = Path(__file__).resolve().parents[2]
+#: Where the workshop notebooks live in a source checkout.
+DEFAULT_NOTEBOOKS = ROOT / "notebooks"
+#: The report the post-mortem notebook writes, relative to ``--out``.
+REPORT_NAME = "report.html"
+#: Seconds any one cell may run.
+CELL_TIMEOUT = 600
+
+
+@dataclass(slots=True)
+class NotebookRun:
+    """One executed notebook."""
+
+    name: str
+    source: Path
+    output: Path
+    parameters: dict[str, Any]
+    seconds: float = 0.0
+    error: str = ""
+    records: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error
+
+
+@dataclass(slots=True)
+class WorkshopRun:
+    """The whole ``make run``."""
+
+    out: Path
+    notebooks: list[NotebookRun]
+    seconds: float
+    report: Path
+    report_written: bool
+    report_expected: bool = True
+
+    @property
+    def ok(self) -> bool:
+        report_ok = self.report_written or not self.report_expected
+        return report_ok and all(n.ok for n in self.notebooks)
+
+    def record(self, name: str) -> Any:
+        """The last value any notebook recorded under ``name`` (None if none did)."""
+        value = None
+        for run in self.notebooks:
+            if name in run.records:
+                value = run.records[name]
+        return value
+
+
+def _parse_value(text: str) -> Any:
+    """``-p name=value``: a Python literal when it parses as one, else the text itself."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+
+
+def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
+    """Turn ``["seed=7", "mode=simulate"]`` into ``{"seed": 7, "mode": "simulate"}``."""
+    parameters: dict[str, Any] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip().isidentifier():
+            raise ValueError(f"parameter {item!r} is not NAME=VALUE")
+        parameters[name.strip()] = _parse_value(value)
+    return parameters
+
+
+def find_notebooks(directory: Path, only: Sequence[str] = ()) -> list[Path]:
+    """The notebooks to run, in name order; ``only`` filters by stem or prefix (``03``)."""
+    paths = sorted(p for p in directory.glob("*.ipynb") if not p.name.startswith("."))
+    if only:
+        paths = [p for p in paths if any(p.stem == o or p.stem.startswith(o) for o in only)]
+    return paths
+
+
+def run_workshop(
+    out: Path,
+    *,
+    notebooks_dir: Path = DEFAULT_NOTEBOOKS,
+    only: Sequence[str] = (),
+    parameters: dict[str, Any] | None = None,
+    upstream_rules_dir: str | None = None,
+    mode: str = "simulate",
+    log=print,
+) -> WorkshopRun:
+    """Execute the notebooks with papermill into ``out/notebooks`` and collect their records.
+
+    Parameters
+    ----------
+    out
+        Build directory (``build``); notebooks go to ``out/notebooks``, the report to
+        ``out/report.html``.
+    notebooks_dir
+        Where the ``.ipynb`` files are; each runs with this as its working directory.
+    only
+        Run only the notebooks whose name starts with one of these.
+    parameters
+        Extra parameters; each is passed to the notebooks that declare it.
+    upstream_rules_dir
+        Passed as ``upstream_rules_dir`` to the notebooks that declare it.
+    mode
+        ``"simulate"`` (default) or ``"cluster"``.
+    """
+    import papermill
+
+    out = out.resolve()
+    target_dir = out / "notebooks"
+    target_dir.mkdir(parents=True, exist_ok=True)
+    report = out / REPORT_NAME
+    sources = find_notebooks(notebooks_dir, only)
+    if not sources:
+        raise FileNotFoundError(f"{notebooks_dir}: no notebooks to run")
+    offered: dict[str, Any] = {"mode": mode, "out_dir": str(out)}
+    if upstream_rules_dir is not None:
+        offered["upstream_rules_dir"] = str(Path(upstream_rules_dir).resolve())
+    offered.update(parameters or {})
+    unknown = set(parameters or {})
+    started = time.time()
+    runs: list[NotebookRun] = []
+    for source in sources:
+        declared = papermill.inspect_notebook(str(source))
+        unknown -= set(declared)
+        given = {k: v for k, v in offered.items() if k in declared}
+        run = NotebookRun(source.stem, source, target_dir / source.name, given)
+        log(f"running {source.name} ...")
+        tick = time.perf_counter()
+        try:
+            papermill.execute_notebook(
+                str(source),
+                str(run.output),
+                parameters=given,
+                kernel_name="python3",
+                cwd=str(source.parent),
+                progress_bar=False,
+                execution_timeout=CELL_TIMEOUT,
+            )
+        except papermill.PapermillExecutionError as exc:
+            run.error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
+        except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the summary
+            run.error = f"{type(exc).__name__}: {exc}"
+        run.seconds = time.perf_counter() - tick
+        if run.output.exists():
+            run.records = read_records(run.output)
+            if run.ok and cell_errors(run.output):
+                first = cell_errors(run.output)[0]
+                run.error = f"cell {first['cell']}: {first['ename']}: {first['evalue']}"
+        elif run.ok:
+            run.error = "papermill wrote no output notebook"
+        log(f"  {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s" + ("" if run.ok else f": {run.error}"))
+        runs.append(run)
+    if unknown:
+        log("warning: no notebook declares parameter(s) " + ", ".join(sorted(unknown)))
+    written = report.exists() and report.stat().st_mtime >= started - 1
+    expected = not only or any("report_path" in r.records for r in runs)
+    return WorkshopRun(out, runs, time.time() - started, report, written, expected)
+
+
+def _fmt(value: Any, missing: str = "not recorded") -> str:
+    return missing if value is None else str(value)
+
+
+def _relative(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def summary_lines(run: WorkshopRun) -> list[str]:
+    """The one-screen summary, from what the notebooks recorded."""
+    mode = run.record("mode") or "simulate"
+    lines = [
+        "",
+        f"falco-lab workshop: {len(run.notebooks)} notebooks in {run.seconds:.1f} s "
+        f"({mode} mode{': simulated cluster, no real cluster touched' if mode == 'simulate' else ''})",
+    ]
+    for nb in run.notebooks:
+        status = "ok" if nb.ok else f"FAILED ({nb.error[:90]})"
+        lines.append(f"  {nb.name:<28} {nb.seconds:6.1f} s  {status}")
+    lines.append("")
+    rules = run.record("rules_loaded")
+    rules_source = run.record("rules_source")
+    lines.append(f"rules:   {_fmt(rules)} rules loaded from {_fmt(rules_source, 'an unrecorded source')}")
+    tests = run.record("tests")
+    if isinstance(tests, dict) and tests:
+        detected = sum(1 for t in tests.values() if isinstance(t, dict) and t.get("detected"))
+        parts = ", ".join(
+            f"{name}: {'detected' if t.get('detected') else 'NOT detected'} ({t.get('alerts', 0)} alerts)"
+            for name, t in tests.items()
+            if isinstance(t, dict)
+        )
+        lines.append(f"tests:   {detected}/{len(tests)} detected; {parts}")
+    else:
+        lines.append("tests:   not recorded")
+    lines.append(
+        f"alerts:  {_fmt(run.record('test_alerts'))} from the three tests (03); "
+        f"{_fmt(run.record('events_loaded'))} events analysed (04); "
+        f"{_fmt(run.record('incident_alerts'))} in the post-mortem window (05)"
+    )
+    findings = run.record("findings")
+    if isinstance(findings, list):
+        lines.append(
+            f"findings: {len(findings)} in the post-mortem" + (f"; first: {findings[0]}" if findings else "")
+        )
+    lines.append("")
+    lines.append(f"notebooks: {_relative(run.out / 'notebooks')}/")
+    if run.report_written:
+        size = run.report.stat().st_size
+        lines.append(f"report:    {_relative(run.report)} ({size / 1024:.0f} kB) - open it in a browser")
+    elif run.report_expected:
+        lines.append(f"report:    {_relative(run.report)} was NOT written by this run")
+    else:
+        lines.append("report:    not part of this run (--only)")
+    lines.append("result:    " + ("OK" if run.ok else "FAILED"))
+    return lines
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m falco_lab.lab.runner", description=__doc__.split("\n\n")[0]
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="execute every notebook and print the summary")
+    run.add_argument("--out", type=Path, default=Path("build"), help="build directory (default: build)")
+    run.add_argument("--notebooks", type=Path, default=DEFAULT_NOTEBOOKS, help="notebooks directory")
+    run.add_argument("--only", action="append", default=[], metavar="NAME", help="run only NAME (prefix ok)")
+    run.add_argument("--mode", choices=("simulate", "cluster"), default="simulate")
+    run.add_argument("--upstream-rules", metavar="DIR", help="directory holding upstream Falco rulesets")
+    run.add_argument(
+        "-p",
+        "--parameter",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra notebook parameter (passed to the notebooks that declare it)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _build_parser().parse_args(argv)
+    try:
+        parameters = parse_parameters(args.parameter)
+        result = run_workshop(
+            args.out,
+            notebooks_dir=args.notebooks,
+            only=args.only,
+            parameters=parameters,
+            upstream_rules_dir=args.upstream_rules,
+            mode=args.mode,
+        )
+    except (ValueError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print("\n".join(summary_lines(result)))
+    return 0 if result.ok else 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

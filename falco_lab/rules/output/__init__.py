@@ -1,0 +1,1 @@
+"""Rule output: output formats and Falco's JSON alerts (``format``)."""

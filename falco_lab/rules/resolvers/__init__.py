@@ -1,0 +1,1 @@
+"""Resolvers the compiler uses: macros (``macros``), event types (``evttypes``), load warnings (``warnings``)."""
