@@ -69,6 +69,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rule(s) the what-if exception applies to (default: every rule; repeatable)",
     )
     parser.add_argument(
+        "--collected-at",
+        metavar="TIME",
+        help="when the alerts were collected, ISO 8601 (default: the newest input file's modification time)",
+    )
+    parser.add_argument(
         "--keep-duplicates",
         action="store_true",
         help="keep alerts loaded twice (default: drop them and count them in the load report)",
@@ -201,6 +206,7 @@ def run_report(args: argparse.Namespace) -> int:
         filters=filters,
         rules=ruleset,
         what_ifs=what_ifs,
+        collected_at=args.collected_at,
     )
     path = write_report(selected, args.output, options)
     print(

@@ -17,8 +17,11 @@ alerts print about each process (``proc.pid``, ``proc.name``, ``proc.cmdline``,
   one).  Ancestors that never alerted become *placeholder* nodes keyed by
   (node, container, pid, name[, start time]).
 * **Alerts and ancestors without pids.**  Many rules print ``proc.name``/``proc.cmdline``
-  but no ``proc.pid``.  Such an alert becomes one process per (node, container, command
-  line); an ancestor printed by name only (``proc.pname``/``proc.aname[N]`` without a
+  but no ``proc.pid``.  Such an alert is first attached to the alerted process with a pid
+  on the same node and container, with the same name and command line (and parent name,
+  when both print it), whose alert is nearest in time within :data:`ATTACH_WINDOW` (so two
+  sessions of one shell binary stay two processes).  Otherwise it becomes one process
+  per (node, container, command line); an ancestor printed by name only (``proc.pname``/``proc.aname[N]`` without a
   pid) is matched by name to an alerted process of its container (latest started
   before, as above), else it is a placeholder keyed by (node, container, name), so all
   ``containerd-shim`` ancestors of one container are one node.  These links are
@@ -112,6 +115,55 @@ def _alert_columns(df: pd.DataFrame, schema: AlertSchema) -> pd.DataFrame:
     return frame
 
 
+#: A pid-less alert is attached to a process with a pid whose alert is at most this far away.
+ATTACH_WINDOW = pd.Timedelta("10s")
+
+
+def _attach_pidless(alerts: pd.DataFrame) -> pd.DataFrame:
+    """Give pid-less alerts the pid (and start time, parent) of the matching alerted process."""
+    pidless = (alerts["pid"].isna() & alerts["name"].notna()).to_numpy()
+    with_pid = (alerts["pid"].notna() & alerts["name"].notna()).to_numpy()
+    if not pidless.any() or not with_pid.any():
+        return alerts
+    alerts = alerts.copy()
+    right = alerts.loc[
+        with_pid, ["time", "node", "container_id", "name", "cmdline", "pname", "pid", "pid_ts", "ppid"]
+    ]
+    right = right.assign(
+        _cmd=right["cmdline"].fillna("\x00").astype(str), _pname=right["pname"].astype(object)
+    )
+    left = alerts.loc[pidless, ["time", "node", "container_id", "name", "cmdline", "pname"]]
+    left = left.assign(_cmd=left["cmdline"].fillna("\x00").astype(str), _row=np.flatnonzero(pidless))
+    for by_cmd in (True, False):
+        part = left[left["cmdline"].notna()] if by_cmd else left[left["cmdline"].isna()]
+        if part.empty:
+            continue
+        keys = ["node", "container_id", "name", "_cmd"] if by_cmd else ["node", "container_id", "name"]
+        lhs = part.astype({k: str for k in keys}).sort_values("time")
+        rhs = right.astype({k: str for k in keys}).sort_values("time")
+        matched = pd.merge_asof(
+            lhs, rhs[["time", *keys, "pid", "pid_ts", "ppid", "_pname"]].rename(columns={"time": "_t"}),
+            left_on="time", right_on="_t", by=keys, direction="nearest", tolerance=ATTACH_WINDOW,
+        )  # fmt: skip
+        ok = matched["pid"].notna()
+        # a parent name printed on both sides must agree
+        ok &= (
+            matched["pname"].isna()
+            | matched["_pname"].isna()
+            | (matched["pname"].astype(object) == matched["_pname"])
+        )
+        rows = matched.loc[ok, "_row"].to_numpy()
+        index = alerts.index[rows]
+        for name in ("pid", "pid_ts", "ppid"):
+            values = matched.loc[ok, name].to_numpy()
+            if name == "ppid":
+                values = (
+                    alerts.loc[index, "ppid"].fillna(pd.Series(values, index=index, dtype="Int64")).to_numpy()
+                )
+            alerts.loc[index, name] = values
+    return alerts
+
+
 def _segment_instances(alerts: pd.DataFrame) -> pd.Series:
     """Process-instance number of each alert (alerts sorted by node, container, pid, time)."""
     gid = alerts.groupby(["node", "container_id", "pid"], sort=False).ngroup()
@@ -163,7 +215,7 @@ def build_process_tree(df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA) -
     """
     if df.empty:
         return _empty_tree()
-    alerts = _alert_columns(df, schema)
+    alerts = _attach_pidless(_alert_columns(df, schema))
     has_pid = alerts["pid"].notna()
     by_name = ~has_pid & alerts["name"].notna()
     unplaced = int((~has_pid & ~by_name).sum())

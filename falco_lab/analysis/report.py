@@ -21,6 +21,7 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from falco_lab.analysis._html import esc, escape_script_json, shorten
+from falco_lab.analysis.activity import ACTIVE_WITHIN, blind_spots, collection_time, still_active
 from falco_lab.analysis.chains import attack_chains, routine_mask
 from falco_lab.analysis.drilldown import PodStory, drilldown_figure, pod_stories
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, is_simulated
@@ -61,6 +62,10 @@ class ReportOptions:
         Shown in the header: the input files and the filters applied.
     what_ifs:
         Results of :func:`~falco_lab.analysis.noise.what_if` shown in the noise section.
+    collected_at:
+        When the alerts were collected (a time or ISO text); default: the latest
+        modification time of the loaded files, if any.  "Still going on?" measures quiet
+        time against it.
     """
 
     title: str = "Falco incident post-mortem"
@@ -75,6 +80,7 @@ class ReportOptions:
     what_ifs: Sequence[WhatIf] = ()
     schema: AlertSchema = DEFAULT_SCHEMA
     csp: bool = True
+    collected_at: object = None
 
 
 @cache
@@ -310,6 +316,65 @@ def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
                 limit=MAX_SOURCE_ROWS,
             )
         )
+    return "".join(parts)
+
+
+#: Places listed in "Still going on?".
+MAX_ACTIVITY_ROWS = 15
+
+
+def _collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | None:
+    if options.collected_at is not None:
+        stamp = pd.Timestamp(options.collected_at)  # type: ignore[arg-type]
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    report = df.attrs.get("load_report")
+    return collection_time(getattr(report, "sources", ()) or options.sources)
+
+
+def _activity(df: pd.DataFrame, options: ReportOptions) -> str:
+    collected = _collected_at(df, options)
+    table = still_active(df, options.schema, collected)
+    spots = blind_spots(df, options.schema)
+    end = df["time"].max()
+    active = table[table["status"] == "active at the end"]
+    when = (
+        f"collected at {esc(_fmt_time(collected))} ({(collected - end).total_seconds():,.0f} s after the last alert)"
+        if collected is not None
+        else "collection time unknown (pass --collected-at)"
+    )
+    lead = (
+        f"<p>The data ends at {esc(_fmt_time(end))}; {when}. "
+        f"<b>{len(active):,} place{'s' if len(active) != 1 else ''} still alerting in the last "
+        f"{ACTIVE_WITHIN.total_seconds() / 60:.0f} min of the data.</b> Alerts do not record process exits: "
+        "the processes listed may still be running.</p>"
+    )
+    parts = [
+        lead,
+        _table(
+            table,
+            [
+                "place",
+                "status",
+                "alerts",
+                "last_seen",
+                "quiet_before_end",
+                "quiet_before_collection",
+                "last_processes",
+            ],
+            limit=MAX_ACTIVITY_ROWS,
+            headers={
+                "quiet_before_end": "quiet before end (s)",
+                "quiet_before_collection": "quiet before collection (s)",
+            },
+        ),
+    ]
+    if len(spots):
+        parts.append(
+            "<h3>Blind spots</h3><p>Falco reported trouble of its own (dropped events ...) in these windows: "
+            "what happened there may be missing from the data.</p>" + _table(spots, limit=MAX_ACTIVITY_ROWS)
+        )
+    else:
+        parts.append("<p>No Falco health alert (event drops) in the data: no known blind spot.</p>")
     return "".join(parts)
 
 
@@ -580,13 +645,15 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
         page.add(_section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
     else:
         page.add(
-            '<nav><a href="#chains">Attack chains</a><a href="#summary">Summary</a><a href="#sources">Sources</a>'
+            '<nav><a href="#chains">Attack chains</a><a href="#activity">Still going on?</a>'
+            '<a href="#summary">Summary</a><a href="#sources">Sources</a>'
             '<a href="#findings">Findings</a>'
             '<a href="#timeline">Timeline</a>'
             '<a href="#drilldown">Drill-down</a><a href="#lineage">Lineage</a><a href="#mitre">ATT&amp;CK</a>'
             '<a href="#noise">Noise</a><a href="#alerts">Alerts</a></nav>'
         )
         page.add(_section("chains", "Attack chains", _chains(df, options)))
+        page.add(_section("activity", "Still going on?", _activity(df, options)))
         page.add(_section("summary", "Summary", _summary(df, options)))
         page.add(_section("sources", "Sources", _sources(df, options)))
         page.add(_section("findings", "Top findings", _findings(df, options)))

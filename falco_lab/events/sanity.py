@@ -9,7 +9,9 @@
   unit its magnitude gives) is plausible, the time is converted and the load report
   carries a warning naming the source, the unit and an example; otherwise the alert is
   rejected as a :class:`~falco_lab.events.load_diagnostics.Problem` naming the source and
-  the value.  No alert is silently placed decades away.
+  the value - unless no alert of the load has a plausible time (synthetic events, old
+  replays): then they are kept and the report warns.  No alert is silently placed
+  decades away.
 * **duplicates** - the same alert read twice (one file loaded twice, an export and the
   live UI overlapping) is dropped, keeping the first: same ``uuid``; alerts without a
   ``uuid`` when ``time``, ``rule``, ``output`` and ``hostname`` are all equal.  The load
@@ -126,7 +128,7 @@ def _messages(frame: pd.DataFrame, source: str) -> tuple[list[str], list[Problem
     return warnings, problems
 
 
-def _fix_times(frame: pd.DataFrame) -> pd.DataFrame:
+def _fix_times(frame: pd.DataFrame, reject: bool) -> pd.DataFrame:
     found = _classify(frame)
     if not found:
         return frame
@@ -134,7 +136,7 @@ def _fix_times(frame: pd.DataFrame) -> pd.DataFrame:
     keep = np.ones(len(frame), dtype=bool)
     for i, _unit, stamp in found:
         if stamp is None:
-            keep[i] = False
+            keep[i] = not reject
         else:
             fixed.iloc[i] = stamp
     return frame.assign(time=fixed).loc[keep]
@@ -176,12 +178,25 @@ def post_load(frame: pd.DataFrame, report: LoadReport, chunks: Sequence[object] 
         warnings: list[str] = []
         problems: list[Problem] = []
         parts = [(str(getattr(c, "source", "?")), getattr(c, "frame", None)) for c in chunks]
+        # Reject only against the rest of the data: when no alert at all has a plausible
+        # time (synthetic events of a test, a replay of old data) they are kept, with a warning.
+        converted = {i: s for i, _u, s in _classify(frame) if s is not None}
+        times = frame["time"]
+        plausible = ((times >= PLAUSIBLE[0]) & (times < PLAUSIBLE[1])).fillna(False).to_numpy(dtype=bool)
+        reject = bool(plausible.any() or converted)
         for source, part in parts if parts else [("<alerts>", frame)]:
             if isinstance(part, pd.DataFrame) and len(part) and "time" in part.columns:
                 found_warnings, found_problems = _messages(part, source)
                 warnings += found_warnings
-                problems += found_problems
-        frame = _fix_times(frame)
+                if reject:
+                    problems += found_problems
+                elif found_problems:
+                    warnings.append(
+                        f"{source}: {len(found_problems)} alert(s) have times outside {PLAUSIBLE[0]:%Y}-"
+                        f"{PLAUSIBLE[1]:%Y} and no alert has a plausible time: kept as they are "
+                        f"(first: {found_problems[0].reason.removeprefix('implausible time: ')})"
+                    )
+        frame = _fix_times(frame, reject)
         dup = _duplicates(frame)
         dropped = 0 if _KEEP.get() else int(dup.sum())
         if dropped:

@@ -12,9 +12,11 @@ import re
 import shutil
 import subprocess
 
+import pandas as pd
 import pytest
 
 from falco_lab.analysis.report import write_report
+from falco_lab.events.load_diagnostics import LoadReport, Problem
 from tests.analysis.frames import alerts
 
 # Each payload, if it ran, would leave a trace in the DOM: a changed <title>, an attribute
@@ -48,6 +50,30 @@ def _dump_dom(html_path, profile) -> str:
 
 def _hostile_alerts():
     row = {"k8s.ns.name": "shop", "container.id": "c1", "proc.ppid": 1, "tags": ["mitre_execution", "T1059"]}
+    df = _runtime_alerts(row)
+    extra = alerts(
+        {  # an audited exec into the hostile pod, by a hostile user name, with a hostile command
+            "source": "k8s_audit",
+            "rule": "Attach/Exec Pod",
+            "ka.user.name": SCRIPT,
+            "ka.target.namespace": "shop",
+            "ka.target.name": IMG,
+            "ka.target.resource": "pods",
+            "ka.target.subresource": "exec",
+            "ka.uri.param[command]": SVG,
+            "t": -1,
+        },
+        {"source": "aws_cloudtrail", "rule": "Cloud", "ct.user": IMG, "ct.name": SVG, "t": 2},
+        {"rule": "Falco internal: syscall event drop", "hostname": SVG, "priority": "Critical", "t": 3},
+    )
+    merged = pd.concat([df, extra], ignore_index=True).sort_values("time", ignore_index=True)
+    merged.attrs["load_report"] = LoadReport(
+        sources=(IMG,), events=len(merged), problems=(Problem(IMG, 1, SVG),), warnings=(SCRIPT,), duplicates=1
+    )
+    return merged
+
+
+def _runtime_alerts(row):
     return alerts(
         {
             **row,
@@ -90,3 +116,10 @@ def test_injected_markup_shows_as_text_and_never_runs(tmp_path, csp):
     # and plotly drew the charts, with the payloads as literal label text
     assert dom.count('class="main-svg"') >= 5
     assert re.search(r"<text[^>]*>&lt;/script&gt;&lt;img src=x", dom)
+    # every section that shows alert-derived text got the payloads and kept them as text
+    for section in ("chains", "activity", "sources", "findings", "noise"):
+        start = dom.index(f'<section id="{section}">')
+        body = dom[start : dom.index("</section>", start)]
+        assert "&lt;script&gt;" in body or "&lt;img src=x" in body or "&lt;svg onload" in body, section
+    for text in ("Who opened the shells", "Blind spots", "Opened by", "Loading changed the data"):
+        assert text in dom

@@ -370,3 +370,44 @@ def test_select_subtrees_puts_most_severe_tree_first_and_respects_budget():
     cut = select_subtrees(tree, 2)
     assert cut["name"].fillna("?").tolist() == ["?", "loud"]
     assert (cut.attrs["omitted_trees"], cut.attrs["omitted_processes"]) == (1, 1)
+
+
+def test_an_alert_without_pid_joins_the_process_with_the_same_name_and_command_line():
+    from falco_lab.analysis.lineage import build_process_tree as build
+    from tests.analysis.frames import alerts as make
+
+    pod = {"k8s.ns.name": "shop", "k8s.pod.name": "api", "container.id": "c1", "proc.name": "bash"}
+    df = make(
+        {**pod, "proc.pid": 7668, "proc.ppid": 7647, "proc.cmdline": "bash", "rule": "Ours", "t": 0},
+        {**pod, "proc.cmdline": "bash", "proc.pname": "runc", "rule": "Upstream, no pid", "t": 0.5},
+    )
+    tree = build(df)
+    bash = tree[tree["name"] == "bash"]
+    assert len(bash) == 1 and bash["pid"].tolist() == [7668] and bash["alerts"].tolist() == [2]
+
+
+def test_two_sessions_of_one_shell_stay_two_processes_and_a_pidless_alert_joins_the_nearer():
+    from falco_lab.analysis.lineage import build_process_tree as build
+    from tests.analysis.frames import alerts as make
+
+    pod = {"k8s.ns.name": "shop", "k8s.pod.name": "api", "container.id": "c1", "proc.name": "bash"}
+    df = make(
+        {**pod, "proc.pid": 7668, "proc.cmdline": "bash", "rule": "Ours", "t": 0},
+        {**pod, "proc.pid": 9468, "proc.cmdline": "bash", "rule": "Ours", "t": 4000},
+        {**pod, "proc.cmdline": "bash", "rule": "Upstream, no pid", "t": 4001},
+    )
+    bash = build(df).query("name == 'bash'").set_index("pid")
+    assert sorted(bash.index) == [7668, 9468]
+    assert bash.loc[9468, "alerts"] == 2 and bash.loc[7668, "alerts"] == 1
+
+
+def test_a_pidless_alert_far_from_any_pid_alert_stays_its_own_process():
+    from falco_lab.analysis.lineage import build_process_tree as build
+    from tests.analysis.frames import alerts as make
+
+    pod = {"k8s.ns.name": "shop", "k8s.pod.name": "api", "container.id": "c1", "proc.name": "bash"}
+    df = make(
+        {**pod, "proc.pid": 7668, "proc.cmdline": "bash", "t": 0},
+        {**pod, "proc.cmdline": "bash", "t": 600},
+    )
+    assert build(df).query("name == 'bash'")["pid"].isna().sum() == 1

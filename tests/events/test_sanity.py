@@ -80,3 +80,12 @@ def test_duplicates_are_kept_on_request(tmp_path):
     with keeping_duplicates():
         df = load_events(path, path)
     assert len(df) == 2 and load_report(df).duplicates == 0
+
+
+def test_when_no_alert_has_a_plausible_time_they_are_kept_with_a_warning(tmp_path):
+    alert = _alert(1, output_fields={"evt.time": 1_000})
+    del alert["time"]
+    df = load_events(_write(tmp_path, "synthetic.jsonl", [alert]))
+    report = load_report(df)
+    assert len(df) == 1 and report.problems == ()
+    assert "no alert has a plausible time: kept" in report.warnings[0]
