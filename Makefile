@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECKED := falco_lab tests benchmarks tools
 
-.PHONY: run test lint bench lab clean browser
+.PHONY: run test lint format-check typecheck bench lab clean browser
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +17,21 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m falco_lab.lab.runner run --out build
 
-## test: lint, then the whole test suite
-test: $(STAMP) browser
-	$(BIN)/ruff check falco_lab tests benchmarks tools
+## test: lint, format check and type check, then the whole test suite
+test: $(STAMP) browser lint format-check typecheck
 	$(BIN)/python -m pytest
 
+## lint: ruff's lint rules
 lint: $(STAMP)
-	$(BIN)/ruff check falco_lab tests benchmarks tools
+	$(BIN)/ruff check $(CHECKED)
+
+## format-check: fails when `ruff format` would change a file (run `$(BIN)/ruff format $(CHECKED)` to fix)
+format-check: $(STAMP)
+	$(BIN)/ruff format --check $(CHECKED)
+
+## typecheck: mypy as configured in pyproject.toml (strict for falco_lab.rules)
+typecheck: $(STAMP)
+	$(BIN)/mypy falco_lab
 
 ## bench: benchmarks, results as JSON under build/bench/
 bench: $(STAMP)

@@ -79,3 +79,28 @@ def test_every_imported_package_is_declared() -> None:
         if dist not in declared and _PROVIDED_BY.get(name) not in declared:
             missing.add(name)
     assert not missing, f"imported by falco_lab but not declared in pyproject dependencies: {sorted(missing)}"
+
+
+def test_make_test_runs_lint_format_and_type_checks_before_pytest() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    prerequisites = re.search(r"^test: (.*)$", makefile, re.M)
+    assert prerequisites, "Makefile has no test target"
+    for target in ("lint", "format-check", "typecheck"):
+        assert target in prerequisites.group(1).split(), f"make test must depend on {target}"
+    assert re.search(r"^typecheck: .*\n\t.*mypy falco_lab$", makefile, re.M)
+    assert re.search(r"^format-check: .*\n\t.*ruff format --check", makefile, re.M)
+
+
+def test_mypy_is_strict_for_the_rules_engine_only() -> None:
+    mypy = _pyproject()["tool"]["mypy"]
+    assert "strict" not in mypy, "the defaults apply outside falco_lab.rules"
+    rules = [o for o in mypy["overrides"] if "falco_lab.rules.*" in o["module"]]
+    assert len(rules) == 1
+    # what `--strict` enables per module (strict = true in an override would apply globally)
+    for flag in (
+        "disallow_untyped_defs",
+        "disallow_any_generics",
+        "disallow_untyped_calls",
+        "warn_return_any",
+    ):
+        assert rules[0].get(flag) is True, flag
