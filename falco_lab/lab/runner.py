@@ -29,9 +29,9 @@ __all__ = [
     "summary_lines",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-#: Where the workshop notebooks live in a source checkout.
-DEFAULT_NOTEBOOKS = ROOT / "notebooks"
+#: Where the workshop notebooks live, relative to the working directory: ``make run`` runs from
+#: the root of a source checkout (the notebooks are not part of the installed package).
+DEFAULT_NOTEBOOKS = Path("notebooks")
 #: The report the post-mortem notebook writes, relative to ``--out``.
 REPORT_NAME = "report.html"
 #: Seconds any one cell may run.
