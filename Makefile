@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 CHECKED := falco_lab tests benchmarks tools
+DOCS    := README.md ARCHITECTURE.md CONTRIBUTING.md Makefile pyproject.toml .pre-commit-config.yaml
 
 .PHONY: run test lint format-check typecheck bench lab clean browser
 
@@ -21,9 +22,10 @@ run: $(STAMP)
 test: $(STAMP) browser lint format-check typecheck
 	$(BIN)/python -m pytest
 
-## lint: ruff's lint rules
+## lint: ruff's lint rules and codespell
 lint: $(STAMP)
 	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/codespell $(CHECKED) $(DOCS)
 
 ## format-check: fails when `ruff format` would change a file (run `$(BIN)/ruff format $(CHECKED)` to fix)
 format-check: $(STAMP)

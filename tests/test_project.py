@@ -104,3 +104,37 @@ def test_mypy_is_strict_for_the_rules_engine_only() -> None:
         "warn_return_any",
     ):
         assert rules[0].get(flag) is True, flag
+
+
+def test_pre_commit_runs_ruff_check_ruff_format_and_codespell_with_the_project_tools() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    entries = {hook["entry"].split(" --")[0] for hook in hooks}
+    assert entries == {"ruff check", "ruff format", "codespell"}
+    assert {hook["language"] for hook in hooks} == {"system"}
+
+
+def test_make_lint_runs_codespell() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    lint = re.search(r"^lint: .*\n((?:\t.*\n)+)", makefile, re.M)
+    assert lint and "codespell $(CHECKED)" in lint.group(1)
+
+
+def test_architecture_names_every_layer_of_the_import_test() -> None:
+    from tests.test_layers import LAYERS
+
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    missing = [unit for layer in LAYERS for unit in layer if f"`{unit}`" not in text]
+    assert not missing, f"ARCHITECTURE.md does not place {missing} in a layer"
+
+
+def test_contributing_recipes_name_code_that_exists() -> None:
+    from falco_lab.analysis.findings import register_finder
+    from falco_lab.rules.operators import OPERATORS
+    from falco_lab.simulate.tools import register_tool
+
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    for name in ("register_tool", "register_finder", "OPERATORS", "gen_catalogue.py", "nbval-check-output"):
+        assert name in text, name
+    assert callable(register_tool) and callable(register_finder) and OPERATORS
+    assert (ROOT / "tools" / "gen_catalogue.py").is_file()
