@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CHECKED := falco_lab tests benchmarks tools
 DOCS    := README.md ARCHITECTURE.md CONTRIBUTING.md Makefile pyproject.toml .pre-commit-config.yaml
 
-.PHONY: run test lint format-check typecheck bench lab clean browser
+.PHONY: run test lint format-check typecheck bench lab clean browser notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,7 +40,11 @@ bench: $(STAMP)
 	@mkdir -p build/bench
 	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --out build/bench; done
 
-## lab: JupyterLab on the project's environment
+## notebooks: rebuild notebooks/*.ipynb from their paired sources notebooks/*.py (jupytext)
+notebooks: $(STAMP)
+	$(BIN)/python tools/build_notebooks.py
+
+## lab: JupyterLab on the project's environment (jupytext pairs each .ipynb with its .py source)
 lab: $(STAMP)
 	$(BIN)/jupyter lab notebooks/
 

@@ -1,6 +1,7 @@
 """Build the workshop notebooks from their readable sources, clean.
 
-The sources live in ``tools/notebooks/NN_name.py`` in "percent" form::
+The sources live next to the notebooks, ``notebooks/NN_name.py``, in jupytext's
+"percent" form (``jupytext.toml`` pairs them with the ``.ipynb`` in JupyterLab)::
 
     # %% [markdown]
     # # A title
@@ -12,7 +13,7 @@ The sources live in ``tools/notebooks/NN_name.py`` in "percent" form::
     # %% tags=["nbval-check-output"]
     print("checked by nbval")
 
-``python tools/build_notebooks.py`` writes ``notebooks/NN_name.ipynb`` for each source:
+``make notebooks`` (``python tools/build_notebooks.py``) writes ``notebooks/NN_name.ipynb`` for each source:
 no outputs, no execution counts, fixed cell ids and minimal metadata.  Cells tagged
 ``nbval-check-output`` are the exception: the notebook is executed once with papermill
 (its default parameters, from ``notebooks/``) and those cells keep their outputs and
@@ -32,17 +33,17 @@ import argparse
 import copy
 import json
 import os
-import re
 import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
+import jupytext
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCES = ROOT / "tools" / "notebooks"
 NOTEBOOKS = ROOT / "notebooks"
+SOURCES = NOTEBOOKS
 
 CHECK_TAG = "nbval-check-output"
 #: The upstream rulesets the checked outputs are computed with.
@@ -50,7 +51,6 @@ UPSTREAM_RULES = Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared")
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
 
-_MARKER = re.compile(r"^# %%(?P<markdown> \[markdown\])?(?: tags=(?P<tags>\[.*\]))?\s*$")
 
 
 class SourceError(ValueError):
@@ -58,46 +58,25 @@ class SourceError(ValueError):
 
 
 def parse_source(path: Path) -> list[dict[str, Any]]:
-    """Split a percent-format source into cells: ``[{"type", "source", "tags", "line"}]``."""
+    """Read a py:percent source with jupytext: ``[{"type", "source", "tags", "line"}]``.
+
+    jupytext is what JupyterLab uses to pair the ``.py`` with its ``.ipynb``
+    (``jupytext.toml``), so what the builder reads is what an edit in JupyterLab writes.
+    """
+    text = path.read_text(encoding="utf-8")
+    notebook = jupytext.reads(text, fmt="py:percent")
+    markers = [n for n, line in enumerate(text.splitlines(), start=1) if line.startswith("# %%")]
     cells: list[dict[str, Any]] = []
-    current: dict[str, Any] | None = None
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = _MARKER.match(line)
-        if match:
-            tags: list[str] = []
-            if match.group("tags"):
-                try:
-                    tags = json.loads(match.group("tags"))
-                except json.JSONDecodeError as exc:
-                    raise SourceError(f"{path}:{number}: tags are not a JSON list ({exc.msg})") from None
-                if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
-                    raise SourceError(f"{path}:{number}: tags must be a list of strings")
-            current = {
-                "type": "markdown" if match.group("markdown") else "code",
-                "lines": [],
-                "tags": tags,
-                "line": number,
-            }
-            cells.append(current)
-            continue
-        if current is None:
-            if line.strip():
-                raise SourceError(f"{path}:{number}: text before the first '# %%' cell marker")
-            continue
-        if current["type"] == "markdown":
-            if line.strip() and not line.startswith("#"):
-                raise SourceError(f"{path}:{number}: markdown lines must start with '#'")
-            line = line[2:] if line.startswith("# ") else line[1:]
-        current["lines"].append(line)
-    for cell in cells:
-        lines = cell.pop("lines")
-        while lines and not lines[-1].strip():
-            lines.pop()
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        if not lines:
-            raise SourceError(f"{path}:{cell['line']}: empty cell")
-        cell["source"] = "\n".join(lines)
+    for index, cell in enumerate(notebook.cells):
+        line = markers[index] if index < len(markers) else 0
+        if not cell.source.strip():
+            raise SourceError(f"{path}:{line}: empty cell")
+        tags = cell.metadata.get("tags", [])
+        if not isinstance(tags, list) or not all(isinstance(t, str) for t in tags):
+            raise SourceError(f"{path}:{line}: tags must be a list of strings")
+        cells.append({"type": cell.cell_type, "source": cell.source, "tags": list(tags), "line": line})
+    if len(markers) != len(cells):
+        raise SourceError(f"{path}: {len(markers)} '# %%' markers but {len(cells)} cells (text outside a cell?)")
     return cells
 
 

@@ -68,6 +68,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         metavar="RULE",
         help="rule(s) the what-if exception applies to (default: every rule; repeatable)",
     )
+    parser.add_argument(
+        "--keep-duplicates",
+        action="store_true",
+        help="keep alerts loaded twice (default: drop them and count them in the load report)",
+    )
     parser.add_argument("--csv", type=Path, metavar="PATH", help="also export the filtered alerts as CSV")
     parser.add_argument(
         "--parquet", type=Path, metavar="PATH", help="also export the filtered alerts as Parquet"
@@ -97,15 +102,19 @@ def _incidents(values: list[str] | None) -> dict[str, pd.Timestamp]:
     return out
 
 
-def _load(paths: list[str]) -> pd.DataFrame:
+def _load(paths: list[str], keep_duplicates: bool = False) -> pd.DataFrame:
     """Alerts of every source (JSON lines, exports, Parquet archives) with ``load_events``.
 
     Sorted by time; the load report, which also carries the bad records a Parquet archive's
     own load rejected, is in ``df.attrs["load_report"]`` (problems are printed, not warned).
     """
-    from falco_lab.events import load_events
+    import contextlib
 
-    return load_events(*paths, warn=False)
+    from falco_lab.events import load_events
+    from falco_lab.events.sanity import keeping_duplicates
+
+    with keeping_duplicates() if keep_duplicates else contextlib.nullcontext():
+        return load_events(*paths, warn=False)
 
 
 def _load_rules(paths: list[str] | None) -> Any:
@@ -139,7 +148,7 @@ def run_report(args: argparse.Namespace) -> int:
     from falco_lab.errors import FalcoLabError  # root of the loaders' errors
 
     try:
-        df = _load(list(args.events))
+        df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
     except (OSError, FalcoLabError, ValueError) as exc:
         print(f"falco-lab report: {exc}", file=sys.stderr)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from falco_lab.analysis.workloads import workload_names
 from falco_lab.events.schema import SIMULATED_ATTR
 from falco_lab.events.since import unit_seconds
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE, normalize_priority
@@ -98,6 +99,7 @@ GROUPINGS: dict[str, str] = {
     "priority": "priority",
     "namespace": "namespace",
     "pod": "pod",
+    "workload": "pod",
     "container": "container",
     "node": "node",
     "image": "image",
@@ -107,7 +109,9 @@ GROUPINGS: dict[str, str] = {
 def group_values(df: pd.DataFrame, group_by: str, schema: AlertSchema = DEFAULT_SCHEMA) -> pd.Series:
     """The value of grouping ``group_by`` (see :data:`GROUPINGS`) for every alert; missing → ``(none)``.
 
-    Pods are named ``namespace/pod`` (pod names repeat across namespaces).
+    Pods are named ``namespace/pod`` (pod names repeat across namespaces); workloads
+    ``namespace/workload``, the pod name without its controller's suffixes
+    (:func:`~falco_lab.analysis.workloads.workload_of`).
     """
     if group_by not in GROUPINGS:
         raise ValueError(f"unknown grouping {group_by!r}; expected one of {', '.join(GROUPINGS)}")
@@ -118,6 +122,9 @@ def group_values(df: pd.DataFrame, group_by: str, schema: AlertSchema = DEFAULT_
     elif group_by == "pod":  # pod names are unique per namespace only: show "namespace/pod"
         pods = column(df, schema.pod)
         values = (column(df, schema.namespace) + "/" + pods).fillna(pods)
+    elif group_by == "workload":
+        workloads = workload_names(column(df, schema.pod))
+        values = (column(df, schema.namespace) + "/" + workloads).fillna(workloads)
     else:
         values = column(df, getattr(schema, GROUPINGS[group_by]))
     return values.fillna("(none)")

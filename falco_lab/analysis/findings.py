@@ -6,8 +6,14 @@ is a function from a :class:`FindingContext` to a list of findings, added to
 :data:`FINDERS` with :func:`register_finder`.  :func:`find_findings` runs every
 registered finder (or a chosen subset) and ranks what they return.
 
-Built-in finders: ``first-alert``, ``severe-rules``, ``multi-tactic``, ``rare-commands``,
-``latest-activity``, ``dominant-rule``.
+Built-in finders: ``attack-chain``, ``first-alert``, ``severe-rules``, ``rare-commands``,
+, ``latest-activity``, ``routine-noise``, ``dominant-rule``.
+
+Ranking: every finding carries a ``score``; findings are sorted by score, then by
+severity.  A finding's default score is its severity (0 for Debug up to 70 for
+Emergency); attack chains (:mod:`falco_lab.analysis.chains`) score 100 plus the chain's
+own score, so the most suspicious pod's chain comes first; routine noise scores 0 and is
+never first while anything else was found.
 """
 
 from __future__ import annotations
@@ -17,11 +23,19 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column
-from falco_lab.analysis.mitre import _tag_sets, parse_tags, tactics
+from falco_lab.analysis.chains import attack_chains, routine_mask
+from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, group_values
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE
 
-__all__ = ["FINDERS", "Finder", "Finding", "FindingContext", "find_findings", "register_finder"]
+__all__ = [
+    "FINDERS",
+    "Finder",
+    "Finding",
+    "FindingContext",
+    "find_findings",
+    "register_finder",
+    "severity_score",
+]
 
 _RANK = {p: i for i, p in enumerate(PRIORITIES)}  # 0 = most severe
 
@@ -42,6 +56,8 @@ class Finding:
         Short values backing it (rules, pods, commands); shown verbatim, escaped in HTML.
     time:
         When it started, if it has one moment.
+    score:
+        Rank (higher first); ``None`` means "by severity" (:func:`severity_score`).
     """
 
     severity: str
@@ -49,9 +65,20 @@ class Finding:
     detail: str = ""
     evidence: tuple[str, ...] = field(default_factory=tuple)
     time: pd.Timestamp | None = None
+    score: float | None = None
+
+    @property
+    def rank(self) -> float:
+        """The score used to order findings."""
+        return severity_score(self.severity) if self.score is None else self.score
 
     def __str__(self) -> str:
         return f"[{self.severity}] {self.title}"
+
+
+def severity_score(severity: str) -> float:
+    """10 per priority level above Debug (Emergency scores 70); unknown names score 0."""
+    return 10.0 * (len(_RANK) - 1 - _RANK[severity]) if severity in _RANK else 0.0
 
 
 def _fmt(stamp: pd.Timestamp) -> str:
@@ -127,6 +154,7 @@ def _context(df: pd.DataFrame, schema: AlertSchema) -> FindingContext:
             "code": prio.cat.codes,
             "where": where,
             "cmd": column(df, schema.cmdline),
+            "routine": routine_mask(df, schema).to_numpy(),
         }
     )
     return FindingContext(df, frame, schema)
@@ -161,19 +189,48 @@ def find_findings(
     for name in FINDERS:
         if name in chosen:
             findings.extend(FINDERS[name](ctx))
-    findings.sort(key=lambda f: _RANK.get(f.severity, len(_RANK)))
+    findings.sort(key=lambda f: (-f.rank, _RANK.get(f.severity, len(_RANK))))
     return findings[:max_findings]
+
+
+#: Attack chains turned into findings.
+MAX_CHAIN_FINDINGS = 3
+
+
+@register_finder("attack-chain")
+def _attack_chain(ctx: FindingContext) -> list[Finding]:
+    out = []
+    for chain in attack_chains(ctx.df, ctx.schema, top=MAX_CHAIN_FINDINGS):
+        pz = chain.patient_zero
+        n = len(chain.tactics)
+        out.append(
+            Finding(
+                chain.max_priority,
+                f"Attack chain in {chain.where}: {n} ATT&CK tactic{'s' if n != 1 else ''}, "
+                f"{chain.alerts} suspicious alert{'s' if chain.alerts != 1 else ''}",
+                f"Patient zero {_fmt(pd.Timestamp(str(pz['time'])))}: {pz['rule']} by {pz['process'] or '?'} "
+                f"({pz['cmdline'] or 'no command line'}). Score {chain.score:.2f} "
+                f"(severity {chain.parts['severity']:.2f}, rarity {chain.parts['rarity']:.2f}, "
+                f"progression {chain.parts['progression']:.2f}, recency {chain.parts['recency']:.2f}).",
+                tuple(f"{s.tactic}: {', '.join(s.rules)}" for s in chain.steps),
+                pz["time"],  # type: ignore[arg-type]
+                100.0 + chain.score,
+            )
+        )
+    return out
 
 
 @register_finder("first-alert")
 def _first_alert(ctx: FindingContext) -> list[Finding]:
-    frame = ctx.frame
+    routine = ctx.frame["routine"].to_numpy()
+    frame = ctx.frame[~routine] if not routine.all() else ctx.frame
     first = frame.sort_values("time", kind="stable").iloc[0]
     return [
         Finding(
             str(first["prio"]) if not pd.isna(first["prio"]) else "Debug",
             f"First alert at {_fmt(first['time'])}: {first['rule']}",
-            f"in {first['where']}; the data ends at {_fmt(frame['time'].max())}.",
+            f"in {first['where']}; the data ends at {_fmt(ctx.frame['time'].max())}"
+            + ("; routine alerts (probes, cron) are not counted." if routine.any() else "."),
             (str(first["where"]),),
             first["time"],
         )
@@ -182,7 +239,7 @@ def _first_alert(ctx: FindingContext) -> list[Finding]:
 
 @register_finder("severe-rules")
 def _severe_rules(ctx: FindingContext) -> list[Finding]:
-    frame = ctx.frame
+    frame = ctx.frame[~ctx.frame["routine"]]
     severe = frame[frame["code"] >= PRIORITY_DTYPE.categories.get_loc("Error")]
     if severe.empty:
         return []
@@ -211,36 +268,9 @@ def _severe_rules(ctx: FindingContext) -> list[Finding]:
     return out
 
 
-@register_finder("multi-tactic")
-def _multi_tactic(ctx: FindingContext) -> list[Finding]:
-    frame = ctx.frame
-    codes, sets = _tag_sets(ctx.df)
-    tactic_of_set = [parse_tags(s).tactics for s in sets]
-    names = {t.shortname: t.name for t in tactics()}
-    per_place = pd.DataFrame(
-        {"where": frame["where"].to_numpy(), "code": codes, "prio": frame["code"].to_numpy()}
-    )
-    per_place = per_place.drop_duplicates(["where", "code"])
-    multi: list[tuple[int, str, list[str], int]] = []
-    for place, group in per_place.groupby("where"):
-        found = {t for c in group["code"] for t in tactic_of_set[c]}
-        if len(found) >= 3:
-            ordered = sorted(found, key=list(names).index)
-            multi.append((len(found), str(place), ordered, int(group["prio"].max())))
-    return [
-        Finding(
-            PRIORITY_DTYPE.categories[max(code, 0)],
-            f"{count} ATT&CK tactics in {place}",
-            "Alerts from several stages of an attack in one place suggest a chain of activity.",
-            tuple(names.get(t, t) for t in found),
-        )
-        for count, place, found, code in sorted(multi, reverse=True)[:3]
-    ]
-
-
 @register_finder("rare-commands")
 def _rare_commands(ctx: FindingContext) -> list[Finding]:
-    frame = ctx.frame
+    frame = ctx.frame[~ctx.frame["routine"]]
     cmds = frame.dropna(subset=["cmd"])
     cmds = cmds[cmds["code"] >= PRIORITY_DTYPE.categories.get_loc("Warning")]
     if cmds.empty:
@@ -267,6 +297,7 @@ def _latest_activity(ctx: FindingContext) -> list[Finding]:
     frame = ctx.frame
     end = frame["time"].max()
     window = max((end - frame["time"].min()) * 0.05, pd.Timedelta("1min"))
+    frame = frame[~frame["routine"]]
     recent = frame[
         (frame["time"] >= end - window) & (frame["code"] >= PRIORITY_DTYPE.categories.get_loc("Warning"))
     ]
@@ -286,6 +317,28 @@ def _latest_activity(ctx: FindingContext) -> list[Finding]:
     ]
 
 
+@register_finder("routine-noise")
+def _routine_noise(ctx: FindingContext) -> list[Finding]:
+    routine = ctx.frame["routine"].to_numpy()
+    if not routine.any():
+        return []
+    frame = ctx.frame[routine]
+    workloads = group_values(ctx.df[routine], "workload", ctx.schema)
+    groups = pd.DataFrame({"rule": frame["rule"], "workload": workloads.to_numpy()}).value_counts().head(5)
+    return [
+        Finding(
+            "Informational",
+            f"{int(routine.sum())} routine alert{'s' if routine.sum() != 1 else ''} "
+            f"({routine.mean():.0%}) set aside as noise",
+            "A rule firing again and again in one workload (probes, CronJob runs) is routine; "
+            "tune it (see noise and what-if) rather than read it alert by alert.",
+            tuple(f"{key[0]} in {key[1]} ({n})" for key, n in groups.items()),  # type: ignore[index]
+            None,
+            0.0,
+        )
+    ]
+
+
 @register_finder("dominant-rule")
 def _dominant_rule(ctx: FindingContext) -> list[Finding]:
     frame = ctx.frame
@@ -298,5 +351,7 @@ def _dominant_rule(ctx: FindingContext) -> list[Finding]:
             f"{top.index[0]} makes {top.iloc[0] / len(frame):.0%} of all alerts",
             "A rule this dominant is a tuning candidate (see noise and what-if).",
             (f"{top.iloc[0]} of {len(frame)} alerts",),
+            None,
+            0.0,
         )
     ]

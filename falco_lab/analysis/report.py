@@ -21,12 +21,14 @@ import plotly.graph_objects as go
 import plotly.io as pio
 
 from falco_lab.analysis._html import esc, escape_script_json, shorten
+from falco_lab.analysis.chains import attack_chains, routine_mask
 from falco_lab.analysis.drilldown import PodStory, drilldown_figure, pod_stories
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, is_simulated
 from falco_lab.analysis.findings import find_findings
 from falco_lab.analysis.lineage import build_process_tree, select_subtrees, tree_figure, tree_to_text
 from falco_lab.analysis.mitre import SUMMARY_COLUMNS, coverage, coverage_figure, matrix_figure, mitre_summary
 from falco_lab.analysis.noise import WhatIf, similar_alerts, top_n
+from falco_lab.analysis.sources import attribute, link_execs
 from falco_lab.analysis.timeline import priority_counts_figure, timeline_figure
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE
 
@@ -204,6 +206,113 @@ def _findings(df: pd.DataFrame, options: ReportOptions) -> str:
     return f'<ol class="findings">{"".join(items)}</ol>' if items else "<p>No findings.</p>"
 
 
+#: Attack chains shown at the top of the report.
+MAX_CHAINS = 3
+
+
+def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
+    chains = attack_chains(df, options.schema)
+    routine = int(routine_mask(df, options.schema).sum())
+    noise = (
+        f'<p class="note">{routine:,} routine alert{"s" if routine != 1 else ""} (a rule recurring in one '
+        'workload: probes, CronJob runs) are set aside; see <a href="#noise">Noise</a>.</p>'
+        if routine
+        else ""
+    )
+    if not chains:
+        return "<p>No suspicious activity outside routine alerts.</p>" + noise
+    blocks = []
+    for rank, chain in enumerate(chains[:MAX_CHAINS], 1):
+        pz = chain.patient_zero
+        steps = "".join(
+            f"<li><b>{esc(step.tactic)}</b> from {esc(_fmt_time(step.first_seen))}: "
+            f"{esc(', '.join(step.rules))} ({step.alerts:,} alert{'s' if step.alerts != 1 else ''})"
+            + _table(
+                step.evidence, ["time", "rule", "priority", "process", "cmdline", "target"], cls="evidence"
+            )
+            + "</li>"
+            for step in chain.steps
+        )
+        parts = ", ".join(f"{esc(k)} {v:.2f}" for k, v in chain.parts.items())
+        blocks.append(
+            f'<div class="chain"><h3>{rank}. {esc(chain.where)} '
+            f'<span class="prio" style="background:{PRIORITY_COLORS.get(chain.max_priority, "#ddd")}">'
+            f"{esc(chain.max_priority)}</span></h3>"
+            f"<p>Workload <code>{esc(chain.workload)}</code> on {esc(', '.join(chain.nodes) or 'an unknown node')}; "
+            f"{chain.alerts:,} suspicious alert{'s' if chain.alerts != 1 else ''}, "
+            f"{len(chain.tactics)} ATT&amp;CK tactic{'s' if len(chain.tactics) != 1 else ''}; "
+            f"score {chain.score:.2f} ({parts}).</p>"
+            f"<p><b>Patient zero</b>: {esc(_fmt_time(pz['time']))} <b>{esc(pz['rule'])}</b> "
+            f"by <code>{esc(pz['process'] or '?')}</code> (pid {esc(pz['pid'] or '?')}, "
+            f"user {esc(pz['user'] or '?')}): <code>{esc(shorten(str(pz['cmdline'] or ''), 300))}</code></p>"
+            + _opened_by(chain.opened_by)
+            + f'<ol class="steps">{steps}</ol></div>'
+        )
+    more = len(chains) - MAX_CHAINS
+    tail = f'<p class="note">{more:,} more pods with suspicious alerts not shown.</p>' if more > 0 else ""
+    return "".join(blocks) + tail + noise
+
+
+def _opened_by(link: Mapping[str, object] | None) -> str:
+    if not link:
+        return ""
+    command = f": <code>{esc(shorten(str(link['command']), 200))}</code>" if link.get("command") else ""
+    return (
+        f"<p><b>Opened by</b> <code>{esc(link['user'] or '?')}</code> — audited exec at "
+        f"{esc(_fmt_time(link['exec_time']))}{command}</p>"
+    )
+
+
+#: Rows of the source tables.
+MAX_SOURCE_ROWS = 20
+
+
+def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
+    who = attribute(df, options.schema)
+    table = (
+        who.assign(time=df["time"])
+        .groupby("kind", dropna=False)
+        .agg(
+            alerts=("time", "size"),
+            namespaces=("namespace", "nunique"),
+            pods=("pod", "nunique"),
+            users=("user", "nunique"),
+            first_seen=("time", "min"),
+            last_seen=("time", "max"),
+        )
+        .reset_index()
+        .sort_values("alerts", ascending=False)
+    )
+    users = who.dropna(subset=["user"])
+    user_table = (
+        users.assign(time=df.loc[users.index, "time"])
+        .groupby(["kind", "user"])
+        .agg(alerts=("time", "size"), pods=("pod", "nunique"), last_seen=("time", "max"))
+        .reset_index()
+        .sort_values("alerts", ascending=False)
+    )
+    links = link_execs(df, options.schema)
+    parts = [
+        "<p>Alerts by what produced them: runtime (syscalls, attributed by <code>k8s.pod.name</code>), "
+        "Kubernetes audit (attributed to <code>ka.target.*</code>, actor <code>ka.user.name</code>), "
+        "cloud audit logs and Falco itself (its health alerts concern the node).</p>",
+        _table(table, ["kind", "alerts", "namespaces", "pods", "users", "first_seen", "last_seen"]),
+    ]
+    if len(user_table):
+        parts.append("<h3>Users</h3>" + _table(user_table, limit=MAX_SOURCE_ROWS))
+    if len(links):
+        parts.append(
+            "<h3>Who opened the shells</h3><p>Audited <code>exec</code> into a pod, linked to the runtime "
+            "alerts in that pod within 30 s after it.</p>"
+            + _table(
+                links,
+                ["exec_time", "user", "namespace", "pod", "command", "alert_time", "rule", "cmdline"],
+                limit=MAX_SOURCE_ROWS,
+            )
+        )
+    return "".join(parts)
+
+
 def _story(story: PodStory) -> str:
     head = (
         f"<summary><b>{esc(story.title)}</b> — {story.alerts:,} alerts, {esc(_fmt_time(story.first_seen))} → "
@@ -342,7 +451,13 @@ def _mitre(df: pd.DataFrame, page: _Page, options: ReportOptions) -> None:
 
 def _noise(df: pd.DataFrame, options: ReportOptions) -> str:
     groups = similar_alerts(df, 15)
+    workloads = top_n(df, "workload", 10, options.schema)
     parts = [
+        "<p>Alerts per workload (pods grouped by their owner: ReplicaSet hash, Job/CronJob and "
+        "StatefulSet suffixes removed):</p>",
+        _table(
+            workloads, ["workload", "alerts", "share", "rules", "max_priority", "first_seen", "last_seen"]
+        ),
         f"<p>{groups.attrs['groups']:,} groups of near-identical alerts (same rule and same output once "
         "numbers, ids, addresses and times are normalised); the biggest:</p>",
         _table(groups, ["rule", "template", "alerts", "share", "first_seen", "last_seen"]),
@@ -361,17 +476,37 @@ def _noise(df: pd.DataFrame, options: ReportOptions) -> str:
     return "".join(parts)
 
 
+def _load_notes(report: object) -> str:
+    """Load warnings (converted times) and the duplicate count, escaped and capped."""
+    notes = list(getattr(report, "warnings", ()))
+    duplicates = int(getattr(report, "duplicates", 0) or 0)
+    if not notes and not duplicates:
+        return ""
+    items = "".join(f"<li><code>{esc(shorten(str(n), 400))}</code></li>" for n in notes[:20])
+    more = f"<li>… {len(notes) - 20:,} more</li>" if len(notes) > 20 else ""
+    dup = (
+        f"<li>{duplicates:,} duplicate alert{'s' if duplicates != 1 else ''} dropped (same uuid, or same "
+        "time, rule, output and hostname)</li>"
+        if duplicates
+        else ""
+    )
+    return f'<div class="note"><b>Loading changed the data:</b><ul>{dup}{items}{more}</ul></div>'
+
+
 def _load_problems(df: pd.DataFrame) -> str:
     report = df.attrs.get("load_report")
-    if report is None or not getattr(report, "problems", ()):
+    if report is None:
         return ""
+    notes = _load_notes(report)
+    if not getattr(report, "problems", ()):
+        return notes
     problems = list(report.problems)
     items = "".join(f"<li><code>{esc(p)}</code></li>" for p in problems[:20])
     more = f"<li>… {len(problems) - 20:,} more</li>" if len(problems) > 20 else ""
     return (
         f'<div class="warn"><b>{len(problems):,} input record{"s were" if len(problems) != 1 else " was"} '
         "rejected while loading</b>"
-        f"<ul>{items}{more}</ul></div>"
+        f"<ul>{items}{more}</ul></div>" + notes
     )
 
 
@@ -392,6 +527,7 @@ th{background:#f4f4f4;position:sticky;top:0}
 pre{background:#f7f7f7;padding:.6em;overflow-x:auto;font-size:.85em}
 details{margin:.4em 0}summary{cursor:pointer}
 .story{border-left:4px solid #bbb;padding-left:.8em}
+.chain{border-left:4px solid #d33;padding-left:.8em;margin-bottom:1em}
 .fig{width:100%}
 """
 
@@ -444,11 +580,15 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
         page.add(_section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
     else:
         page.add(
-            '<nav><a href="#summary">Summary</a><a href="#findings">Findings</a><a href="#timeline">Timeline</a>'
+            '<nav><a href="#chains">Attack chains</a><a href="#summary">Summary</a><a href="#sources">Sources</a>'
+            '<a href="#findings">Findings</a>'
+            '<a href="#timeline">Timeline</a>'
             '<a href="#drilldown">Drill-down</a><a href="#lineage">Lineage</a><a href="#mitre">ATT&amp;CK</a>'
             '<a href="#noise">Noise</a><a href="#alerts">Alerts</a></nav>'
         )
+        page.add(_section("chains", "Attack chains", _chains(df, options)))
         page.add(_section("summary", "Summary", _summary(df, options)))
+        page.add(_section("sources", "Sources", _sources(df, options)))
         page.add(_section("findings", "Top findings", _findings(df, options)))
         page.add('<section id="timeline"><h2>Timeline</h2>')
         page.figure(priority_counts_figure(df, ref_times=options.ref_times))

@@ -1,117 +1,55 @@
-"""Facts about the ``falcosecurity/falco`` chart 9.x values that falco-lab relies on.
+"""Checking values files against the ``falcosecurity/falco`` chart itself.
 
 The chart has no values schema: a misspelt or outdated key (the original workshop's
 ``ebpf.enabled``, ``auditLog.enabled``, ``falco.jsonOutput`` ...) is silently ignored
 and the install "works" while configuring nothing. :func:`check_values` therefore
-accepts only the keys listed here (each one read by chart 9.1.0 or its
-``falcosidekick`` 0.12.x sub-chart, see ``shared/docs/deploy-eks.md`` §1.3-1.6 and
-§2.2) and explains the outdated ones.
+accepts exactly the keys the pinned chart's defaults define, its sub-charts' under
+their prefix (``falcosidekick.``, ``k8s-metacollector.``, ``falco-talon.``), with
+free-form mappings left free, and explains the outdated ones.  The keys are data
+generated from the chart (``tools/gen_chart_keys.py``), not a hand list.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-_ENGINES = ("docker", "podman", "containerd", "cri", "lxc", "libvirt_lxc", "bpm")
+#: Facts generated from the chart and its sub-charts by ``tools/gen_chart_keys.py`` (a test
+#: fails when they and ``../shared/upstream/charts/falco`` disagree).
+CHART_KEYS_FILE = Path(__file__).resolve().parent / "data" / "chart_keys.json"
 
-#: Dotted paths of the chart-9.x values falco-lab may set (leaves).
-KNOWN_KEYS: frozenset[str] = frozenset(
-    {
-        "tty",
-        "resources.requests.cpu",
-        "resources.requests.memory",
-        "resources.limits.cpu",
-        "resources.limits.memory",
-        "controller.kind",
-        "controller.deployment.replicas",
-        "serviceAccount.create",
-        "serviceAccount.name",
-        # driver
-        "driver.enabled",
-        "driver.kind",
-        "driver.sysfsMountPath",
-        "driver.loader.enabled",
-        "driver.modernEbpf.leastPrivileged",
-        "driver.modernEbpf.bufSizePreset",
-        "driver.modernEbpf.dropFailedExit",
-        "driver.modernEbpf.cpusForEachBuffer",
-        "driver.modernEbpf.disableIterators",
-        "driver.modernEbpf.sysfsMount",
-        "driver.kmod.bufSizePreset",
-        "driver.kmod.dropFailedExit",
-        # collectors (container plugin, k8s-metacollector)
-        "collectors.enabled",
-        "collectors.containerEngine.enabled",
-        "collectors.containerEngine.pluginRef",
-        "collectors.containerEngine.labelMaxLen",
-        "collectors.containerEngine.withSize",
-        "collectors.containerEngine.hooks",
-        *(f"collectors.containerEngine.engines.{e}.{k}" for e in _ENGINES for k in ("enabled", "sockets")),
-        "collectors.kubernetes.enabled",
-        # falcoctl
-        "falcoctl.artifact.install.enabled",
-        "falcoctl.artifact.follow.enabled",
-        "falcoctl.config.artifact.allowedTypes",
-        "falcoctl.config.artifact.install.refs",
-        "falcoctl.config.artifact.install.resolveDeps",
-        "falcoctl.config.artifact.follow.refs",
-        "falcoctl.config.artifact.follow.every",
-        # falco.yaml (snake_case, mirrors Falco's configuration)
-        "falco.rules_files",
-        "falco.rule_matching",
-        "falco.priority",
-        "falco.json_output",
-        "falco.json_include_output_property",
-        "falco.json_include_tags_property",
-        "falco.json_include_output_fields_property",
-        "falco.json_include_message_property",
-        "falco.time_format_iso_8601",
-        "falco.log_stderr",
-        "falco.log_syslog",
-        "falco.log_level",
-        "falco.stdout_output.enabled",
-        "falco.http_output.enabled",
-        "falco.http_output.url",
-        "falco.watch_config_files",
-        "falco.append_output",
-        "falco.plugins",
-        "falco.load_plugins",
-        # falcosidekick sub-chart
-        "falcosidekick.enabled",
-        "falcosidekick.fullfqdn",
-        "falcosidekick.replicaCount",
-        "falcosidekick.service.type",
-        "falcosidekick.service.port",
-        "falcosidekick.config.customfields",
-        "falcosidekick.config.customtags",
-        "falcosidekick.config.debug",
-        "falcosidekick.webui.enabled",
-        "falcosidekick.webui.replicaCount",
-        "falcosidekick.webui.loglevel",
-        "falcosidekick.webui.ttl",
-        "falcosidekick.webui.user",
-        "falcosidekick.webui.disableauth",
-        "falcosidekick.webui.existingSecret",
-        "falcosidekick.webui.image.tag",
-        "falcosidekick.webui.service.type",
-        "falcosidekick.webui.service.port",
-        "falcosidekick.webui.redis.enabled",
-        "falcosidekick.webui.redis.storageEnabled",
-        "falcosidekick.webui.redis.storageSize",
-        "falcosidekick.webui.redis.storageClass",
-    }
-)
 
-#: Mappings whose keys are free-form (file names, annotation names ...).
-OPEN_MAPPINGS: frozenset[str] = frozenset(
-    {
-        "customRules",
-        "serviceAccount.annotations",
-        "falcosidekick.service.annotations",
-        "falcosidekick.webui.service.annotations",
-    }
-)
+@dataclass(frozen=True, slots=True)
+class ChartFacts:
+    """The key paths a chart's defaults define, and which mappings are free-form."""
+
+    chart: str
+    version: str
+    subcharts: dict[str, str]
+    keys: frozenset[tuple[str, ...]]
+    free: frozenset[tuple[str, ...]]
+
+    def is_free(self, path: tuple[str, ...]) -> bool:
+        """True when ``path`` is inside (or is) a free-form mapping."""
+        return any(path[:n] in self.free for n in range(1, len(path) + 1))
+
+
+@cache
+def chart_facts(path: str | None = None) -> ChartFacts:
+    """The packaged chart facts (or those of ``path``)."""
+    source = Path(path) if path else CHART_KEYS_FILE
+    data = json.loads(source.read_text(encoding="utf-8"))
+    return ChartFacts(
+        chart=data["chart"],
+        version=data["version"],
+        subcharts=dict(data["subcharts"]),
+        keys=frozenset(tuple(k) for k in data["keys"]),
+        free=frozenset(tuple(k) for k in data["free"]),
+    )
+
 
 #: Keys chart 9.x refuses to render (``falco.removedConfigGuard``).
 REMOVED_KEYS: frozenset[str] = frozenset({"driver.ebpf", "driver.gvisor", "falco.grpc", "falco.grpc_output"})
@@ -151,40 +89,56 @@ class ValuesProblem:
 
 
 def iter_keys(values: Mapping, prefix: str = "") -> Iterator[str]:
-    """Yield the dotted path of every key in ``values``: mappings are walked, open ones not."""
+    """Yield the dotted path of every key in ``values``: mappings are walked, free-form ones not."""
+    facts = chart_facts()
     for key, value in values.items():
         path = f"{prefix}{key}"
         yield path
-        if isinstance(value, Mapping) and path not in OPEN_MAPPINGS:
+        if isinstance(value, Mapping) and not facts.is_free(tuple(path.split("."))):
             yield from iter_keys(value, path + ".")
 
 
-def _is_known(path: str) -> bool:
-    return path in KNOWN_KEYS or path in OPEN_MAPPINGS or any(k.startswith(path + ".") for k in KNOWN_KEYS)
+def _walk(values: Mapping, prefix: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
+    for key, value in values.items():
+        path = (*prefix, str(key))
+        yield path
+        if isinstance(value, Mapping):
+            yield from _walk(value, path)
 
 
 def check_values(values: Mapping) -> list[ValuesProblem]:
-    """Every key of ``values`` that is not one falco-lab knows chart 9.x reads.
+    """Every key of ``values`` that the pinned chart (with its sub-charts) does not define.
 
-    Returns an empty list for a good values file.
+    Keys are checked against the chart's own defaults (:data:`CHART_KEYS_FILE`); inside a
+    free-form mapping (``nodeSelector``, ``customRules``, annotations...) anything goes.
+    Keys removed in chart 9 and keys of the original workshop are explained.  Returns an
+    empty list for a good values file; a whole unknown sub-tree is one problem.
     """
+    facts = chart_facts()
     problems: list[ValuesProblem] = []
-    reported: list[str] = []
-    for path in iter_keys(values):
-        if any(path.startswith(p + ".") for p in reported):
-            continue  # one message for a whole unknown sub-tree
-        if path in REMOVED_KEYS:
-            problems.append(ValuesProblem(path, "removed in chart 9.0: the chart refuses to render with it"))
-        elif path in LEGACY_KEYS:
-            problems.append(ValuesProblem(path, f"ignored by chart 9.x; use {LEGACY_KEYS[path]}"))
-        elif not _is_known(path):
+    reported: list[tuple[str, ...]] = []
+    for path in _walk(values, ()):
+        if any(path[: len(r)] == r for r in reported) or facts.is_free(path[:-1]):
+            continue
+        dotted = ".".join(path)
+        if dotted in REMOVED_KEYS:
             problems.append(
-                ValuesProblem(path, "not a chart-9.x key falco-lab knows (misspelt or outdated?)")
+                ValuesProblem(dotted, "removed in chart 9.0: the chart refuses to render with it")
+            )
+        elif dotted in LEGACY_KEYS:
+            problems.append(ValuesProblem(dotted, f"ignored by chart 9.x; use {LEGACY_KEYS[dotted]}"))
+        elif path not in facts.keys:
+            problems.append(
+                ValuesProblem(
+                    dotted,
+                    f"not a key of chart {facts.chart} {facts.version} or its sub-charts (misspelt or outdated?)",
+                )
             )
         else:
             continue
         reported.append(path)
-    kind = values.get("driver", {}).get("kind") if isinstance(values.get("driver"), Mapping) else None
+    driver = values.get("driver")
+    kind = driver.get("kind") if isinstance(driver, Mapping) else None
     if kind is not None and kind not in DRIVER_KINDS:
         problems.append(
             ValuesProblem(

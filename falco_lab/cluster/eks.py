@@ -17,7 +17,7 @@ from falco_lab.cluster import pods as pod_ops
 from falco_lab.cluster.helm import Helm, audit_set_strings
 from falco_lab.cluster.kube import KubeClients, call, is_not_found, load_clients
 from falco_lab.cluster.preflight import run_preflight
-from falco_lab.cluster.readiness import FALCO_POD_SELECTOR, run_readiness
+from falco_lab.cluster.readiness import FALCO_POD_SELECTOR, RESTART_SETTLE_SECONDS, run_readiness
 from falco_lab.cluster.streams import PortForwarder, exec_command, pod_for_service
 from falco_lab.cluster.values import check_values, load_values
 from falco_lab.workshop import chart
@@ -49,6 +49,8 @@ class EKSCluster:
         self.helm = helm or Helm(kube_context=clients.context)
         self.values = [Path(v) for v in values]
         self.namespace = namespace
+        #: Seconds between the two reads of the Falco pods' restart counts (readiness).
+        self.readiness_settle = RESTART_SETTLE_SECONDS
 
     @classmethod
     def from_config(
@@ -137,7 +139,7 @@ class EKSCluster:
         return self.helm.uninstall(dry_run=dry_run)
 
     def readiness(self) -> pd.DataFrame:
-        return run_readiness(self.clients)
+        return run_readiness(self.clients, settle=self.readiness_settle)
 
     # -- pods ------------------------------------------------------------------------
 

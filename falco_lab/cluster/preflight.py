@@ -12,6 +12,7 @@ import pandas as pd
 
 from falco_lab.cluster.helm import MIN_HELM, Helm
 from falco_lab.cluster.kube import KubeClients, call, is_not_found, labels_of, name_of
+from falco_lab.cluster.netpol import network_policy_enforcement
 from falco_lab.workshop import chart
 from falco_lab.workshop.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
 from falco_lab.workshop.interface import PREFLIGHT_COLUMNS, ClusterError
@@ -44,7 +45,7 @@ def check_nodes(clients: KubeClients) -> list[dict[str, str]]:
         if info is None:
             rows.append(_row(f"node {name}", "warn", "the node reports no nodeInfo"))
             continue
-        status, advice = driver_advice(info.kernel_version, info.os_image)
+        status, advice = driver_advice(info.kernel_version, info.os_image, info.operating_system)
         runtime = info.container_runtime_version or "unknown runtime"
         if runtime.startswith("docker://"):
             advice += "; runtime is Docker: enable collectors.containerEngine.engines.docker"
@@ -56,7 +57,11 @@ def check_helm(helm: Helm) -> list[dict[str, str]]:
     path = helm.path()
     if path is None:
         return [
-            _row("helm", "fail", f"{helm.binary!r} not found on PATH: install Helm 3.10+ (https://helm.sh)")
+            _row(
+                "helm",
+                "fail",
+                f"{helm.binary!r} not found on PATH: install Helm 3.10+ or Helm 4 (https://helm.sh)",
+            )
         ]
     version = helm.version()
     shown = ".".join(map(str, version))
@@ -118,6 +123,13 @@ def check_namespace(clients: KubeClients, namespace: str = NAMESPACE) -> list[di
     return [_row(f"namespace {namespace}", "ok", f"exists (falco-lab's): {names}")]
 
 
+def check_network_policy(clients: KubeClients) -> list[dict[str, str]]:
+    """Whether ``respond``'s isolation would be enforced (VPC CNI agent, Calico, Cilium)."""
+    found = network_policy_enforcement(clients)
+    status = "ok" if found.enforced else "warn"
+    return [_row("network policy", status, f"{found.label}: {found.detail}")]
+
+
 def run_preflight(clients: KubeClients, helm: Helm, namespace: str = NAMESPACE) -> pd.DataFrame:
     """All checks as a table; a check that cannot run becomes a ``fail`` row with the reason."""
     checks: list[tuple[str, Callable[[], list[dict[str, str]]]]] = [
@@ -126,6 +138,7 @@ def run_preflight(clients: KubeClients, helm: Helm, namespace: str = NAMESPACE) 
         ("helm", lambda: check_helm(helm)),
         (f"release {chart.RELEASE}", lambda: check_release(helm)),
         (f"namespace {namespace}", lambda: check_namespace(clients, namespace)),
+        ("network policy", lambda: check_network_policy(clients)),
     ]
     rows: list[dict[str, str]] = []
     reachable = True

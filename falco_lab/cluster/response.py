@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from falco_lab.cluster.kube import KubeClients, call, is_conflict, is_not_found
+from falco_lab.cluster.netpol import Enforcement
 from falco_lab.cluster.pods import delete_pod
 from falco_lab.priorities import PRIORITY_DTYPE, normalize_priority
 from falco_lab.workshop import chart
@@ -66,6 +67,8 @@ class Action:
     reason: str
     detail: str
     body: dict = field(default_factory=dict)
+    #: Said after the step is done (e.g. that an isolation is NOT ENFORCED).
+    note: str = ""
 
 
 def quarantine_policy(namespace: str) -> dict:
@@ -156,9 +159,14 @@ class Target:
 
 @dataclass(slots=True)
 class PlanState:
-    """What earlier steps of one plan already cover (e.g. namespaces with an isolation policy)."""
+    """What earlier steps of one plan already cover, and facts of the cluster the plan is for.
+
+    ``enforcement`` says whether NetworkPolicies are enforced (cluster mode); None when
+    unknown because no cluster was asked.
+    """
 
     isolated_namespaces: set[str] = field(default_factory=set)
+    enforcement: Enforcement | None = None
 
 
 #: Plans an action's steps for one offending pod.
@@ -239,14 +247,20 @@ def _plan_isolate(target: Target, state: PlanState) -> list[Action]:
     if target.namespace in state.isolated_namespaces:
         return []
     state.isolated_namespaces.add(target.namespace)
+    detail = f"NetworkPolicy {QUARANTINE_POLICY}: deny all traffic of pods labelled {QUARANTINE_LABEL}=true"
+    note = ""
+    if state.enforcement is not None and state.enforcement.enforced is not True:
+        note = f"{state.enforcement.label}: {state.enforcement.detail}"
+        detail += f" ({note})"
     return [
         Action(
             "isolate",
             target.namespace,
             target.pod,
             target.reason,
-            f"NetworkPolicy {QUARANTINE_POLICY}: deny all traffic of pods labelled {QUARANTINE_LABEL}=true",
+            detail,
             quarantine_policy(target.namespace),
+            note=note,
         )
     ]
 
@@ -263,8 +277,10 @@ def _apply_isolate(clients: KubeClients, a: Action) -> str:
     except ClusterError as exc:
         if not is_conflict(exc):
             raise
-        return f"networkpolicy {a.namespace}/{QUARANTINE_POLICY} already in place"
-    return f"created networkpolicy {a.namespace}/{QUARANTINE_POLICY}"
+        done = f"networkpolicy {a.namespace}/{QUARANTINE_POLICY} already in place"
+    else:
+        done = f"created networkpolicy {a.namespace}/{QUARANTINE_POLICY}"
+    return f"{done}; pods NOT isolated, {a.note}" if a.note else done
 
 
 def _plan_delete(target: Target, state: PlanState) -> list[Action]:
@@ -352,13 +368,15 @@ def plan_response(
     min_priority: str = "Warning",
     protected: Iterable[str] = PROTECTED_NAMESPACES,
     lookup: PodLookup | None = None,
+    enforcement: Enforcement | None = None,
 ) -> list[Action]:
     """Plan the chosen ``actions`` for every pod with serious enough alerts.
 
     Actions run per pod in :data:`RESPONSES` order, each with the actions it implies; pods
     in a ``protected`` namespace get a ``skip`` step instead.  With ``lookup`` (cluster
     mode), a pod that no longer exists gets a ``skip`` step, and ``delete`` takes the
-    pod's owner into account.
+    pod's owner into account.  With ``enforcement`` (cluster mode), an isolation that the
+    cluster would not enforce says ``NOT ENFORCED`` in its plan and result.
 
     Raises
     ------
@@ -373,7 +391,7 @@ def plan_response(
         wanted.update(RESPONSES[name].implies)
     chosen = [RESPONSES[name] for name in RESPONSES if name in wanted]
     plan: list[Action] = []
-    state = PlanState()
+    state = PlanState(enforcement=enforcement)
     shielded = frozenset(protected)
     for row in offending_pods(alerts, min_priority).to_dict("records"):
         namespace, pod = str(row["namespace"]), str(row["pod"])

@@ -224,27 +224,44 @@ def timeline_by_source(
 def rule_hour_heatmap(
     frame: pd.DataFrame, top: int | None = 20, title: str = "Events per rule and hour of day (UTC)"
 ) -> go.Figure:
-    """Heatmap: the ``top`` rules (rows, most frequent on top) by hour of day 0-23 (UTC)."""
-    title = _title(frame, title)
+    """Heatmap: the ``top`` rules (rows, most frequent on top) over time.
+
+    Data spanning a day or more: by hour of day 0-23 (UTC), where jobs and probes show as
+    stripes.  Shorter data: over its own span, in bins of :func:`choose_freq` (at most 30),
+    so two hours of data are not drawn as 22 empty columns.
+    """
     if frame.empty:
-        return no_events_figure(title)
+        return no_events_figure(_title(frame, title))
     rules = list(_ranked(frame["rule"], top).index)
     subset = frame.loc[frame["rule"].isin(rules)]
-    table = pd.crosstab(subset["rule"].astype(str), subset["time"].dt.hour).reindex(
-        index=rules, columns=range(24), fill_value=0
-    )
+    times = frame["time"]
+    if times.max() - times.min() >= pd.Timedelta("1D"):
+        columns: pd.Series = subset["time"].dt.hour
+        x: list[object] = list(range(24))
+        axis, hover, dtick = "hour of day (UTC)", "hour %{x}", 1
+    else:
+        freq = choose_freq(times, max_bins=30)
+        columns = subset["time"].dt.floor(freq)
+        x = list(pd.date_range(times.min().floor(freq), times.max().floor(freq), freq=freq))
+        axis, hover, dtick = f"time (UTC), bins of {freq}", "%{x}", None
+        if title == "Events per rule and hour of day (UTC)":
+            title = f"Events per rule over time (bins of {freq})"
+    table = pd.crosstab(subset["rule"].astype(str), columns).reindex(index=rules, columns=x, fill_value=0)
     trace = go.Heatmap(
         z=table.to_numpy().tolist(),
-        x=list(range(24)),
+        x=x,
         y=rules,
         colorscale="Reds",
-        hovertemplate="%{y}<br>hour %{x}: %{z}<extra></extra>",
+        hovertemplate="%{y}<br>" + hover + ": %{z}<extra></extra>",
         colorbar={"title": {"text": "events"}},
     )
+    xaxis: dict[str, object] = {"title": {"text": axis}}
+    if dtick is not None:
+        xaxis["dtick"] = dtick
     layout = {
         **_LAYOUT,
-        "title": {"text": title},
-        "xaxis": {"title": {"text": "hour of day (UTC)"}, "dtick": 1},
+        "title": {"text": _title(frame, title)},
+        "xaxis": xaxis,
         "yaxis": {"autorange": "reversed", "automargin": True},
     }
     return go.Figure(data=[trace], layout=layout)

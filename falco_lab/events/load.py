@@ -23,6 +23,7 @@ from falco_lab.events.jsonl import (
     read_jsonl_bytes,
 )
 from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport, Problem
+from falco_lab.events.sanity import post_load
 from falco_lab.events.since import Since, since_cutoff
 from falco_lab.events.webhook import read_webhook
 
@@ -153,7 +154,7 @@ def frame_from_chunks(
         problems=tuple(p for c in chunks for p in c.problems),
         skipped=sum(c.skipped for c in chunks),
     )
-    frame.attrs[ATTRS_KEY] = report
+    frame = post_load(frame, report, chunks)  # falco_lab.events.sanity: time units, duplicates
     return frame
 
 

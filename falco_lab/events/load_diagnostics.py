@@ -63,12 +63,20 @@ class LoadReport:
     skipped : int
         Lines deliberately ignored and not counted as bad: blank lines, and Falco's own
         log lines in pod logs.
+    warnings : tuple of str
+        Records kept but changed, each message naming its source (e.g. an ``evt.time``
+        in microseconds converted; see :mod:`falco_lab.events.sanity`).
+    duplicates : int
+        Alerts dropped because an identical one was already loaded (same ``uuid``, or
+        same time, rule, output and hostname).
     """
 
     sources: tuple[str, ...] = ()
     events: int = 0
     problems: tuple[Problem, ...] = field(default=())
     skipped: int = 0
+    warnings: tuple[str, ...] = field(default=())
+    duplicates: int = 0
 
     @property
     def bad_records(self) -> int:
@@ -91,6 +99,10 @@ class LoadReport:
         text = f"loaded {self.events} event(s) from {len(self.sources)} source(s)"
         if self.skipped:
             text += f", skipped {self.skipped} non-event line(s)"
+        if self.duplicates:
+            text += f", dropped {self.duplicates} duplicate alert(s)"
+        if self.warnings:
+            text += f"; {len(self.warnings)} warning(s), first: {self.warnings[0]}"
         if not self.problems:
             return text + "; no bad records"
         first = self.problems[0]
@@ -110,6 +122,8 @@ class LoadReport:
             events=self.events + other.events,
             problems=self.problems + other.problems,
             skipped=self.skipped + other.skipped,
+            warnings=self.warnings + other.warnings,
+            duplicates=self.duplicates + other.duplicates,
         )
 
     def to_dict(self, max_problems: int | None = None) -> dict[str, object]:
@@ -119,6 +133,8 @@ class LoadReport:
             "events": self.events,
             "bad_records": self.bad_records,
             "skipped": self.skipped,
+            "duplicates": self.duplicates,
+            "warnings": list(self.warnings),
             "problems": [p.to_dict() for p in problems],
         }
 

@@ -190,8 +190,19 @@ def _respond(args: argparse.Namespace) -> int:
         else frozenset(n.strip() for n in args.protected.split(",") if n.strip())
     )
     lookup = pod_facts(eks.clients) if eks is not None else None
+    enforcement = None
+    if eks is not None and "isolate" in actions:
+        from falco_lab.cluster.netpol import network_policy_enforcement
+
+        enforcement = network_policy_enforcement(eks.clients)
+        print(f"network policies: {enforcement.label} ({enforcement.detail})")
     plan = plan_response(
-        alerts, actions=actions, min_priority=args.min_priority, protected=protected, lookup=lookup
+        alerts,
+        actions=actions,
+        min_priority=args.min_priority,
+        protected=protected,
+        lookup=lookup,
+        enforcement=enforcement,
     )
     print(format_plan(plan))
     if not applying:

@@ -1,10 +1,11 @@
 """Small helpers the workshop notebooks use: recorded values, plotly set-up, the mode banner.
 
-``record(name, value)`` stores a JSON-able value in the executed notebook as a display
-output (mimetype ``application/json``, output metadata ``{"falco_lab": {"name": name}}``),
-the way scrapbook's ``glue`` did (scrapbook is unmaintained).  ``read_records(path)`` reads
-them back from an executed notebook: the tests, the ``make run`` summary and the benchmark
-use it.  The outputs are deterministic, so nbval can check them too.
+``record(name, value)`` stores a JSON-able value in the executed notebook, out of the
+reader's sight: an empty display output whose *metadata* carries the value
+(``{"falco_lab": {"name": name, "value": value}}``), the way scrapbook's ``glue`` did
+(scrapbook is unmaintained) but with nothing drawn on the page.  ``read_records(path)``
+reads them back from an executed notebook: the tests, the ``make run`` summary and the
+benchmark use it.
 
 ``setup(mode)`` makes plotly output deterministic for nbval (the ``plotly_mimetype``
 renderer stores figures as JSON, with no random ``<div id>``) and shows the mode banner.
@@ -43,10 +44,12 @@ __all__ = [
     "cell_errors",
     "compare_rulesets",
     "figure_summary",
+    "is_missing",
     "read_records",
     "record",
     "rules_choice",
     "setup",
+    "table",
     "yaml_blocks",
     "yaml_item",
 ]
@@ -54,8 +57,9 @@ __all__ = [
 #: Output-metadata key under which a recorded value carries its name.
 RECORD_KEY = "falco_lab"
 
-#: The plotly renderer used in notebooks: figures stored as JSON, no random div ids.
-PLOTLY_RENDERER = "plotly_mimetype"
+#: The plotly renderer used in notebooks: the live figure plus a static fallback
+#: (:mod:`falco_lab.lab.figures`).
+PLOTLY_RENDERER = "falco_lab"
 
 
 # tqdm.auto (used for progress bars on long event pulls) warns in every notebook when
@@ -100,11 +104,10 @@ def record(name: str, value: Any) -> None:
     from IPython.display import display
 
     data = _check_json(name, value)
-    bundle = {
-        "application/json": {"name": name, "value": data},
-        "text/plain": f"recorded {name} = {json.dumps(data, sort_keys=True)}",
-    }
-    display(bundle, raw=True, metadata={RECORD_KEY: {"name": name}})
+    # nothing to see: empty HTML and text; the value travels in the output's metadata
+    display(
+        {"text/html": "", "text/plain": ""}, raw=True, metadata={RECORD_KEY: {"name": name, "value": data}}
+    )
 
 
 def _load_notebook(notebook: str | os.PathLike[str] | Mapping[str, Any]) -> Mapping[str, Any]:
@@ -144,12 +147,9 @@ def read_records(notebook: str | os.PathLike[str] | Mapping[str, Any]) -> dict[s
     for _index, output in _outputs(nb):
         meta = output.get("metadata") or {}
         tag = meta.get(RECORD_KEY)
-        if not isinstance(tag, Mapping) or "name" not in tag:
+        if not isinstance(tag, Mapping) or "name" not in tag or "value" not in tag:
             continue
-        payload = (output.get("data") or {}).get("application/json")
-        if not isinstance(payload, Mapping) or "value" not in payload:
-            continue
-        records[str(tag["name"])] = payload["value"]
+        records[str(tag["name"])] = tag["value"]
     return records
 
 
@@ -177,14 +177,98 @@ def setup(mode: str) -> None:
         For any other mode, naming the accepted ones.
     """
     import pandas as pd
-    import plotly.io as pio
+
+    from falco_lab.lab import figures
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(map(repr, MODES))}; got {mode!r}")
-    pio.renderers.default = PLOTLY_RENDERER
-    pd.set_option("display.max_colwidth", 120)
+    figures.register()
+    _short_project_errors()
+    pd.set_option("display.max_colwidth", None)
+    pd.set_option("display.max_columns", 12)
     pd.set_option("display.width", 200)
     banner(mode)
+
+
+def _short_project_errors() -> None:
+    """In a notebook, the project's own errors (a missing kubeconfig, a bad parameter ...)
+    show as one clear line instead of a traceback; the cell still fails, so papermill and
+    ``make run`` report it.  Other exceptions keep their traceback (they are bugs)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return
+    shell = get_ipython()
+    if shell is None:
+        return
+
+    def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
+        message = f"{etype.__name__}: {value}"
+        print(message)
+        return [message]
+
+    shell.set_custom_exc((FalcoLabError,), handler)
+
+
+def is_missing(value: Any) -> bool:
+    """True for a missing field value (None, NaN, pandas' NA/NaT); lists and arrays are values."""
+    if value is None:
+        return True
+    try:
+        import pandas as pd
+
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False
+
+
+#: Rows :func:`table` shows before "N more rows".
+TABLE_ROWS = 20
+
+
+class Table:
+    """A frame shown whole-text: chosen columns, cells wrapped (never cut), rows capped."""
+
+    def __init__(self, frame: pd.DataFrame, columns: list[str] | None, max_rows: int) -> None:
+        chosen = [c for c in (columns or list(frame.columns)) if c in frame.columns]
+        self.frame = frame.loc[:, chosen]
+        self.max_rows = max_rows
+
+    @property
+    def hidden(self) -> int:
+        return max(len(self.frame) - self.max_rows, 0)
+
+    def _repr_html_(self) -> str:
+        shown = self.frame.head(self.max_rows)
+        head = "".join(f'<th style="white-space:nowrap">{_escape(str(c))}</th>' for c in shown.columns)
+        body = "".join(
+            "<tr>"
+            + "".join(
+                f'<td style="text-align:left;white-space:pre-wrap;word-break:break-word">{_escape(_cell(v))}</td>'
+                for v in row
+            )
+            + "</tr>"
+            for row in shown.itertuples(index=False)
+        )
+        more = f"<p>… {self.hidden:,} more row(s) not shown.</p>" if self.hidden else ""
+        return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>{more}"
+
+    def __repr__(self) -> str:
+        text = self.frame.head(self.max_rows).to_string(index=False, max_colwidth=None)
+        return text + (f"\n… {self.hidden:,} more row(s) not shown." if self.hidden else "")
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(map(str, value))
+    return "" if value is None else str(value)
+
+
+def table(frame: pd.DataFrame, columns: list[str] | None = None, *, max_rows: int = TABLE_ROWS) -> Table:
+    """Show ``frame`` for reading: only ``columns`` (in that order; missing ones are skipped),
+    every cell's full text wrapped in place, at most ``max_rows`` rows then "N more rows".
+    Values are escaped (alerts carry attacker-controlled text)."""
+    return Table(frame, columns, max_rows)
 
 
 def _banner_text(mode: str) -> tuple[str, str]:

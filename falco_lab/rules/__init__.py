@@ -13,7 +13,9 @@ The engine follows Falco's own seams (lowest first; a module imports only from t
 - ``ir``: the compiled form; ``resolvers``: macros, event types, warnings;
 - ``evaluators``: ``values`` (conversion), ``event`` (per event), ``frame`` (vectorised), ``explain``;
 - ``compiler``: ``constants``, ``checks``, ``condition`` (the :class:`Condition` facade), ``compile``;
-- ``output``: output formats and Falco's JSON alerts;
+- ``output``: ``format`` (output formats and Falco's JSON alert, per alert: the reference),
+  ``columns`` (the same, column-wise over a rule's matched rows), ``events_frame`` (the canonical
+  events frame built from those columns);
 - ``loading``: ``yamlio``, ``schema``, ``model``, ``rule_exceptions``, ``collector``, ``reader``,
   ``result``, then (above :mod:`~falco_lab.rules.ruleset`) ``loader``;
 - ``ruleset``, ``cli``, ``fetch``.

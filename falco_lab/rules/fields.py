@@ -18,6 +18,7 @@ from falco_lab.rules.codes import Code
 from falco_lab.rules.errors import Position, RuleError
 
 __all__ = [
+    "ANCESTOR_FIELDS",
     "DOTTED_ARG_FIELDS",
     "EVENT_TYPES",
     "FIELDS",
@@ -30,6 +31,10 @@ __all__ = [
 ]
 
 _DATA = Path(__file__).resolve().parent / "data"
+
+#: Ancestor fields: without an argument they hold every ancestor's value (a check is true if one
+#: ancestor matches; the output prints them space-separated).
+ANCESTOR_FIELDS = frozenset({"proc.aname", "proc.aexe", "proc.aexepath", "proc.acmdline"})
 
 #: Fields whose argument may be written as a dotted suffix (``evt.arg.flags``, ``evt.type.is.open``).
 DOTTED_ARG_FIELDS = frozenset({"evt.arg", "evt.rawarg", "evt.type.is", "evt.abspath"})

@@ -27,8 +27,8 @@ from falco_lab.rules.evaluators.values import cell_value
 from falco_lab.rules.loading.model import CompiledRule, PluginRequirement
 from falco_lab.rules.loading.result import LoadIssue, LoadResults
 from falco_lab.rules.output.columns import Events, format_block
+from falco_lab.rules.output.events_frame import ENGINE_SOURCE, RuleBlock, blocks_frame
 from falco_lab.rules.output.format import OutputFormat, compile_output, default_hostname, falco_alert
-from falco_lab.rules.output.frame import ENGINE_SOURCE, RuleBlock, blocks_frame
 
 __all__ = ["RuleSet"]
 
@@ -230,7 +230,8 @@ class RuleSet:
         return out
 
     # ------------------------------------------------------------------ alerts
-    def _output_format(self, rule: CompiledRule) -> OutputFormat:
+    def output_format(self, rule: CompiledRule) -> OutputFormat:
+        """The rule's compiled output format (compiled once, kept with the rule)."""
         fmt = rule.extra.get("output_format")
         if fmt is None:
             fmt = compile_output(rule.output, rule.source)
@@ -333,7 +334,7 @@ class RuleSet:
             yield falco_alert(
                 rule=rule.name,
                 priority=rule.priority,
-                output=self._output_format(rule),
+                output=self.output_format(rule),
                 event=event,
                 source=rule.source,
                 tags=rule.tags,
@@ -399,7 +400,7 @@ class Hits:
             if len(where) == 0:
                 continue
             block = format_block(
-                self.ruleset._output_format(rule),  # noqa: SLF001 - the ruleset's own compiled formats
+                self.ruleset.output_format(rule),
                 alerting.rows(row_of[where]),
                 priority=rule.priority,
                 source=rule.source,

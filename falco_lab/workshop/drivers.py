@@ -21,8 +21,18 @@ def kernel_version(text: str) -> tuple[int, int] | None:
     return (int(match[1]), int(match[2])) if match else None
 
 
-def driver_advice(kernel: str, os_image: str) -> tuple[str, str]:
-    """``(status, advice)`` for a node's kernel release and OS image; status is ok, warn or fail."""
+def driver_advice(kernel: str, os_image: str, operating_system: str = "linux") -> tuple[str, str]:
+    """``(status, advice)`` for a node's kernel release, OS image and operating system.
+
+    ``status`` is ok, warn or fail.  A node that is not Linux (``nodeInfo.operatingSystem``,
+    e.g. a Windows node) runs no Falco driver at all: a warning, never "supported".
+    """
+    if (operating_system or "linux").lower() != "linux":
+        return (
+            "warn",
+            f"{operating_system} node ({os_image or 'unknown OS'}): Falco's drivers are Linux-only; keep the "
+            "DaemonSet off it (values.yaml sets nodeSelector kubernetes.io/os=linux)",
+        )
     version = kernel_version(kernel)
     if version is None:
         return "warn", f"kernel {kernel!r} not recognised; check `uname -r` on the node"

@@ -25,8 +25,12 @@ from collections.abc import Mapping
 #: Namespace that holds every test pod (and nothing else).
 NAMESPACE = "falco-lab"
 
-#: Pinned test image: a multi-arch busybox (runs on x86_64 and Graviton nodes).
-IMAGE = "docker.io/library/busybox:1.36.1"
+#: The test image, the one place it is pinned: busybox 1.37.0 (the maintained release line;
+#: 1.36.1 no longer is), by the digest of its multi-arch index (x86_64 and Graviton nodes),
+#: so every node runs the same bytes.  ``IfNotPresent`` pulls it once per node.
+IMAGE_TAG = "docker.io/library/busybox:1.37.0"
+IMAGE_DIGEST = "sha256:bdf57e528e45e4433820e045b29b4597825a1c9e38353532d90a01445013f82e"
+IMAGE = f"{IMAGE_TAG}@{IMAGE_DIGEST}"
 
 #: Labels on every object falco-lab creates.
 PROJECT_LABELS: dict[str, str] = {

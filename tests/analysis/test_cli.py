@@ -277,3 +277,21 @@ def test_bad_records_are_reported_and_good_ones_kept(tmp_path, events_file, caps
     assert f"{events_file}:5:" in captured.err
     assert "4 of 4 alerts" in captured.out
     assert "1 input record was rejected while loading" in out.read_text(encoding="utf-8")
+
+
+def _twice(tmp_path, events_file, *options: str) -> pd.DataFrame:
+    csv = tmp_path / "twice.csv"
+    argv = ["report", str(events_file), str(events_file), "-o", str(tmp_path / "r.html"), "--csv", str(csv)]
+    assert _main([*argv, *options]) == 0
+    return pd.read_csv(csv)
+
+
+def test_the_same_file_twice_is_reported_once_with_its_duplicates_counted(tmp_path, events_file):
+    # the alerts carry no uuid: duplicates are the same time, rule, output and hostname
+    assert len(_twice(tmp_path, events_file)) == 4
+    html = (tmp_path / "r.html").read_text(encoding="utf-8")
+    assert "4 duplicate alerts dropped" in html
+
+
+def test_keep_duplicates_keeps_both_copies(tmp_path, events_file):
+    assert len(_twice(tmp_path, events_file, "--keep-duplicates")) == 8

@@ -31,15 +31,15 @@ def test_first_alert_is_reported_with_its_place():
     assert first.evidence == ("shop/web",)
 
 
-def test_three_tactics_in_one_pod_is_a_finding():
+def test_three_tactics_in_one_pod_is_an_attack_chain_finding():
     df = alerts(
         {**WEB, "tags": ["mitre_execution"]},
         {**WEB, "tags": ["mitre_discovery"]},
         {**WEB, "tags": ["mitre_exfiltration"]},
     )
-    finding = next(f for f in find_findings(df) if "ATT&CK tactics" in f.title)
-    assert finding.title == "3 ATT&CK tactics in shop/web"
-    assert finding.evidence == ("Execution", "Discovery", "Exfiltration")
+    finding = find_findings(df)[0]
+    assert finding.title == "Attack chain in shop/web: 3 ATT&CK tactics, 3 suspicious alerts"
+    assert finding.evidence == ("Execution: Test rule", "Discovery: Test rule", "Exfiltration: Test rule")
 
 
 def test_rare_commands_are_listed():
@@ -74,7 +74,7 @@ def test_a_registered_finder_contributes_its_findings():
 
     @register_finder("test-every-rule")
     def every_rule(ctx):
-        return [Finding("Critical", f"saw {r}") for r in sorted(ctx.frame["rule"].unique())]
+        return [Finding("Critical", f"saw {r}", score=1000.0) for r in sorted(ctx.frame["rule"].unique())]
 
     try:
         titles = _titles(alerts({**WEB, "rule": "Shell"}))

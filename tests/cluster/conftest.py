@@ -52,3 +52,19 @@ def fake_helm(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("FAKE_HELM_MODE", raising=False)
     monkeypatch.delenv("FAKE_HELM_STATUS", raising=False)
     return log
+
+
+@pytest.fixture(scope="session")
+def real_helm():
+    """A real helm binary (see tests/cluster/real_helm.py): installed by the set-up when missing.
+
+    Outside CI a helm that cannot be had is a skip saying why; with CI=true, a failure.
+    """
+    from tests.cluster.real_helm import HelmUnavailable, find_or_install_helm
+
+    try:
+        return find_or_install_helm()
+    except HelmUnavailable as exc:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"a real helm is needed on CI: {exc}")
+        pytest.skip(f"no real helm: {exc}")

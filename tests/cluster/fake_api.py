@@ -39,7 +39,11 @@ VERSION = {
 
 
 def node(
-    name: str, kernel: str = "6.1.115-126.197.amzn2023.x86_64", os_image: str = "Amazon Linux 2023", **labels
+    name: str,
+    kernel: str = "6.1.115-126.197.amzn2023.x86_64",
+    os_image: str = "Amazon Linux 2023",
+    operating_system: str = "linux",
+    **labels,
 ):
     return {
         "metadata": {"name": name, "labels": dict(labels)},
@@ -53,7 +57,7 @@ def node(
                 "kubeProxyVersion": "v1.31.4",
                 "kubeletVersion": "v1.31.4",
                 "machineID": "m",
-                "operatingSystem": "linux",
+                "operatingSystem": operating_system,
                 "systemUUID": "s",
             }
         },
@@ -157,6 +161,8 @@ class FakeKube:
         self.policies: dict[tuple[str, str], dict] = {}
         self.events: dict[str, list[dict]] = {}
         self.logs: dict[tuple[str, str], str] = {}
+        #: pods whose restart count goes up by one at every list of their namespace (crash loop)
+        self.restarting: set[str] = set()
         #: pod name -> "running" (default: Running on the 2nd read), "never" (stays Pending), "fail"
         self.pod_behaviour: dict[str, str] = {}
         #: (METHOD, path regex) -> HTTP status, or "hang" (sleep longer than the client waits)
@@ -194,6 +200,8 @@ class FakeKube:
         phase: str = "Running",
         node_name: str = "n1",
         owner: tuple[str, str] | None = None,
+        ready: bool | None = None,
+        restarts: int = 0,
     ):
         meta: dict = {"name": name, "namespace": namespace, "labels": labels or {}}
         if owner is not None:
@@ -203,6 +211,20 @@ class FakeKube:
             "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "busybox"}]},
             "status": {"phase": phase},
         }
+        if ready is not None:
+            self.pods[(namespace, name)]["status"].update(
+                conditions=[{"type": "Ready", "status": "True" if ready else "False"}],
+                containerStatuses=[
+                    {
+                        "name": "c",
+                        "ready": ready,
+                        "restartCount": restarts,
+                        "image": "busybox",
+                        "imageID": "",
+                        "state": {"running": {}},
+                    }
+                ],
+            )
 
     def add_replicaset(self, namespace: str, name: str, deployment: str | None = None) -> None:
         meta: dict = {"name": name, "namespace": namespace}
@@ -410,6 +432,10 @@ class FakeKube:
                 for (n, _), p in self.pods.items()
                 if n == ns and _matches(p["metadata"].get("labels", {}), sel)
             ]
+            for item in items:
+                if item["metadata"]["name"] in self.restarting:
+                    for cs in item["status"].get("containerStatuses", []):
+                        cs["restartCount"] += 1
             return 200, {"kind": "PodList", "items": items}
         name = rest[1]
         pod = self.pods.get((ns, name))

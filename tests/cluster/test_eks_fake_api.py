@@ -18,6 +18,7 @@ FALCO_LOG = """Fri Nov 27 08:00:00 2026: Falco version: 0.44.1 (x86_64)
 Fri Nov 27 08:00:00 2026: Loading rules from:
 Fri Nov 27 08:00:00 2026:    /etc/falco/falco_rules.yaml | schema validation: ok
 Fri Nov 27 08:00:00 2026:    /etc/falco/rules.d/falco-lab_rules.yaml | schema validation: ok
+Fri Nov 27 08:00:00 2026:    /etc/falco/rules.d/falco-lab_upstream-tuning.yaml | schema validation: ok
 Fri Nov 27 08:00:01 2026: Opening 'syscall' source with modern BPF probe.
 {"hostname":"n1","output":"x","output_fields":{"evt.time":1},"priority":"Warning","rule":"r","source":"syscall","tags":[],"time":"2026-11-27T08:00:02.000000000Z"}
 """
@@ -25,7 +26,9 @@ Fri Nov 27 08:00:01 2026: Opening 'syscall' source with modern BPF probe.
 
 @pytest.fixture
 def eks(api):
-    return EKSCluster(api.clients(), helm=Helm(kube_context="fake-eks"))
+    cluster = EKSCluster(api.clients(), helm=Helm(kube_context="fake-eks"))
+    cluster.readiness_settle = 0
+    return cluster
 
 
 def test_eks_cluster_implements_the_protocol(eks):
@@ -138,6 +141,23 @@ def test_preflight_table_gives_driver_advice_per_node(api, eks, fake_helm):
     assert table.loc["namespace falco-lab", "detail"].startswith("absent")
 
 
+def test_preflight_does_not_call_a_windows_node_modern_ebpf_supported(api, eks, fake_helm):
+    # a Windows node's nodeInfo carries a recent "kernel" (the Windows build) that looks >= 5.8
+    api.fake.nodes = [
+        node(
+            "ip-10-0-3-1.ec2.internal",
+            kernel="10.0.20348.2700",
+            os_image="Windows Server 2022 Datacenter",
+            operating_system="windows",
+            **{"kubernetes.io/os": "windows"},
+        )
+    ]
+    table = eks.preflight().set_index("check")
+    row = table.loc["node ip-10-0-3-1.ec2.internal"]
+    assert row["status"] == "warn" and "modern_ebpf supported" not in row["detail"]
+    assert "windows node" in row["detail"] and "Linux-only" in row["detail"]
+
+
 def test_preflight_without_helm_fails_the_helm_row_and_skips_the_release(api, eks, monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     table = eks.preflight().set_index("check")
@@ -161,14 +181,17 @@ def test_preflight_warns_about_a_foreign_namespace(api, eks, fake_helm):
 
 
 def _install_falco_objects(api, *, log=FALCO_LOG, ready=1):
+    """The release's objects with statuses as the controllers write them once rolled out."""
     ns = chart.FALCO_NAMESPACE
     api.fake.add_namespace(ns)
     api.fake.daemonsets[(ns, "falco")] = {
-        "metadata": {"name": "falco"},
-        "spec": {"selector": {}, "template": {}},
+        "metadata": {"name": "falco", "generation": 2},
+        "spec": {"selector": {}, "template": {}, "updateStrategy": {"type": "RollingUpdate"}},
         "status": {
+            "observedGeneration": 2,
             "desiredNumberScheduled": 1,
             "numberReady": ready,
+            "numberAvailable": ready,
             "updatedNumberScheduled": 1,
             "currentNumberScheduled": 1,
             "numberMisscheduled": 0,
@@ -176,12 +199,33 @@ def _install_falco_objects(api, *, log=FALCO_LOG, ready=1):
     }
     for name, replicas in ((chart.SIDEKICK_DEPLOYMENT, 2), (chart.UI_DEPLOYMENT, 1)):
         api.fake.deployments[(ns, name)] = {
-            "metadata": {"name": name},
+            "metadata": {"name": name, "generation": 1},
             "spec": {"replicas": replicas, "selector": {}, "template": {}},
-            "status": {"readyReplicas": replicas},
+            "status": {
+                "observedGeneration": 1,
+                "replicas": replicas,
+                "updatedReplicas": replicas,
+                "readyReplicas": replicas,
+                "availableReplicas": replicas,
+            },
         }
+    api.fake.statefulsets[(ns, chart.REDIS_STATEFULSET)] = {
+        "metadata": {"name": chart.REDIS_STATEFULSET, "generation": 1},
+        "spec": {"replicas": 1, "selector": {}, "template": {}, "serviceName": "redis"},
+        "status": {
+            "observedGeneration": 1,
+            "replicas": 1,
+            "readyReplicas": 1,
+            "updatedReplicas": 1,
+            "currentRevision": "r1",
+            "updateRevision": "r1",
+        },
+    }
     api.fake.add_pod(
-        ns, "falco-abcde", {"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"}
+        ns,
+        "falco-abcde",
+        {"app.kubernetes.io/name": "falco", "app.kubernetes.io/instance": "falco"},
+        ready=bool(ready),
     )
     api.fake.logs[(ns, "falco-abcde")] = log
 
@@ -192,12 +236,14 @@ def test_readiness_all_green(api, eks):
     assert table["ready"].all(), table.to_string()
     assert list(table["component"]) == [
         "falco daemonset",
+        "falco pod falco-abcde",
         "falco engine falco-abcde",
         "falco rules falco-abcde",
         "falcosidekick",
         "falcosidekick-ui",
+        "falcosidekick-ui redis",
     ]
-    assert "modern BPF probe" in table.loc[1, "detail"]
+    assert "modern BPF probe" in table.loc[2, "detail"]
 
 
 def test_readiness_reports_rule_errors_and_a_missing_ui(api, eks):
@@ -209,12 +255,82 @@ def test_readiness_reports_rule_errors_and_a_missing_ui(api, eks):
     table = eks.readiness().set_index("component")
     assert (
         not table.loc["falco daemonset", "ready"]
-        and "0/1 pods ready" in table.loc["falco daemonset", "detail"]
+        and "0 of 1 updated pods available" in table.loc["falco daemonset", "detail"]
     )
     assert not table.loc["falco rules falco-abcde", "ready"]
     assert "(failed)" in table.loc["falco rules falco-abcde", "detail"]
     assert (
         not table.loc["falcosidekick-ui", "ready"] and "HTTP 404" in table.loc["falcosidekick-ui", "detail"]
+    )
+
+
+def test_readiness_waits_for_the_controller_to_observe_the_spec(api, eks):
+    _install_falco_objects(api)
+    api.fake.daemonsets[(chart.FALCO_NAMESPACE, "falco")]["metadata"]["generation"] = 3
+    table = eks.readiness().set_index("component")
+    assert not table.loc["falco daemonset", "ready"]
+    assert "spec update to be observed" in table.loc["falco daemonset", "detail"]
+
+
+def test_readiness_reports_a_deployment_past_its_progress_deadline(api, eks):
+    _install_falco_objects(api)
+    dep = api.fake.deployments[(chart.FALCO_NAMESPACE, chart.UI_DEPLOYMENT)]
+    dep["status"]["conditions"] = [
+        {
+            "type": "Progressing",
+            "status": "False",
+            "reason": "ProgressDeadlineExceeded",
+            "message": "timed out",
+        }
+    ]
+    table = eks.readiness().set_index("component")
+    assert not table.loc["falcosidekick-ui", "ready"]
+    assert "exceeded its progress deadline" in table.loc["falcosidekick-ui", "detail"]
+
+
+def test_readiness_counts_old_replicas_still_terminating(api, eks):
+    _install_falco_objects(api)
+    api.fake.deployments[(chart.FALCO_NAMESPACE, chart.SIDEKICK_DEPLOYMENT)]["status"]["replicas"] = 3
+    table = eks.readiness().set_index("component")
+    assert table.loc["falcosidekick", "detail"] == "1 old replicas pending termination"
+
+
+def test_readiness_waits_for_redis_to_be_ready(api, eks):
+    _install_falco_objects(api)
+    api.fake.statefulsets[(chart.FALCO_NAMESPACE, chart.REDIS_STATEFULSET)]["status"]["readyReplicas"] = 0
+    table = eks.readiness().set_index("component")
+    assert (table.loc["falcosidekick-ui redis", "ready"], table.loc["falcosidekick-ui redis", "detail"]) == (
+        False,
+        "0 of 1 pods ready",
+    )
+
+
+def test_a_falco_pod_whose_restart_count_moves_is_not_ready(api, eks):
+    _install_falco_objects(api)
+    api.fake.restarting.add("falco-abcde")
+    table = eks.readiness().set_index("component")
+    assert not table.loc["falco pod falco-abcde", "ready"]
+    assert "restarting" in table.loc["falco pod falco-abcde", "detail"]
+
+
+def test_a_rotated_log_confirms_nothing_and_fails_nothing(api, eks):
+    _install_falco_objects(api, log='{"rule":"r","priority":"Warning"}\n')
+    table = eks.readiness().set_index("component")
+    assert table["ready"].all(), table.to_string()
+    assert "not in the current log" in table.loc["falco rules falco-abcde", "detail"]
+
+
+def test_readiness_says_when_the_project_rules_were_not_loaded(api, eks):
+    log = FALCO_LOG.replace(
+        "Fri Nov 27 08:00:00 2026:    /etc/falco/rules.d/falco-lab_upstream-tuning.yaml | schema validation: ok\n",
+        "",
+    )
+    _install_falco_objects(api, log=log)
+    table = eks.readiness().set_index("component")
+    assert not table.loc["falco rules falco-abcde", "ready"]
+    assert (
+        "project rules not loaded: /etc/falco/rules.d/falco-lab_upstream-tuning.yaml"
+        in (table.loc["falco rules falco-abcde", "detail"])
     )
 
 

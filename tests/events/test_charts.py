@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 
+import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
@@ -69,10 +70,20 @@ def test_automatic_bin_width():
     assert charts.choose_freq(load_events(io.BytesIO(jsonl([alert(0), alert(600)])))["time"]) == "1min"
 
 
-def test_heatmap_has_24_hours_and_all_counts(frame):
-    trace = charts.rule_hour_heatmap(frame).data[0]
+def test_heatmap_of_a_day_or_more_has_24_hours_and_all_counts(frame):
+    spread = frame.assign(time=frame["time"] + pd.to_timedelta(range(len(frame)), unit="h") * 3)
+    trace = charts.rule_hour_heatmap(spread).data[0]
     assert list(trace.x) == list(range(24))
     assert sum(map(sum, trace.z)) == 12
+
+
+def test_heatmap_of_less_than_a_day_uses_the_data_own_span(frame):
+    figure = charts.rule_hour_heatmap(frame)
+    trace = figure.data[0]
+    assert len(trace.x) <= 30
+    assert trace.x[0] == frame["time"].min().floor(charts.choose_freq(frame["time"], max_bins=30))
+    assert sum(map(sum, trace.z)) == 12
+    assert "hour of day" not in figure.layout.title.text
 
 
 def test_missing_kubernetes_fields_say_so():

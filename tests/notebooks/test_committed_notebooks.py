@@ -47,7 +47,7 @@ def test_the_five_workshop_notebooks_are_there() -> None:
 def test_notebook_matches_its_source(name: str) -> None:
     builder = _builder()
     problems = builder.differences(builder.SOURCES / f"{name}.py", NOTEBOOKS / f"{name}.ipynb")
-    assert problems == [], "edit tools/notebooks/*.py, then run .venv/bin/python tools/build_notebooks.py"
+    assert problems == [], "edit notebooks/*.py (or the notebook in JupyterLab), then run make notebooks"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -91,3 +91,26 @@ def test_notebook_is_clean(name: str) -> None:
         else:
             assert cell["outputs"] == [], f"{cell['id']}: output in an unchecked cell"
             assert cell["execution_count"] is None, cell["id"]
+
+
+def test_an_edit_to_a_source_that_the_notebook_lacks_is_reported(tmp_path: Path) -> None:
+    builder = _builder()
+    source = tmp_path / "02_rules_and_macros.py"
+    source.write_text(
+        (NOTEBOOKS / "02_rules_and_macros.py").read_text(encoding="utf-8") + '\n# %%\nprint("new cell")\n',
+        encoding="utf-8",
+    )
+    problems = builder.differences(source, NOTEBOOKS / "02_rules_and_macros.ipynb")
+    assert any("cells, source has" in problem for problem in problems)
+
+
+def test_the_sources_are_read_with_jupytext_as_jupyterlab_pairs_them(tmp_path: Path) -> None:
+    builder = _builder()
+    source = tmp_path / "99_x.py"
+    source.write_text('# %% [markdown]\n# # Title\n\n# %% tags=["parameters"]\nmode = "simulate"\n', encoding="utf-8")
+    cells = builder.parse_source(source)
+    assert [(c["type"], c["source"], c["tags"]) for c in cells] == [
+        ("markdown", "# Title", []),
+        ("code", 'mode = "simulate"', ["parameters"]),
+    ]
+    assert (ROOT / "jupytext.toml").read_text(encoding="utf-8").count('formats = "ipynb,py:percent"') == 1

@@ -8,11 +8,15 @@ empty directory (the project's own rules alone).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import papermill
 import pytest
 
+from falco_lab.lab.figures import missing_fallbacks
+from falco_lab.rules import load_rules
+from falco_lab.simulate.detect import PROJECT_RULES
 from falco_lab.lab.nb import cell_errors, read_records
 from tests.conftest import shared_file
 
@@ -34,6 +38,7 @@ def _execute(name: str, workdir: Path, **parameters) -> dict:
         execution_timeout=300,
     )
     assert cell_errors(output) == []
+    assert missing_fallbacks(json.loads(output.read_text(encoding="utf-8"))) == [], "figures without a static fallback"
     return read_records(output)
 
 
@@ -94,11 +99,25 @@ def postmortem(postmortem_dir, upstream_dir) -> dict:
     )  # fmt: skip
 
 
+@pytest.fixture(scope="module")
+def postmortem_own(tmp_path_factory) -> dict:
+    out = tmp_path_factory.mktemp("nb05own")
+    return _execute("05_incident_postmortem", out, use_upstream_rules=False, out_dir=str(out), **SMALL)
+
+
+def test_install_shows_extra_output_and_falcoctl_values_the_chart_knows(install) -> None:
+    assert install["extra_values_problems"] == []
+
+
+def test_following_alerts_live_shows_the_alerts_of_the_command_run_meanwhile(tests_upstream) -> None:
+    assert tests_upstream["followed"] > 0
+
+
 RULES = ["upstream_rules_dir", "use_upstream_rules"]
 EXPECTED_PARAMETERS = {
     "01_install_falco": ["mode", "values_path", "dry_run", *RULES, "nodes", "seed"],
     "02_rules_and_macros": ["mode", *RULES, "seed", "nodes", "hours"],
-    "03_trigger_test_pods": ["mode", *RULES, "nodes", "seed", "timeout"],
+    "03_trigger_test_pods": ["mode", *RULES, "nodes", "seed", "timeout", "dry_run"],
     "04_analyze_events": ["mode", *RULES, "events_path", "since", "seed", "nodes", "hours"],
     "05_incident_postmortem": [
         "mode", *RULES, "events_path", "since", "until", "namespace", "pod", "out_dir", "seed", "nodes", "hours",
@@ -157,7 +176,7 @@ def test_rules_say_the_upstream_rulesets_were_used(rules_upstream) -> None:
 
 def test_rules_with_own_rules_alone_say_so_and_still_find_the_mistake(rules_own) -> None:
     assert rules_own["rules_source"].startswith("the project's own rules alone")
-    assert rules_own["rules_loaded"] == 4
+    assert rules_own["rules_loaded"] == len(load_rules(PROJECT_RULES).rules)
     assert (rules_own["mistake"]["line"], rules_own["mistake"]["code"]) == (9, "LOAD_ERR_COMPILE_CONDITION")
 
 
@@ -166,6 +185,15 @@ def test_rules_what_if_adds_and_removes_alerts(rules_upstream) -> None:
     assert whatif["events"] > 0
     assert whatif["removed"] > 0 and whatif["added"] > 0
     assert whatif["after"] == whatif["before"] + whatif["added"] - whatif["removed"]
+
+
+def test_rules_what_if_shows_the_probe_noise_the_project_exception_removes_with_own_rules(rules_own) -> None:
+    assert rules_own["whatif"]["removed"] > 0
+
+
+def test_rules_disabling_the_noisiest_rule_removes_its_alerts(rules_upstream) -> None:
+    disabled = rules_upstream["disabled"]
+    assert disabled["rule"] and disabled["removed"] > 0
 
 
 # --- 03 ---------------------------------------------------------------------------------------
@@ -198,6 +226,16 @@ def test_cleanup_removes_the_test_namespace(tests_upstream) -> None:
 # --- 04 ---------------------------------------------------------------------------------------
 
 
+def test_analysis_shows_an_event_detail_card_for_each_test(analysis) -> None:
+    cards = analysis["event_details"]
+    assert len(cards) == 3 and all(card["found"] for card in cards.values())
+    assert "/etc" in (cards["3. host /etc mounted"]["mounts"] or "")
+
+
+def test_unexpected_alerts_include_the_sandbox_mount_rule_on_every_pod(tests_upstream) -> None:
+    assert "Launch Sensitive Mount Container" in tests_upstream["unexpected"]
+
+
 def test_analysis_loads_events(analysis) -> None:
     assert analysis["events_loaded"] > 0
 
@@ -213,6 +251,14 @@ def test_postmortem_writes_the_report(postmortem, postmortem_dir) -> None:
 def test_postmortem_window_keeps_the_namespace_filter(postmortem) -> None:
     assert 0 < postmortem["incident_alerts"] < postmortem["alerts_total"]
     assert postmortem["story_pod"].startswith("shop/")
+
+
+def test_postmortem_leads_with_the_attacked_pod_with_upstream_rules(postmortem) -> None:
+    assert postmortem["chains"][0].startswith("shop/api-")
+
+
+def test_postmortem_leads_with_the_attacked_pod_with_the_project_rules_alone(postmortem_own) -> None:
+    assert postmortem_own["chains"][0].startswith("shop/api-")
 
 
 def test_postmortem_finds_the_injected_chain(postmortem) -> None:

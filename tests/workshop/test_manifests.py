@@ -88,3 +88,9 @@ def test_manifests_are_fresh_copies():
 def test_other_namespace_is_used_everywhere():
     assert {p["metadata"]["namespace"] for p in m.pod_manifests("lab2")} == {"lab2"}
     assert m.namespace_manifest("lab2")["metadata"]["name"] == "lab2"
+
+
+def test_every_test_pod_runs_the_one_image_pinned_by_digest():
+    images = {c["image"] for p in m.pod_manifests() for c in p["spec"]["containers"]}
+    assert images == {m.IMAGE}
+    assert m.IMAGE.startswith("docker.io/library/busybox:1.37.0@sha256:") and len(m.IMAGE_DIGEST) == 71

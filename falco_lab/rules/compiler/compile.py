@@ -19,7 +19,7 @@ from falco_lab.rules.compiler.checks import check_event_type_values, check_field
 from falco_lab.rules.compiler.condition import Condition
 from falco_lab.rules.compiler.constants import compile_regex, fail, parse_constant
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.fields import INT_WIDTHS, FieldInfo, resolve
+from falco_lab.rules.fields import ANCESTOR_FIELDS, INT_WIDTHS, FieldInfo, resolve
 from falco_lab.rules.frontend import syntax
 from falco_lab.rules.frontend.lists import substitute_lists
 from falco_lab.rules.frontend.parser import parse
@@ -49,8 +49,6 @@ from falco_lab.rules.resolvers.warnings import (
 from falco_lab.rules.transformers import SINGLE_ARG, TRANSFORMER_SPECS
 
 __all__ = ["compile_ast", "compile_condition"]
-
-_ANCESTOR_FIELDS = frozenset({"proc.aname", "proc.aexe", "proc.aexepath", "proc.acmdline"})
 
 
 class _Compiler:
@@ -82,7 +80,7 @@ class _Compiler:
             is_list=info.is_list,
             width=INT_WIDTHS.get(ltype),
             constant=constant,
-            any_ancestor=arg is None and info.name in _ANCESTOR_FIELDS,
+            any_ancestor=arg is None and info.name in ANCESTOR_FIELDS,
         )
 
     def operand(self, node: syntax.Node) -> Operand:

@@ -132,7 +132,7 @@ class Events:
             if isinstance(name, str)
         }
         self._columns: dict[str, list[Any]] = {}
-        self._texts: dict[tuple[str, int | None], list[str]] = {}
+        self._texts: dict[tuple[str, int | None], ObjectArray] = {}
         self._types: dict[str, set[type]] = {}
         self._na_texts: dict[str, list[str]] = {}
         self._json_arrays: dict[tuple[str, str], ObjectArray] = {}
@@ -152,7 +152,9 @@ class Events:
             events = self._events
             return [events[i].get(key) for i in self.positions.tolist()]
         series = self._series.get(key)
-        if series is None:
+        if series is None:  # not a column: missing everywhere
+            self._types[key] = {type(None)} if n else set()
+            self._na_texts[key] = [NA] * n
             return [None] * n
         if isinstance(series.dtype, np.dtype):
             raw: list[Any] = series.to_numpy()[self.positions].tolist()
@@ -182,18 +184,16 @@ class Events:
             types = self._types[key] = set(map(type, self.column(key)))
         return types
 
-    def texts(self, token: OutputToken) -> list[str]:
+    def texts(self, token: OutputToken) -> ObjectArray:
         """A plain ``%field`` token's text for every alerting event (rendered once per event)."""
         key = (token.key, token.width)
         texts = self._texts.get(key)
         if texts is None:
             values = self.column(token.key)
             plain = self._na_texts.get(token.key)  # a text column: its texts came with it
-            if plain is not None and token.width is None:
-                texts = plain
-            else:
-                texts = _texts(token, values, self.types(token.key))
-            self._texts[key] = texts
+            if plain is None or token.width is not None:
+                plain = _texts(token, values, self.types(token.key))
+            texts = self._texts[key] = object_array(plain)
         return texts
 
     def json(self, token: OutputToken) -> ObjectArray:
@@ -264,7 +264,8 @@ class Rows:
     def texts(self, token: OutputToken) -> list[str]:
         """The token's text (width applied) for every row."""
         if token.operand is None:
-            return self._take(self._events.texts(token))
+            texts: list[str] = self._events.texts(token)[self._where_array].tolist()
+            return texts
         return _texts(token, self._token_values(token))
 
     def json(self, token: OutputToken) -> ObjectArray:

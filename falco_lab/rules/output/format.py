@@ -25,7 +25,7 @@ from falco_lab.rules.codes import Code
 from falco_lab.rules.compiler.compile import compile_ast
 from falco_lab.rules.errors import Position, RuleError
 from falco_lab.rules.evaluators.values import MISSING, extract
-from falco_lab.rules.fields import FieldInfo, parse_field_token
+from falco_lab.rules.fields import ANCESTOR_FIELDS, FieldInfo, parse_field_token
 from falco_lab.rules.ir import CCheck, FieldOperand, Operand, TransformOperand
 from falco_lab.rules.resolvers.macros import parse_cached
 
@@ -161,7 +161,7 @@ def render_value(token: OutputToken, value: Any) -> str:
         return value.decode("utf-8", "replace")
     if isinstance(value, (list, tuple)):
         items = [render_value(token, v) for v in value]
-        if token.arg is None and token.name in ("proc.aname", "proc.aexe", "proc.aexepath", "proc.acmdline"):
+        if token.arg is None and token.name in ANCESTOR_FIELDS:
             return " ".join(items)
         return "(" + ",".join(items) + ")"
     if isinstance(value, float) and value.is_integer():

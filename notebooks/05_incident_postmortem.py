@@ -7,9 +7,10 @@
 # process trees, a per-pod story, a MITRE ATT&CK view and a list of findings, and writes
 # them into one self-contained HTML report you can hand over.
 #
-# In simulate mode the alerts come from a simulated incident on top of ordinary background
-# activity: a shell in a web pod, a tool downloaded, a sensitive file read, a file written
-# below `/etc`, an outbound connection. Point `events_path` at an export to analyse a real one.
+# In simulate mode the alerts come from a simulated incident hidden in ordinary background
+# activity; what the rules caught of it is summarised below from the alerts themselves (the
+# page never claims a step the rules did not detect). Point `events_path` at an export to
+# analyse a real incident.
 
 # %% tags=["parameters"]
 mode = "simulate"  # "simulate" or "cluster"
@@ -59,6 +60,44 @@ applied = ", ".join(f"{k}={v}" for k, v in filters.items() if v) or "none"
 print(f"{len(window)} of {len(alerts)} alerts from {where} in the window (filters: {applied})")
 nb.record("incident_alerts", len(window))
 nb.record("alerts_total", len(alerts))
+
+# %% [markdown]
+# ## What the rules caught
+#
+# The alerts grouped into **attack chains**, one per pod: routine alerts (the same rule again
+# and again in one workload, like a probe) are set aside, the rest are ordered by ATT&CK
+# tactic from the first suspicious alert (**patient zero**) on, and scored by severity,
+# rarity, tactic progression and recency. The summary below is written from the chains found
+# in this data.
+
+# %%
+from html import escape
+
+from IPython.display import HTML
+
+from falco_lab.analysis.chains import attack_chains
+
+chains = attack_chains(window, top=3)
+nb.record("chains", [chain.where for chain in chains])
+if not chains:
+    summary_html = "<p>No suspicious activity: every alert in the window is routine.</p>"
+else:
+    lead = chains[0]
+    pz = lead.patient_zero
+    steps = "".join(
+        f"<li><b>{escape(step.tactic)}</b> from {step.first_seen:%H:%M:%S}Z: "
+        f"{escape(', '.join(step.rules))} ({step.alerts} alert{'s' if step.alerts != 1 else ''})</li>"
+        for step in lead.steps
+    )
+    others = "".join(f"<li>{escape(chain.summary())}</li>" for chain in chains[1:])
+    summary_html = (
+        f"<p>The most suspicious pod is <b>{escape(lead.where)}</b> ({lead.alerts} suspicious alerts, "
+        f"worst priority {escape(lead.max_priority)}). Patient zero: <code>{escape(str(pz['rule']))}</code> at "
+        f"{pz['time']:%Y-%m-%d %H:%M:%S}Z, process <code>{escape(str(pz['process'] or '?'))}</code> "
+        f"(<code>{escape(str(pz['cmdline'] or 'no command line'))}</code>). The rules then saw:</p><ol>{steps}</ol>"
+        + (f"<p>Other pods with suspicious alerts:</p><ul>{others}</ul>" if others else "")
+    )
+HTML(summary_html)
 
 # %% [markdown]
 # ## Timeline
@@ -154,3 +193,7 @@ nb.record("report_path", str(report.resolve()))
 # * Try: narrow the window with `since` / `until`, or set `pod` to the pod of the first
 #   high-priority alert, and run the notebook again.
 # * Try: in notebook 2's what-if, test an exception for the noisiest benign rule you see here.
+* Syscall drops: when Falco cannot keep up it says so with `Falco internal: syscall event drop`
+  alerts (rule `Falco internal: syscall event drop`, source `internal`); the report lists them
+  as blind spots, windows in which an attack step may have gone unseen. Look for them first in
+  a real incident: `alerts[alerts["rule"].str.startswith("Falco internal")]`.

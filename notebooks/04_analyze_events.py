@@ -41,8 +41,8 @@ elif mode == "simulate":
 else:
     from falco_lab.lab import connect
 
-    cluster = connect(mode)
-    print(f"kube context: {cluster.context}")
+    cluster = connect(mode)  # a missing kubeconfig or context is one clear message
+    print(f"kube context: {cluster.context} (read only: this notebook changes nothing in the cluster)")
     events = cluster.sidekick_events(since=pd.Timestamp.now(tz="UTC") - pd.Timedelta(since))
 where = events_path or ("a simulated cluster" if mode == "simulate" else "the falcosidekick UI")
 print(f"{len(events)} events from {where}: {events['rule'].nunique()} rules, "
@@ -55,9 +55,12 @@ nb.record("events_loaded", len(events))
 # The first columns are the same for every alert (`time`, `rule`, `priority`, `source`,
 # `hostname`, `tags`, `output`, `uuid`); then comes one column per output field, named
 # exactly as the field. A field that a rule does not print is missing (`<NA>`) in its rows.
+# The frame is wide (one column per field any rule prints), so here is a chosen view of the
+# first alerts, with their full text.
 
 # %%
-events.head(3)
+print(f"{len(events.columns)} columns:", ", ".join(events.columns[:12]), "..." if len(events.columns) > 12 else "")
+nb.table(events.sort_values("time").head(5), ["time", "rule", "priority", "k8s.ns.name", "k8s.pod.name", "output"])
 
 # %% [markdown]
 # ## Dashboard
@@ -66,7 +69,11 @@ events.head(3)
 # and fixed colours, so charts from different runs compare. Hover over a bar for its count.
 
 # %% tags=["nbval-check-output"]
-charts.counts_by_priority(events)
+by_priority = charts.counts_by_priority(events)
+print(nb.figure_summary(by_priority)["title"])
+
+# %%
+by_priority
 
 # %%
 charts.counts_by_rule(events)
@@ -88,22 +95,43 @@ charts.top_pods(events)
 charts.rule_hour_heatmap(events)
 
 # %% [markdown]
-# ## One event in detail
+# ## The falcosidekick UI, and one event of each test in detail
 #
-# The Kubernetes context of an alert is in its output fields: the pod and its namespace
-# (`k8s.pod.name`, `k8s.ns.name`), the command line (`proc.cmdline`) and, for the mount
-# rules, what the container had mounted (`container.mounts`: `source:destination:mode:...`
-# for each mount). Here is an alert of the third workshop test's pod, `falco-lab-host-etc`
-# (or the first alert, when there is none): find the host's `/etc` among its mounts.
+# In cluster mode the next cell opens a port-forward to the falcosidekick UI (through the
+# kubernetes client, no `kubectl` needed) and prints its address: open it in a browser and
+# log in with the user and password stored in the UI's Secret (the cell names the Secret
+# and how to read it; it never prints the password). In simulate mode there is no UI to
+# open; the cards below are what its event-detail view shows.
+#
+# Clicking an event in the UI shows its details. The Kubernetes context of an alert is in
+# its output fields: the pod and its namespace (`k8s.pod.name`, `k8s.ns.name`), the command
+# line (`proc.cmdline`) and, for the mount rules, what the container had mounted
+# (`container.mounts`: `source:destination:mode:...` for each mount). One card per workshop
+# test, the first alert raised in its pod: find the shell's command line in the first, the
+# runtime socket and the host's `/etc` among the mounts of the others.
 
 # %%
-from falco_lab.workshop.manifests import HOST_ETC_POD
+from falco_lab.lab.detail import event_details
+from falco_lab.workshop import chart, steps
+from falco_lab.workshop.manifests import HOST_ETC_POD, RUNTIME_SOCKET_POD, SHELL_POD
 
-detail_fields = ["time", "rule", "priority", "hostname", "k8s.pod.name", "k8s.ns.name", "proc.cmdline", "container.mounts"]
-host_etc = events[events["k8s.pod.name"] == HOST_ETC_POD] if "k8s.pod.name" in events else events.iloc[0:0]
-example = (host_etc if len(host_etc) else events).iloc[0]
-for field in detail_fields:
-    print(f"{field:<17} {example.get(field, '<not in the output>')}")
+if mode == "cluster" and not events_path:
+    ui = cluster.ui_port_forward()
+    ui.__enter__()  # stays open while this notebook's kernel runs; ui.__exit__() closes it
+    print(f"falcosidekick UI: {ui.url}/")
+    print(f"log in with the user:password in Secret {chart.FALCO_NAMESPACE}/{chart.UI_SECRET} "
+          f"(key {chart.UI_SECRET_KEY}):\n  kubectl -n {chart.FALCO_NAMESPACE} get secret {chart.UI_SECRET} "
+          f"-o jsonpath='{{.data.{chart.UI_SECRET_KEY}}}' | base64 -d")
+tests = {"1. shell in a container": SHELL_POD, "2. runtime socket mounted": RUNTIME_SOCKET_POD,
+         "3. host /etc mounted": HOST_ETC_POD}
+about = {"1. shell in a container": [steps.RULE_SHELL_TTY, steps.RULE_SHELL_NO_TTY, steps.UPSTREAM_TERMINAL_SHELL],
+         "2. runtime socket mounted": [steps.RULE_RUNTIME_SOCKET],
+         "3. host /etc mounted": [steps.RULE_SENSITIVE_HOST_PATH]}
+details = event_details(events, tests, rules=about)
+nb.record("event_details", {card.test: {"found": card.found, "pod": card.field("k8s.pod.name"),
+                                        "cmdline": card.field("proc.cmdline"),
+                                        "mounts": card.field("container.mounts")} for card in details})
+details
 
 # %% [markdown]
 # ## Tags and MITRE ATT&CK
@@ -123,7 +151,7 @@ nb.record("mitre_tactics", sorted(mitre["tactic"].dropna().unique().tolist()) if
 matrix_figure(events)
 
 # %%
-mitre
+nb.table(mitre)
 
 # %% [markdown]
 # ## What next

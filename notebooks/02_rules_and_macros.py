@@ -68,7 +68,7 @@ print("output fields:", ", ".join(described["output_fields"]))
 #
 # A rule of our own: alert when a package manager runs inside a container. Containers
 # should be immutable, so installing software at run time is a classic sign of someone
-# setting up tools. Rules files load in order, so our file can use the macros of the
+# bringing in tools (ATT&CK T1105, Ingress Tool Transfer, under Command and Control). Rules files load in order, so our file can use the macros of the
 # files loaded before it (`falco_lab_spawned_process`, `falco_lab_in_container`).
 
 # %%
@@ -84,7 +84,7 @@ my_rules_text = """\
   condition: falco_lab_spawned_process and falco_lab_in_container and lab_package_manager_run
   output: Package manager in a container (pod=%k8s.pod.name ns=%k8s.ns.name cmdline=%proc.cmdline)
   priority: NOTICE
-  tags: [container, mitre_persistence, T1543]
+  tags: [container, mitre_command_and_control, T1105]
 """
 mine = load_rules(*choice.paths, RulesFile("my_rules.yaml", my_rules_text))
 print(mine.result[-1].summary())
@@ -183,31 +183,36 @@ print(tuned.explain("Lab Package Manager In Container", events[1]))
 #
 # Before deploying a rules change, replay recorded events through the rules as they are and
 # through the changed rules, and compare the alerts. The recorded set is one simulated hour
-# of a small cluster's ordinary activity (seeded: the same every run). The change adds our
-# rule, and an exception for a noisy case: a database pod's exec readiness probe
-# (`sh -c pg_isready ...`) that fires the no-terminal shell rule every few seconds.
+# of a small cluster's ordinary activity (seeded: the same every run).
+#
+# First, the noise. A database pod's kubelet **exec readiness probe** (`sh -c pg_isready ...`
+# every few seconds) looks exactly like `kubectl exec` at the system-call level, so the
+# no-terminal shell rule would fire on every probe. The project's rules file tunes it out
+# with an exception (`exec_probes`). Switch that exception off (replace it with one that has
+# no values) and the noise is back: that is the "before". The "after" is the rules as shipped
+# plus your package-manager rule.
 
 # %%
 from falco_lab.simulate import simulate
 
 recorded = simulate("background", nodes=nodes, hours=hours, seed=seed, rules=choice.paths).events
-change_text = """\
+print(nb.yaml_item(project_text, "rule", "Falco Lab Shell Without Terminal In Container").split("  exceptions:")[1])
+exception_off = """\
 - rule: Falco Lab Shell Without Terminal In Container
   exceptions:
-    - name: database_readiness_probes
+    - name: exec_probes
       fields: [k8s.ns.name, proc.cmdline]
       comps: [=, startswith]
-      values:
-        - [payments, "sh -c pg_isready"]
+      values: []
   override:
-    exceptions: append
+    exceptions: replace
 """
-changed = load_rules(*choice.paths, RulesFile("my_rules.yaml", my_rules_text), RulesFile("change.yaml", change_text))
-print(changed.result[-1].summary())
-effect = compare_rulesets(base, changed, recorded)
-print(f"{len(recorded)} recorded events: {effect['before'].sum()} alerts before the change, "
-      f"{effect['after'].sum()} after ({effect['added'].sum()} added, {effect['removed'].sum()} removed)")
-effect
+untuned = load_rules(*choice.paths, RulesFile("exception_off.yaml", exception_off))
+effect = compare_rulesets(untuned, mine, recorded)
+print(f"{len(recorded)} recorded events: {effect['before'].sum()} alerts before (exception off), "
+      f"{effect['after'].sum()} after (as shipped, with your rule): "
+      f"{effect['added'].sum()} added, {effect['removed'].sum()} removed")
+nb.table(effect[(effect["added"] > 0) | (effect["removed"] > 0)])
 
 # %%
 import plotly.graph_objects as go
@@ -226,8 +231,48 @@ nb.record("whatif", {"events": len(recorded), "before": int(effect["before"].sum
                      "removed": int(effect["removed"].sum())})
 
 # %% [markdown]
+# ## Disable a noisy rule
+#
+# When a rule is too noisy for your cluster and no exception fits, switch it off from a file
+# loaded after it, with `enabled: false` and `override: {enabled: replace}`: the rule keeps
+# its definition (other files may still append to it) but raises nothing. Here: the rule that
+# fires most often on the recorded hour.
+
+# %%
+alerts_now = mine.evaluate(recorded)
+counts = alerts_now["rule"].astype(str).value_counts()
+noisiest = counts.index[0] if len(counts) else rule_name
+disable_text = f"""\
+- rule: {noisiest}
+  enabled: false
+  override:
+    enabled: replace
+"""
+print(disable_text)
+quiet = load_rules(*choice.paths, RulesFile("my_rules.yaml", my_rules_text), RulesFile("disable.yaml", disable_text))
+disabled_effect = compare_rulesets(mine, quiet, recorded)
+nb.table(disabled_effect[disabled_effect["removed"] > 0])
+nb.record("disabled", {"rule": noisiest, "removed": int(disabled_effect["removed"].sum())})
+
+# %% [markdown]
+# ## Playground
+#
+# Edit the rules below and watch the result follow as you type (in JupyterLab): errors at
+# their line and column, the alerts on the recorded hour, why the first rule of your text
+# fires (or not) on an event you pick, and what your text changes. In an exported copy of
+# this notebook you see the result for the text as written.
+#
+# Things to try: delete the `lab_package_manager_run` macro definition (keep the rule) and read
+# the error; add `proc.pname` to the exception; raise the priority to `WARNING`.
+
+# %%
+from falco_lab.lab.playground import playground
+
+playground(my_rules_text, choice.paths, recorded)
+
+# %% [markdown]
 # ## What next
 #
 # * Notebook 3 triggers the three tests and shows which of these rules fire.
-# * Try: remove `lab_package_manager_run` from the rule's condition and read the error;
-#   put `proc.pname` in the readiness-probe exception and re-run the what-if.
+# * Try, in the playground: delete the `lab_package_manager_run` macro definition and read the
+#   error (deleting only its use in the condition leaves an unused macro: a warning, not an error).

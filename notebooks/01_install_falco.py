@@ -118,6 +118,49 @@ nb.record("ready", all_ready)
 print("Falco is ready" if all_ready else "not ready yet: see the detail column above")
 
 # %% [markdown]
+# ## More outputs, and rule updates
+#
+# **falcosidekick outputs.** falcosidekick forwards every alert to the UI and, with one more
+# block of values, to Slack, a webhook, a SIEM and some 70 other targets, each with its own
+# minimum priority. **Rule updates with falcoctl.** The chart's `falcoctl` sidecar installs
+# the pinned upstream rulesets at start-up; with `follow` on it also polls for new versions
+# and Falco reloads them while running (the workshop keeps `follow` off so that its outputs
+# stay reproducible). Both are values: here is a snippet that turns them on, checked
+# against the chart's own keys (chart 9.1.0, from the facts the project generates from it).
+# Apply it with `helm upgrade falco falcosecurity/falco -n falco --reuse-values -f extra.yaml`;
+# keep secrets such as the Slack webhook URL out of files (`--set-string` from a variable).
+
+# %%
+import yaml
+
+from falco_lab.cluster.chart_keys import check_values
+
+extra_text = """\
+falcosidekick:
+  config:
+    slack:
+      webhookurl: ""            # --set-string falcosidekick.config.slack.webhookurl=$SLACK_URL
+      minimumpriority: warning
+    webhook:
+      address: http://alert-receiver.default.svc:8080/falco
+      minimumpriority: notice
+falcoctl:
+  artifact:
+    follow:
+      enabled: true
+  config:
+    artifact:
+      follow:
+        every: 6h
+"""
+problems = check_values(yaml.safe_load(extra_text))
+print(extra_text)
+print("chart keys: all known" if not problems else "\n".join(f"{p.key}: {p.message}" for p in problems))
+misspelt = check_values(yaml.safe_load(extra_text.replace("minimumpriority: notice", "minimumpriorty: notice")))
+print("\nwith a typo:", "; ".join(f"{p.key}: {p.message}" for p in misspelt))
+nb.record("extra_values_problems", [p.key for p in problems])
+
+# %% [markdown]
 # ## What next
 #
 # * Notebook 2 teaches the rules language: read the workshop's rules, write your own, and

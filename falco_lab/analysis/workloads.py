@@ -1,0 +1,48 @@
+"""Pod names normalised to the workload that owns them, for grouping noise by workload.
+
+Kubernetes names a controller's pods ``<owner>-<suffix>``: a Deployment's pods
+``<deployment>-<pod-template-hash>-<5 random>``, a CronJob's pods
+``<cronjob>-<scheduled minute>-<5 random>``, a Job's or DaemonSet's pods
+``<owner>-<5 random>`` and a StatefulSet's pods ``<statefulset>-<ordinal>``.  The random
+part uses Kubernetes' "safe" alphabet (no vowels, no 0/1/3), so a plain word such as
+``nginx-proxy`` is left alone.  Pods are only grouped, never renamed in the data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+
+__all__ = ["workload_of", "workload_names"]
+
+_SAFE = "bcdfghjklmnpqrstvwxz2456789"
+#: ReplicaSet hash (or CronJob minute) and pod suffix; the hash is 6-10 lowercase
+#: alphanumerics with at least one digit (simulated hashes are hex, real ones safe-encoded).
+_TWO_PART = re.compile(rf"^(?P<owner>.+?)-(?=[a-z0-9]*\d)[a-z0-9]{{6,10}}-[{_SAFE}]{{5}}$")
+_RANDOM = re.compile(rf"^(?P<owner>.+?)-[{_SAFE}]{{5}}$")
+_ORDINAL = re.compile(r"^(?P<owner>.+?)-\d{1,4}$")
+
+
+def workload_of(pod: str) -> str:
+    """The workload name of a pod name (the pod name itself when no pattern applies).
+
+    Examples
+    --------
+    >>> workload_of("api-817813a48-2hwtp"), workload_of("ci-build-29923721-wtjmq")
+    ('api', 'ci-build')
+    >>> workload_of("postgres-0"), workload_of("falco-x7k2p"), workload_of("nginx-proxy")
+    ('postgres', 'falco', 'nginx-proxy')
+    """
+    for pattern in (_TWO_PART, _RANDOM, _ORDINAL):
+        match = pattern.match(pod)
+        if match:
+            return match.group("owner")
+    return pod
+
+
+def workload_names(pods: pd.Series) -> pd.Series:
+    """:func:`workload_of` of every pod name; missing stays missing."""
+    uniques = pods.dropna().unique()
+    mapping = {p: workload_of(str(p)) for p in uniques}
+    return pods.map(mapping).astype("string")
