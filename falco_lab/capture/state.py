@@ -122,6 +122,8 @@ class Fd:
     cport: int | None = None
     is_server: bool = False
     flags: int = 0
+    #: made by socket() in this capture and not connected, bound or accepted yet
+    fresh: bool = False
 
     @classmethod
     def from_entry(cls, entry: FdEntry) -> Fd:
@@ -536,7 +538,7 @@ class CaptureState:
             kind = {PPM_AF_INET: "ipv4", PPM_AF_INET6: "ipv6", PPM_AF_UNIX: "unix", 16: "netlink"}.get(
                 domain, "unknown"
             )
-            fd = Fd(kind)
+            fd = Fd(kind, fresh=True)
             thread.fds[res] = fd
         elif name in ("accept", "accept4"):
             fd = Fd("ipv4")
@@ -557,6 +559,7 @@ class CaptureState:
         if not isinstance(raw, bytes):
             return
         family, src, path, sport, dst, dport = sockaddr_text(raw, self.bo)
+        fd.fresh = False
         if family in (PPM_AF_INET, PPM_AF_INET6):
             fd.kind = "ipv4" if family == PPM_AF_INET else "ipv6"
             if fd.l4proto is None:
@@ -619,6 +622,12 @@ class CaptureState:
             if value < 0:
                 return str(value), ERRNO_NAMES.get(-value, "")
             return (format(value, "X") if param.fmt == "PF_HEX" else str(value)), ""
+        if ptype == "PT_UID":
+            user = self.meta.users.get(value)
+            return str(value), user.name if user else ""
+        if ptype == "PT_GID":
+            group = self.meta.groups.get(value)
+            return str(value), group.name if group else ""
         if ptype in ("PT_PID", "PT_PID32"):
             other = self.threads.get(value)
             return str(value), other.comm if other is not None else ""
@@ -629,9 +638,12 @@ class CaptureState:
             if param.name == "domain":
                 return str(value), SOCKET_FAMILIES.get(value, "")
             return str(value), ""
-        if ptype in ("PT_CHARBUF", "PT_FSPATH"):
+        if ptype == "PT_CHARBUF":
             return value, ""
-        if ptype == "PT_FSRELPATH":
+        if ptype in ("PT_FSPATH", "PT_FSRELPATH"):
+            # a relative path prints with its absolute form (against the cwd)
+            if value and not value.startswith("/") and thread is not None and thread.cwd:
+                return value, _cwd_join(thread.cwd, value)
             return value, ""
         if ptype == "PT_CHARBUFARRAY":
             return truncate("".join(part + "." for part in value)), ""
@@ -833,7 +845,7 @@ class CaptureState:
             "fd.sip": fd.sip if is_net else None,
             "fd.cip": fd.cip if is_net else None,
             "fd.sport": fd.sport if is_net else None,
-            "fd.cport": fd.cport if is_net else None,
+            "fd.cport": fd.cport if is_net else (0 if kind == "unix" and not fd.fresh else None),
             "fd.sockfamily": "ip" if is_net else ("unix" if kind == "unix" else None),
             "fd.is_server": server if is_net else fd.is_server,
             "fd.lip": (fd.sip if server else fd.cip) if is_net else None,
