@@ -124,6 +124,8 @@ class Fd:
     flags: int = 0
     #: made by socket() in this capture and not connected, bound or accepted yet
     fresh: bool = False
+    #: "server" (accepted, listening), "client" (connected) or None (not known)
+    role: str | None = None
 
     @classmethod
     def from_entry(cls, entry: FdEntry) -> Fd:
@@ -133,7 +135,7 @@ class Fd:
 
             fd.l4proto = SCAP_L4.get(entry.l4proto)
             if entry.type.endswith("_server"):
-                fd.sip, fd.sport, fd.is_server = _ip(entry.sip), entry.sport, True
+                fd.sip, fd.sport, fd.is_server, fd.role = _ip(entry.sip), entry.sport, True, "server"
                 fd.name = f"{fd.sip}:{fd.sport}"
             else:
                 fd.sip, fd.sport = _ip(entry.sip), entry.sport
@@ -176,6 +178,8 @@ class Thread:
     cgroups: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
     exe_writable: bool = False
+    exe_upper_layer: bool = False
+    exe_from_memfd: bool = False
     fds: dict[int, Fd] = field(default_factory=dict)
     container_id: str = "host"
     placeholder: bool = False
@@ -202,6 +206,8 @@ class Thread:
             cgroups=entry.cgroups,
             env=entry.env,
             exe_writable=entry.exe_writable,
+            exe_upper_layer=entry.exe_upper_layer,
+            exe_from_memfd=entry.exe_from_memfd,
             container_id=container_id_from_cgroups(entry.cgroups),
         )
 
@@ -567,12 +573,13 @@ class CaptureState:
             fd.cip, fd.cport, fd.sip, fd.sport = src, sport, dst, dport
             fd.name = f"{src}:{sport}->{dst}:{dport}"
             fd.is_server = server_side
+            fd.role = "server" if server_side else "client"
         elif family == PPM_AF_UNIX:
             fd.kind = "unix"
             fd.name = path
 
     def _connect(self, fd: Fd, v: dict[str, Any]) -> None:
-        self._tuple_into(fd, v.get("tuple", b""), server_side=True)
+        self._tuple_into(fd, v.get("tuple", b""), server_side=False)
 
     def _after_fields(
         self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]
@@ -789,6 +796,11 @@ class CaptureState:
             "proc.ppid": main.ptid,
             "proc.pname": parent.comm if parent else None,
             "proc.pexe": parent.exe if parent else None,
+            "proc.pexepath": parent.exepath if parent else None,
+            "proc.is_vpgid_leader": main.vpgid >= 0 and main.vpid == main.vpgid,
+            "proc.is_exe_upper_layer": main.exe_upper_layer,
+            "proc.is_exe_from_memfd": main.exe_from_memfd,
+            "evt.hostname": self.meta.machine.hostname if self.meta.machine else None,
             "proc.pcmdline": " ".join([parent.comm, *parent.args]) if parent else None,
             "proc.sid": main.sid,
             "proc.vpgid": main.vpgid,
@@ -816,6 +828,7 @@ class CaptureState:
         for n in range(8):
             row[f"proc.aname[{n}]"] = chain[n].comm if n < len(chain) else None
             row[f"proc.apid[{n}]"] = chain[n].pid if n < len(chain) else None
+            row[f"proc.aexepath[{n}]"] = chain[n].exepath if n < len(chain) else None
         return row
 
     def _fd_fields(self, fd: Fd | None, fdnum: Any) -> dict[str, Any]:
@@ -834,6 +847,7 @@ class CaptureState:
             filename = fd.name.rsplit("/", 1)[-1]
         is_net = kind in ("ipv4", "ipv6")
         server = is_net and fd.sip in self._local_ips()
+        local_is_server = fd.role == "server" if fd.role else server
         return {
             "fd.num": fdnum,
             "fd.name": fd.name,
@@ -848,21 +862,28 @@ class CaptureState:
             "fd.cport": fd.cport if is_net else (0 if kind == "unix" and not fd.fresh else None),
             "fd.sockfamily": "ip" if is_net else ("unix" if kind == "unix" else None),
             "fd.is_server": server if is_net else fd.is_server,
-            "fd.lip": (fd.sip if server else fd.cip) if is_net else None,
-            "fd.rip": (fd.cip if server else fd.sip) if is_net else None,
+            "fd.lip": (fd.sip if local_is_server else fd.cip) if is_net else None,
+            "fd.rip": (fd.cip if local_is_server else fd.sip) if is_net else None,
+            "fd.lport": (fd.sport if local_is_server else fd.cport) if is_net else None,
+            "fd.rport": (fd.cport if local_is_server else fd.sport) if is_net else None,
+            "fd.nameraw": fd.name,
+            "fd.connected": (not fd.fresh and bool(fd.name)) if is_net or kind == "unix" else None,
         }
 
 
 PROC_FIELDS = (
     "proc.name", "proc.exe", "proc.exepath", "proc.args", "proc.cmdline", "proc.pid", "proc.vpid", "proc.ppid",
-    "proc.pname", "proc.pexe", "proc.pcmdline", "proc.sid", "proc.vpgid", "proc.sname", "proc.tty", "proc.cwd",
+    "proc.pname", "proc.pexe", "proc.pexepath", "proc.is_vpgid_leader", "proc.is_exe_upper_layer",
+    "proc.is_exe_from_memfd", "evt.hostname", "proc.pcmdline", "proc.sid", "proc.vpgid", "proc.sname", "proc.tty", "proc.cwd",
     "proc.loginshellid", "proc.is_exe_writable", "thread.vtid", "user.uid", "user.name", "user.homedir",
     "user.shell", "user.loginuid", "user.loginname", "group.gid", "group.name", "container.id",
     "container.name", "container.image", "container.image.repository", "container.image.tag",
     "container.privileged",
     *(f"proc.aname[{n}]" for n in range(8)), *(f"proc.apid[{n}]" for n in range(8)),
+    *(f"proc.aexepath[{n}]" for n in range(8)),
 )  # fmt: skip
 FD_FIELDS = (
     "fd.num", "fd.name", "fd.type", "fd.typechar", "fd.directory", "fd.filename", "fd.l4proto", "fd.sip",
-    "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server", "fd.lip", "fd.rip",
+    "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server", "fd.lip", "fd.rip", "fd.lport",
+    "fd.rport", "fd.nameraw", "fd.connected",
 )  # fmt: skip

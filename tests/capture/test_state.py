@@ -60,6 +60,9 @@ def test_connect_gives_the_socket_tuple() -> None:
     )
     assert (row["fd.l4proto"], row["fd.sockfamily"], row["fd.is_server"]) == ("tcp", "ip", True)
     assert (row["evt.rawres"], row["evt.res"], row["evt.failed"]) == (-115, "EINPROGRESS", True)
+    # the connecting side is the client: its local port is the ephemeral one
+    assert (row["fd.lport"], row["fd.rport"], row["fd.connected"]) == (47192, 80, True)
+    assert row["evt.hostname"] == "ubuntu"
 
 
 def test_exit_events_carry_their_enter_parameters_when_merged() -> None:
