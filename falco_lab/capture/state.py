@@ -28,6 +28,7 @@ from falco_lab.capture.params import (
     PPM_AF_INET6,
     PPM_AF_UNIX,
     SOCKET_FAMILIES,
+    capability_names,
     decode,
     flag_names,
     printable,
@@ -180,6 +181,9 @@ class Thread:
     exe_writable: bool = False
     exe_upper_layer: bool = False
     exe_from_memfd: bool = False
+    cap_inheritable: int = 0
+    cap_permitted: int = 0
+    cap_effective: int = 0
     fds: dict[int, Fd] = field(default_factory=dict)
     container_id: str = "host"
     placeholder: bool = False
@@ -208,6 +212,9 @@ class Thread:
             exe_writable=entry.exe_writable,
             exe_upper_layer=entry.exe_upper_layer,
             exe_from_memfd=entry.exe_from_memfd,
+            cap_inheritable=entry.cap_inheritable,
+            cap_permitted=entry.cap_permitted,
+            cap_effective=entry.cap_effective,
             container_id=container_id_from_cgroups(entry.cgroups),
         )
 
@@ -452,6 +459,9 @@ class CaptureState:
             thread.vtid = int(v["vtid"])
         if "vpid" in v:
             thread.vpid = int(v["vpid"])
+        for cap in ("cap_inheritable", "cap_permitted", "cap_effective"):
+            if isinstance(v.get(cap), int):
+                setattr(thread, cap, v[cap])
         if isinstance(v.get("vpgid"), int):
             thread.vpgid = v["vpgid"]
         if v.get("trusted_exepath"):
@@ -513,6 +523,9 @@ class CaptureState:
                 cgroups=thread.cgroups,
                 env=thread.env,
                 exe_writable=thread.exe_writable,
+                cap_inheritable=thread.cap_inheritable,
+                cap_permitted=thread.cap_permitted,
+                cap_effective=thread.cap_effective,
                 container_id=thread.container_id,
             )
             child.fds = thread.fds if is_thread else {k: f.copy() for k, f in thread.fds.items()}
@@ -810,6 +823,9 @@ class CaptureState:
             "proc.loginshellid": None,
             "proc.is_exe_writable": main.exe_writable,
             "thread.vtid": thread.vtid if thread.vtid >= 0 else None,
+            "thread.cap_effective": capability_names(thread.cap_effective),
+            "thread.cap_permitted": capability_names(thread.cap_permitted),
+            "thread.cap_inheritable": capability_names(thread.cap_inheritable),
             "user.uid": thread.uid,
             "user.name": user.name if user else None,
             "user.homedir": user.home if user else None,
@@ -875,7 +891,8 @@ PROC_FIELDS = (
     "proc.name", "proc.exe", "proc.exepath", "proc.args", "proc.cmdline", "proc.pid", "proc.vpid", "proc.ppid",
     "proc.pname", "proc.pexe", "proc.pexepath", "proc.is_vpgid_leader", "proc.is_exe_upper_layer",
     "proc.is_exe_from_memfd", "evt.hostname", "proc.pcmdline", "proc.sid", "proc.vpgid", "proc.sname", "proc.tty", "proc.cwd",
-    "proc.loginshellid", "proc.is_exe_writable", "thread.vtid", "user.uid", "user.name", "user.homedir",
+    "proc.loginshellid", "proc.is_exe_writable", "thread.vtid", "thread.cap_effective", "thread.cap_permitted",
+    "thread.cap_inheritable", "user.uid", "user.name", "user.homedir",
     "user.shell", "user.loginuid", "user.loginname", "group.gid", "group.name", "container.id",
     "container.name", "container.image", "container.image.repository", "container.image.tag",
     "container.privileged",
