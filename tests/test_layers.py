@@ -29,6 +29,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"__main__"}),
 )
 
+
 def _rank(unit: str) -> int:
     for rank, layer in enumerate(LAYERS):
         if unit in layer:
@@ -62,8 +63,11 @@ def _imported_units(tree: ast.AST, module_path: Path) -> set[str]:
             continue
         for name in names:
             parts = name.split(".")
-            if parts[0] == "falco_lab" and len(parts) > 1 and (PACKAGE / parts[1]).exists() or (
-                parts[0] == "falco_lab" and len(parts) > 1 and (PACKAGE / f"{parts[1]}.py").exists()
+            if (
+                parts[0] == "falco_lab"
+                and len(parts) > 1
+                and (PACKAGE / parts[1]).exists()
+                or (parts[0] == "falco_lab" and len(parts) > 1 and (PACKAGE / f"{parts[1]}.py").exists())
             ):
                 units.add(parts[1])
     return units

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import secrets
 from collections.abc import Sequence
 from datetime import datetime
@@ -22,6 +23,8 @@ from falco_lab.cluster.values import check_values, load_values
 from falco_lab.workshop import chart
 from falco_lab.workshop.interface import ClusterError, ExecResult
 from falco_lab.workshop.manifests import NAMESPACE
+
+log = logging.getLogger(__name__)
 
 
 class EKSCluster:
@@ -150,7 +153,12 @@ class EKSCluster:
         pod_ops.delete_pod(self.clients, pod, namespace)
 
     def cleanup(self) -> list[str]:
-        return pod_ops.cleanup(self.clients, self.namespace)
+        """Remove what the project labelled; what RBAC kept from being searched is logged as a warning
+        (``falco-lab cluster cleanup`` prints it; :func:`falco_lab.cluster.pods.cleanup` returns it)."""
+        report = pod_ops.cleanup(self.clients, self.namespace)
+        for note in report.unsearched:
+            log.warning("cleanup did not search %s", note)
+        return report.removed
 
     # -- events ----------------------------------------------------------------------
 

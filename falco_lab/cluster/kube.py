@@ -103,7 +103,7 @@ def load_clients(
     except (config.ConfigException, ValueError, OSError) as exc:
         raise ClusterError(f"cannot read the kubeconfig: {exc}") from exc
     names = [c["name"] for c in contexts]
-    chosen = context or (active or {}).get("name")
+    chosen = context or str((active or {}).get("name") or "")
     if chosen not in names:
         raise ClusterError(
             f"kube context {chosen!r} not found in the kubeconfig (contexts: {', '.join(names) or 'none'})"
@@ -181,3 +181,47 @@ def is_not_found(exc: BaseException) -> bool:
 def is_conflict(exc: BaseException) -> bool:
     """True when ``exc`` (or its cause) is an HTTP 409 (the object already exists) from the API server."""
     return api_status(exc) == 409
+
+
+def is_forbidden(exc: BaseException) -> bool:
+    """True when ``exc`` (or its cause) is an HTTP 403 from the API server."""
+    return api_status(exc) == 403
+
+
+def is_namespace_terminating(exc: BaseException) -> bool:
+    """True when the API refused to create an object because its namespace is being deleted.
+
+    The API server answers 403 Forbidden with a ``NamespaceTerminating`` cause ("unable to
+    create new content in namespace X because it is being terminated").
+    """
+    if not is_forbidden(exc):
+        return False
+    cause = exc if isinstance(exc, ApiException) else exc.__cause__
+    try:
+        body = json.loads(getattr(cause, "body", None) or "")
+    except (TypeError, ValueError):
+        return False
+    if not isinstance(body, dict):
+        return False
+    causes = (body.get("details") or {}).get("causes") or []
+    return any(c.get("reason") == "NamespaceTerminating" for c in causes if isinstance(c, dict)) or (
+        "because it is being terminated" in str(body.get("message", ""))
+    )
+
+
+def name_of(obj: Any) -> str:
+    """``metadata.name`` of an API object ("" when it has none)."""
+    meta = getattr(obj, "metadata", None)
+    return str(meta.name) if meta is not None and meta.name else ""
+
+
+def namespace_of(obj: Any) -> str:
+    """``metadata.namespace`` of an API object ("" for cluster-scoped objects)."""
+    meta = getattr(obj, "metadata", None)
+    return str(meta.namespace) if meta is not None and meta.namespace else ""
+
+
+def labels_of(obj: Any) -> dict[str, str]:
+    """``metadata.labels`` of an API object (empty when it has none)."""
+    meta = getattr(obj, "metadata", None)
+    return dict(meta.labels or {}) if meta is not None else {}

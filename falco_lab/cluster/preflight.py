@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from falco_lab.cluster.helm import MIN_HELM, Helm
-from falco_lab.cluster.kube import KubeClients, call, is_not_found
+from falco_lab.cluster.kube import KubeClients, call, is_not_found, labels_of, name_of
 from falco_lab.workshop import chart
 from falco_lab.workshop.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
 from falco_lab.workshop.interface import PREFLIGHT_COLUMNS, ClusterError
@@ -35,9 +35,9 @@ def check_nodes(clients: KubeClients) -> list[dict[str, str]]:
         return [_row("nodes", "fail", "the cluster has no nodes: Falco's DaemonSet has nowhere to run")]
     rows = []
     for node in nodes:
-        name = node.metadata.name
+        name = name_of(node)
         info = node.status.node_info if node.status else None
-        labels = node.metadata.labels or {}
+        labels = labels_of(node)
         if labels.get("eks.amazonaws.com/compute-type") == "fargate" or name.startswith("fargate-"):
             rows.append(_row(f"node {name}", "warn", "Fargate node: DaemonSets (Falco) cannot run there"))
             continue
@@ -96,7 +96,7 @@ def check_namespace(clients: KubeClients, namespace: str = NAMESPACE) -> list[di
         if is_not_found(exc):
             return [_row(f"namespace {namespace}", "ok", "absent; created with the test pods")]
         raise
-    labels = ns.metadata.labels or {}
+    labels = labels_of(ns)
     phase = ns.status.phase if ns.status else None
     if phase == "Terminating":
         return [_row(f"namespace {namespace}", "warn", "being deleted; wait before running the tests")]
@@ -114,7 +114,7 @@ def check_namespace(clients: KubeClients, namespace: str = NAMESPACE) -> list[di
         namespace,
         _request_timeout=clients.request_timeout,
     ).items
-    names = ", ".join(p.metadata.name for p in pods) or "no pods"
+    names = ", ".join(name_of(p) for p in pods) or "no pods"
     return [_row(f"namespace {namespace}", "ok", f"exists (falco-lab's): {names}")]
 
 

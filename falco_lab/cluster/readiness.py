@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from falco_lab.cluster.falco_logs import analyse_falco_log
-from falco_lab.cluster.kube import KubeClients, call
+from falco_lab.cluster.kube import KubeClients, call, labels_of, name_of
 from falco_lab.workshop import chart
 from falco_lab.workshop.interface import READINESS_COLUMNS, ClusterError
 
@@ -23,10 +23,10 @@ def _schedulable_nodes(clients: KubeClients) -> list[str]:
     nodes = call("list nodes", clients.core.list_node, _request_timeout=clients.request_timeout).items
     names = []
     for node in nodes:
-        labels = node.metadata.labels or {}
+        labels = labels_of(node)
         if labels.get("eks.amazonaws.com/compute-type") == "fargate":
             continue
-        names.append(node.metadata.name)
+        names.append(name_of(node))
     return names
 
 
@@ -39,6 +39,8 @@ def daemonset_status(clients: KubeClients, namespace: str = chart.FALCO_NAMESPAC
         _request_timeout=clients.request_timeout,
     )
     st = ds.status
+    if st is None:
+        return _row("falco daemonset", False, "the DaemonSet reports no status yet")
     desired, ready = st.desired_number_scheduled or 0, st.number_ready or 0
     updated = st.updated_number_scheduled or 0
     nodes = _schedulable_nodes(clients)
@@ -61,7 +63,7 @@ def falco_log_status(clients: KubeClients, namespace: str = chart.FALCO_NAMESPAC
         return [_row("falco logs", False, f"no pods match {FALCO_POD_SELECTOR} in {namespace}")]
     rows = []
     for pod in pods:
-        name = pod.metadata.name
+        name = name_of(pod)
         text = call(
             f"read log of {namespace}/{name}",
             clients.core.read_namespaced_pod_log,

@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from kubernetes.client.rest import ApiException
 from kubernetes.stream import portforward, stream
 
-from falco_lab.cluster.kube import KubeClients, api_message, call
+from falco_lab.cluster.kube import KubeClients, api_message, call, name_of
 from falco_lab.workshop.interface import ClusterError, ExecResult
 
 #: Seconds an exec may run before it is cut off.
@@ -94,7 +94,7 @@ def pod_for_service(clients: KubeClients, service: str, namespace: str) -> str:
         namespace,
         _request_timeout=clients.request_timeout,
     )
-    selector = ",".join(f"{k}={v}" for k, v in (svc.spec.selector or {}).items())
+    selector = ",".join(f"{k}={v}" for k, v in ((svc.spec.selector if svc.spec else None) or {}).items())
     if not selector:
         raise ClusterError(f"service {namespace}/{service} has no selector")
     pods = call(
@@ -104,7 +104,7 @@ def pod_for_service(clients: KubeClients, service: str, namespace: str) -> str:
         label_selector=selector,
         _request_timeout=clients.request_timeout,
     ).items
-    running = [p.metadata.name for p in pods if p.status and p.status.phase == "Running"]
+    running = [name_of(p) for p in pods if p.status and p.status.phase == "Running"]
     if not running:
         raise ClusterError(f"no Running pod behind service {namespace}/{service}")
     return sorted(running)[0]

@@ -74,11 +74,13 @@ def since_cutoff(value: Since, now: pd.Timestamp | None = None) -> pd.Timestamp:
 
 
 def since_param(value: Since) -> str:
-    """The ``since`` query parameter for the sidekick-ui API (seconds before now)."""
+    """The ``since`` query parameter for the sidekick-ui API: always plain seconds before now.
+
+    The text is never passed through: falcosidekick-ui 2.2.0 exits (``log.Fatalf``) on a
+    unit it does not know, its units are case-sensitive, and 2.3.0 silently drops such a
+    filter, while this module also accepts ``10sec``, ``5mins`` or ``2Hours``.
+    """
     if isinstance(value, (dt.datetime, pd.Timestamp)):
         delta = pd.Timestamp.now(tz="UTC") - since_cutoff(value)
         return str(max(0, int(delta.total_seconds()) + 1))
-    if isinstance(value, str):
-        since_seconds(value)  # validate early, then pass the UI's own grammar through
-        return value.strip()
     return str(since_seconds(value))

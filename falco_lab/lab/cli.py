@@ -110,38 +110,101 @@ def _cleanup(args: argparse.Namespace) -> int:
         if args.mode != "cluster":
             print("simulate mode: nothing would be removed from a real cluster")
             return 0
-        from falco_lab.cluster.pods import labelled_objects
+        from falco_lab.cluster.pods import find_labelled
 
-        found = labelled_objects(_eks(args).clients)
-        print("\n".join(f"would delete {name}" for name in found) or "nothing labelled by falco-lab")
+        found = find_labelled(_eks(args).clients)
+        print("\n".join(f"would delete {name}" for name in found.names()) or "nothing labelled by falco-lab")
+        for note in found.unsearched:
+            print(f"not searched: {note}")
         return 0
-    removed = _connect(args).cleanup()
+    if args.mode == "cluster":
+        from falco_lab.cluster.pods import cleanup
+
+        report = cleanup(_eks(args).clients)
+        removed, unsearched = report.removed, report.unsearched
+    else:
+        removed, unsearched = _connect(args).cleanup(), []
     print("\n".join(f"deleted {name}" for name in removed) or "nothing labelled by falco-lab")
+    for note in unsearched:
+        print(f"not searched: {note}")
     return 0
 
 
-def _respond(args: argparse.Namespace) -> int:
-    from falco_lab.cluster.response import apply_response, format_plan, plan_response
+def _since_window(args: argparse.Namespace, eks) -> tuple[pd.Timestamp | None, str]:
+    """The start of the alert window ``respond`` reads, and how it was chosen (said to the user)."""
+    from falco_lab.events.since import since_cutoff
 
+    if args.since == "all":
+        return None, "all alerts (--since all)"
+    if args.since:
+        try:
+            text = args.since
+            value = pd.Timestamp(text) if text[:1].isdigit() and ("-" in text or "T" in text) else text
+            cutoff = since_cutoff(value)
+        except ValueError as exc:
+            raise ClusterError(f"--since {args.since!r}: {exc}") from exc
+        return cutoff, f"alerts since {cutoff.isoformat()} (--since {args.since})"
+    if args.alerts:
+        return None, "all alerts of the given sources (no --since)"
+    if eks is None:
+        return None, "all alerts of the simulated cluster"
+    from falco_lab.cluster.pods import last_test_run
+
+    started = last_test_run(eks.clients)
+    if started is None:
+        raise ClusterError(
+            "no test run is recorded on the falco-lab namespace, so there is no default alert window: "
+            "pass --since (e.g. --since 1h, --since 2026-12-04T09:00Z, or --since all)"
+        )
+    cutoff = pd.Timestamp(started)
+    return cutoff, f"alerts since the last test run, {cutoff.isoformat()} (--since to change)"
+
+
+def _respond(args: argparse.Namespace) -> int:
+    from falco_lab.cluster.response import (
+        PROTECTED_NAMESPACES,
+        apply_response,
+        format_plan,
+        plan_response,
+        pod_facts,
+    )
+
+    applying = args.apply and not args.dry_run
+    # planning from alert files needs no cluster; reading the logs or applying does
+    eks = _eks(args) if args.mode == "cluster" and (not args.alerts or applying) else None
+    cutoff, window = _since_window(args, eks)
     if args.alerts:
         from falco_lab.events import load_events
 
         alerts = load_events(*args.alerts)
-        cluster = None
+        if cutoff is not None and "time" in alerts.columns:
+            alerts = alerts[pd.to_datetime(alerts["time"], utc=True) >= cutoff]
     else:
-        cluster = _connect(args)
-        alerts = cluster.falco_alerts()
+        cluster = eks if eks is not None else _connect(args)
+        alerts = cluster.falco_alerts(since=None if cutoff is None else cutoff.to_pydatetime())
+    print(f"window: {window}; {len(alerts)} alert(s)")
     actions = [a.strip() for a in args.actions.split(",") if a.strip()]
-    plan = plan_response(alerts, actions=actions, min_priority=args.min_priority)
+    protected = (
+        PROTECTED_NAMESPACES
+        if args.protected is None
+        else frozenset(n.strip() for n in args.protected.split(",") if n.strip())
+    )
+    lookup = pod_facts(eks.clients) if eks is not None else None
+    plan = plan_response(
+        alerts, actions=actions, min_priority=args.min_priority, protected=protected, lookup=lookup
+    )
     print(format_plan(plan))
-    if not args.apply or args.dry_run:
+    if not applying:
         if plan:
             print("\n(plan only: add --apply to carry it out)")
         return 0
-    eks = _eks(args)
-    for line in apply_response(eks.clients, plan):
+    if eks is None:
+        raise ClusterError("`respond --apply` needs --mode cluster")
+    report = apply_response(eks.clients, plan)
+    for line in report.lines:
         print(line)
-    return 0
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def _manifests(args: argparse.Namespace) -> int:
@@ -219,6 +282,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--actions", default="label,isolate", help="comma list of label, isolate, delete")
     p.add_argument("--min-priority", default="Warning", help="act on alerts at this priority or above")
+    p.add_argument(
+        "--since",
+        help="alert window: a duration (1h, 30min), an ISO time, or 'all' "
+        "(default: since the last test run in cluster mode; all alerts of --alerts sources)",
+    )
+    p.add_argument(
+        "--protected",
+        metavar="NS,...",
+        help="namespaces never acted on (replaces the default: kube-system, kube-public, "
+        "kube-node-lease, falco and the EKS add-on namespaces)",
+    )
     p.add_argument("--apply", action="store_true", help="carry the plan out (default: print it only)")
     p.add_argument("--dry-run", action="store_true", help="print the plan only, even with --apply")
     p.set_defaults(handler=_wrap(_respond))

@@ -312,7 +312,9 @@ def yaml_blocks(text: str) -> list[YamlBlock]:
         while body and not body[-1].strip():
             body.pop()
         comment = "\n".join(line.lstrip("#").strip() for line in lines[first:start])
-        key = _TOP_LEVEL_KEY.match(lines[start]).group("key")
+        key_match = _TOP_LEVEL_KEY.match(lines[start])
+        assert key_match is not None  # start lines are the ones this pattern matched above
+        key = key_match.group("key")
         blocks.append(YamlBlock(key=key, line=start + 1, comment=comment, text="\n".join(body)))
     return blocks
 

@@ -8,11 +8,12 @@ Falco's evaluation order (the order of their first definition).  Events are mapp
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypedDict, Unpack, cast
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from falco_lab.errors import FalcoLabError
@@ -22,14 +23,16 @@ from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
 from falco_lab.rules.compiler.condition import Condition
 from falco_lab.rules.evaluators.explain import Explanation
 from falco_lab.rules.evaluators.frame import FrameCache
+from falco_lab.rules.evaluators.values import cell_value
 from falco_lab.rules.loading.model import CompiledRule, PluginRequirement
 from falco_lab.rules.loading.result import LoadIssue, LoadResults
-from falco_lab.rules.output.format import OutputFormat, compile_output, falco_alert
+from falco_lab.rules.output.columns import Events, format_block
+from falco_lab.rules.output.format import OutputFormat, compile_output, default_hostname, falco_alert
+from falco_lab.rules.output.frame import ENGINE_SOURCE, RuleBlock, blocks_frame
 
 __all__ = ["RuleSet"]
 
 _RANK = {p: i for i, p in enumerate(PRIORITIES)}
-_ENGINE = "<rules engine>"
 _MATCHING = ("all", "first")
 
 
@@ -40,18 +43,6 @@ def _threshold(min_priority: str | None) -> int:
     if name is None:
         raise ValueError(f"unknown priority {min_priority!r}; expected one of {', '.join(PRIORITIES)}")
     return _RANK[name]
-
-
-def _clean(value: Any) -> Any:
-    """A frame cell as an event value: NaN/NaT/NA become None (missing)."""
-    if value is None or isinstance(value, (list, tuple, dict, bytes, str)):
-        return value
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        return value
-    return value.item() if hasattr(value, "item") and not isinstance(value, pd.Timestamp) else value
 
 
 def _condition(rule: CompiledRule) -> Condition:
@@ -264,12 +255,26 @@ class RuleSet:
     def _frame_pairs(
         self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str
     ) -> Iterator[tuple[CompiledRule, Mapping[str, Any]]]:
+        positions, orders = self._frame_hits(frame, selected, rule_matching)
+        rows = np.unique(positions).tolist()
+        records = cast("list[dict[str, Any]]", frame.iloc[rows].to_dict("records"))  # columns are fields
+        events = {
+            pos: {k: cell_value(v) for k, v in record.items()}
+            for pos, record in zip(rows, records, strict=True)
+        }
+        for pos, order in zip(positions.tolist(), orders.tolist(), strict=True):
+            yield selected[order], events[pos]
+
+    def _frame_hits(
+        self, frame: pd.DataFrame, selected: list[CompiledRule], rule_matching: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(row position, index in ``selected``) of every alert, sorted by row then rule (vectorised)."""
         if frame.empty or not selected:
-            return
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
         cache = FrameCache(frame)
         remaining = np.ones(len(frame), dtype=bool)
-        hits: list[tuple[int, int, CompiledRule]] = []
-        positions = np.arange(len(frame))
+        positions: list[npt.NDArray[np.int64]] = []
+        orders: list[npt.NDArray[np.int64]] = []
         for order, rule in enumerate(selected):
             mask = np.array(
                 _condition(rule).mask(frame, cache).to_numpy(dtype=bool, na_value=False), copy=True
@@ -277,16 +282,25 @@ class RuleSet:
             if rule_matching == "first":
                 mask &= remaining
                 remaining[mask] = False
-            for pos in positions[mask]:
-                hits.append((int(pos), order, rule))
-        hits.sort(key=lambda h: (h[0], h[1]))
-        rows = sorted({pos for pos, _, _ in hits})
-        records = cast("list[dict[str, Any]]", frame.iloc[rows].to_dict("records"))  # columns are fields
-        events = {
-            pos: {k: _clean(v) for k, v in record.items()} for pos, record in zip(rows, records, strict=True)
-        }
-        for pos, _, rule in hits:
-            yield rule, events[pos]
+            hit = np.flatnonzero(mask).astype(np.int64)
+            positions.append(hit)
+            orders.append(np.full(len(hit), order, dtype=np.int64))
+        return _sorted_hits(positions, orders)
+
+    def _event_hits(
+        self, events: Sequence[Mapping[str, Any]], selected: list[CompiledRule], rule_matching: str
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        """(event index, index in ``selected``) of every alert, in event then rule order."""
+        positions: list[int] = []
+        orders: list[int] = []
+        for pos, event in enumerate(events):
+            for order, rule in enumerate(selected):
+                if self._fires(rule, event):
+                    positions.append(pos)
+                    orders.append(order)
+                    if rule_matching == "first":
+                        break
+        return np.array(positions, dtype=np.int64), np.array(orders, dtype=np.int64)
 
     def alerts(
         self,
@@ -332,12 +346,79 @@ class RuleSet:
     ) -> pd.DataFrame:
         """The alerts for ``events`` as a canonical events frame (``falco_lab.events.schema``).
 
-        One row per alert: ``time``, ``rule``, ``priority``, ``source``, ``hostname``, ``tags``,
-        ``output``, ``uuid`` (empty: Falco does not set it), then one column per output field.
-        Arguments as in :meth:`alerts` (keyword-only ``min_priority``, ``rule_matching``,
-        ``source``, ``hostname``, ``suggested_fields``).
+        One row per alert, in the order of :meth:`alerts`: ``time``, ``rule``, ``priority``,
+        ``source``, ``hostname``, ``tags``, ``output``, ``uuid`` (empty: Falco does not set it), then
+        one column per output field. Arguments as in :meth:`alerts` (keyword-only ``min_priority``,
+        ``rule_matching``, ``source``, ``hostname``, ``suggested_fields``).
+
+        Outputs and output fields are formatted per rule over its matched rows
+        (:func:`falco_lab.rules.output.columns.format_block`) and the frame is built from those
+        columns directly; the result equals ``alerts_frame(self.alerts(events, ...))``, except that
+        events without ``evt.time`` share one "now".
         """
-        return alerts_frame(self.alerts(events, **options))
+        return self._hits(events, options).to_frame(options)
+
+    def _hits(self, events: pd.DataFrame | Iterable[Mapping[str, Any]], options: AlertOptions) -> Hits:
+        """Which rules fire on which events (the masks), without formatting anything."""
+        rule_matching = options.get("rule_matching", "all")
+        self._check_matching(rule_matching)
+        selected = self._selected(options.get("min_priority"), options.get("source", "syscall"))
+        if isinstance(events, pd.DataFrame):
+            positions, orders = self._frame_hits(events, selected, rule_matching)
+            return Hits(self, selected, positions, orders, frame=events)
+        records = events if isinstance(events, Sequence) else list(events)
+        positions, orders = self._event_hits(records, selected, rule_matching)
+        return Hits(self, selected, positions, orders, events=records)
+
+
+@dataclass(frozen=True, slots=True)
+class Hits:
+    """The alerts of an evaluation before formatting: event ``positions[i]`` fired ``selected[orders[i]]``.
+
+    Sorted by event then rule (Falco's order). The events are ``frame``'s rows or ``events``;
+    :meth:`to_frame` formats the alerts column-wise.
+    """
+
+    ruleset: RuleSet
+    selected: list[CompiledRule]
+    positions: npt.NDArray[np.int64]
+    orders: npt.NDArray[np.int64]
+    frame: pd.DataFrame | None = None
+    events: Sequence[Mapping[str, Any]] | None = None
+
+    def to_frame(self, options: AlertOptions) -> pd.DataFrame:
+        """The canonical events frame of these alerts (see :meth:`RuleSet.evaluate`)."""
+        positions, orders = self.positions, self.orders
+        alerting = Events(np.unique(positions), frame=self.frame, events=self.events)
+        row_of = np.searchsorted(alerting.positions, positions)  # each alert's event among the alerting ones
+        blocks: list[RuleBlock] = []
+        by_rule = np.argsort(orders, kind="stable")
+        bounds = np.searchsorted(orders[by_rule], np.arange(len(self.selected) + 1))
+        for order, rule in enumerate(self.selected):
+            where = by_rule[bounds[order] : bounds[order + 1]]  # alert indices of this rule, ascending
+            if len(where) == 0:
+                continue
+            block = format_block(
+                self.ruleset._output_format(rule),  # noqa: SLF001 - the ruleset's own compiled formats
+                alerting.rows(row_of[where]),
+                priority=rule.priority,
+                source=rule.source,
+                suggested_fields=options.get("suggested_fields", True),
+            )
+            blocks.append(RuleBlock(rule.name, rule.priority, rule.source, tuple(rule.tags), where, block))
+        hostname = options.get("hostname")
+        return blocks_frame(blocks, len(positions), hostname if hostname is not None else default_hostname())
+
+
+def _sorted_hits(
+    positions: list[npt.NDArray[np.int64]], orders: list[npt.NDArray[np.int64]]
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    if not positions:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    pos = np.concatenate(positions)
+    order = np.concatenate(orders)
+    index = np.lexsort((order, pos))
+    return pos[index], order[index]
 
 
 def alerts_frame(alerts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
@@ -356,10 +437,10 @@ def alerts_frame(alerts: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """
     records = list(alerts)
     frame, problems = alerts_to_frame(
-        records, _ENGINE, labels=[f"alert {i + 1}" for i in range(len(records))]
+        records, ENGINE_SOURCE, labels=[f"alert {i + 1}" for i in range(len(records))]
     )
     report = LoadReport(
-        sources=(_ENGINE,),
+        sources=(ENGINE_SOURCE,),
         events=len(frame),
         problems=tuple(problems),
     )

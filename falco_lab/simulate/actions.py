@@ -20,14 +20,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 
 from falco_lab.errors import FalcoLabError
-from falco_lab.simulate.commands import (
-    API_SERVER_IP,
-    ERRNO,
-    CommandResult,
-    run_command,
-    run_script,
-    shell_script,
-)
+from falco_lab.simulate.commands import run_script, shell_script
 from falco_lab.simulate.fields import (
     container_context,
     exe_flags_text,
@@ -49,6 +42,7 @@ from falco_lab.simulate.model import (
     World,
 )
 from falco_lab.simulate.syscalls import EventLog
+from falco_lab.simulate.tools import API_SERVER_IP, ERRNO, CommandResult, run_command
 
 
 class SimulationError(FalcoLabError, ValueError):

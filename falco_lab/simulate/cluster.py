@@ -23,10 +23,9 @@ import pandas as pd
 
 from falco_lab.events.since import since_cutoff
 from falco_lab.rules import RuleSet
-from falco_lab.rules.output.format import event_time_ns
 from falco_lab.simulate import detect as detection
 from falco_lab.simulate.actions import SimulationError, Simulator
-from falco_lab.simulate.model import SIMULATED_CONTEXT, Namespace, Pod, mark_simulated
+from falco_lab.simulate.model import SIMULATED_CONTEXT, Namespace, Pod, mark_simulated, start_time_ns
 from falco_lab.simulate.topology import build_world
 from falco_lab.workshop import chart
 from falco_lab.workshop.drivers import driver_advice
@@ -108,7 +107,7 @@ class SimulatedCluster:
         self.seed = seed
         self.rule_matching = rule_matching
         self._follow_wall_clock = start is None
-        start_ns = time.time_ns() if start is None else event_time_ns(start)
+        start_ns = time.time_ns() if start is None else start_time_ns(start)
         self.world = build_world(nodes, seed=seed)
         self.sim = Simulator(self.world, seed=seed, start_ns=start_ns)
         self.rules_choice, self.ruleset = detection.resolve_rules(rules, ruleset, upstream_dir=upstream_dir)

@@ -12,9 +12,11 @@ in :mod:`falco_lab.simulate.actions`.  Nothing in this model talks to a real clu
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from falco_lab.events.schema import SIMULATED_ATTR
+from falco_lab.rules.output.format import event_time_ns
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -249,6 +251,20 @@ def mark_simulated(frame: pd.DataFrame) -> pd.DataFrame:
     """
     frame.attrs[SIMULATED_ATTR] = True
     return frame
+
+
+def start_time_ns(when: datetime) -> int:
+    """Nanoseconds since the epoch of a simulation's start time (a naive time is UTC).
+
+    Raises
+    ------
+    ValueError
+        When ``when`` is not a time.
+    """
+    ns = event_time_ns(when)
+    if ns is None:
+        raise ValueError(f"not a start time: {when!r}")
+    return ns
 
 
 __all__ = [

@@ -31,11 +31,10 @@ import orjson
 import pandas as pd
 
 from falco_lab.rules import RuleSet
-from falco_lab.rules.output.format import event_time_ns
 from falco_lab.simulate import detect as detection
 from falco_lab.simulate import incidents, workloads
 from falco_lab.simulate.actions import Simulator
-from falco_lab.simulate.model import SIMULATED_CONTEXT, World
+from falco_lab.simulate.model import SIMULATED_CONTEXT, World, start_time_ns
 from falco_lab.simulate.syscalls import EventLog
 from falco_lab.simulate.topology import build_world
 
@@ -101,7 +100,7 @@ class Simulation:
 
     def write_syscalls(self, path: str | os.PathLike[str]) -> int:
         """Write the syscall events as JSON lines (field → value, missing fields absent)."""
-        return self.log.write_jsonl(path)
+        return self.log.write_jsonl(Path(path))
 
     def post(self, url: str, *, timeout: float = 10.0) -> int:
         """POST the Falco alerts to a falcosidekick-compatible URL (it adds its own ``uuid``)."""
@@ -181,7 +180,7 @@ def simulate(
     if scenario != "workshop" and hours <= 0:
         raise ValueError(f"the {scenario} scenario needs hours > 0")
     start = start or DEFAULT_START
-    start_ns = event_time_ns(start)
+    start_ns = start_time_ns(start)
     choice, ruleset = detection.resolve_rules(rules, ruleset, upstream_dir=upstream_dir)
 
     world = build_world(nodes, seed=seed)

@@ -133,7 +133,8 @@ class EventLog:
 def frame_records(frame: pd.DataFrame) -> Iterator[dict]:
     """Rows of an events frame as mappings ``field → value``, missing (NA) fields left out."""
     columns = list(frame.columns)
-    arrays = [frame[c].to_numpy(dtype=object, na_value=None) for c in columns]
+    # pandas-stubs do not accept na_value=None, which pandas documents and this needs
+    arrays = [frame[c].to_numpy(dtype=object, na_value=None) for c in columns]  # type: ignore[call-overload]
     for row in zip(*arrays, strict=True):
         yield {c: _plain(v) for c, v in zip(columns, row, strict=True) if v is not None}
 
@@ -171,7 +172,7 @@ def _typed_array(key: str, values: np.ndarray) -> object:
         # text stays in plain object columns: no conversion to Arrow strings, and the rules
         # engine's fast path for columns of Python str applies.
         return pd.Series(values, dtype=object, copy=False)
-    return pd.array(values, dtype=dtype)
+    return pd.array(values, dtype=dtype)  # type: ignore[call-overload]  # stubs lack dtype names
 
 
 __all__ = ["EventLog", "frame_records"]

@@ -19,152 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from falco_lab.simulate.actions import Simulator
-from falco_lab.simulate.commands import API_SERVER_IP, KNOWN_HOSTS
+from falco_lab.simulate.catalogue import APP_REGISTRY, App, load_apps
 from falco_lab.simulate.model import Pod, Process
+from falco_lab.simulate.tools import API_SERVER_IP, KNOWN_HOSTS
 
 NS = 1_000_000_000
 MINUTE = 60 * NS
 HOUR = 60 * MINUTE
-
-ECR = "602401143452.dkr.ecr.{region}.amazonaws.com"
-APP_REGISTRY = "123456789012.dkr.ecr.{region}.amazonaws.com"
-
-
-@dataclass(frozen=True, slots=True)
-class App:
-    """A long-running workload: a DaemonSet (``per_node``) or a Deployment/StatefulSet."""
-
-    name: str
-    namespace: str
-    image: str
-    command: tuple[str, ...]
-    replicas: int = 1
-    per_node: bool = False
-    run_as_user: int | None = None
-    host_paths: tuple[tuple[str, str, str], ...] = ()  # (host path, mount path, type)
-    privileged: bool = False
-    host_network: bool = False
-    host_pid: bool = False
-    role: str = ""  # web, api, db, cache, agent...
-    labels: dict[str, str] = field(default_factory=dict)
-
-
-def _apps(region: str, nodes: int) -> list[App]:
-    ecr = ECR.format(region=region)
-    mine = APP_REGISTRY.format(region=region)
-    scale = max(2, nodes // 2)
-    return [
-        App(
-            "aws-node",
-            "kube-system",
-            f"{ecr}/amazon-k8s-cni:v1.19.2-eksbuild.1",
-            ("/app/aws-vpc-cni",),
-            per_node=True,
-            host_network=True,
-            host_paths=(
-                ("/opt/cni/bin", "/host/opt/cni/bin", "DirectoryOrCreate"),
-                ("/etc/cni/net.d", "/host/etc/cni/net.d", "DirectoryOrCreate"),
-                ("/var/log/aws-routed-eni", "/host/var/log/aws-routed-eni", "DirectoryOrCreate"),
-                ("/var/run/aws-node", "/var/run/aws-node", "DirectoryOrCreate"),
-                ("/run/xtables.lock", "/run/xtables.lock", "FileOrCreate"),
-            ),
-            role="cni",
-        ),
-        App(
-            "kube-proxy",
-            "kube-system",
-            f"{ecr}/eks/kube-proxy:v1.32.0-minimal-eksbuild.2",
-            ("kube-proxy", "--v=2", "--config=/var/lib/kube-proxy-config/config"),
-            per_node=True,
-            privileged=True,
-            host_network=True,
-            host_paths=(
-                ("/var/log", "/var/log", ""),
-                ("/run/xtables.lock", "/run/xtables.lock", "FileOrCreate"),
-                ("/lib/modules", "/lib/modules", ""),
-            ),
-            role="agent",
-        ),
-        App(
-            "ebs-csi-node",
-            "kube-system",
-            "public.ecr.aws/ebs-csi-driver/aws-ebs-csi-driver:v1.37.0",
-            ("/bin/aws-ebs-csi-driver", "node", "--endpoint=unix:/csi/csi.sock"),
-            per_node=True,
-            privileged=True,
-            host_paths=(("/var/lib/kubelet", "/var/lib/kubelet", "Directory"), ("/dev", "/dev", "Directory")),
-            role="agent",
-        ),
-        App(
-            "node-exporter",
-            "monitoring",
-            "docker.io/prom/node-exporter:v1.8.2",
-            (
-                "/bin/node_exporter",
-                "--path.procfs=/host/proc",
-                "--path.sysfs=/host/sys",
-                "--path.rootfs=/host/root",
-            ),
-            per_node=True,
-            run_as_user=65534,
-            host_network=True,
-            host_pid=True,
-            host_paths=(("/proc", "/host/proc", ""), ("/sys", "/host/sys", ""), ("/", "/host/root", "")),
-            role="agent",
-        ),
-        App(
-            "coredns",
-            "kube-system",
-            f"{ecr}/eks/coredns:v1.11.4-eksbuild.2",
-            ("/coredns", "-conf", "/etc/coredns/Corefile"),
-            replicas=2,
-            run_as_user=0,
-            role="dns",
-        ),
-        App(
-            "web",
-            "shop",
-            "docker.io/library/nginx:1.27.3",
-            ("nginx", "-g", "daemon off;"),
-            replicas=scale,
-            role="web",
-            labels={"tier": "frontend"},
-        ),
-        App(
-            "api",
-            "shop",
-            f"{mine}/shop-api:2.4.1",
-            ("gunicorn", "app:server", "--workers", "2", "--bind", "0.0.0.0:8000"),
-            replicas=scale,
-            role="api",
-            labels={"tier": "backend"},
-        ),
-        App(
-            "redis",
-            "shop",
-            "docker.io/library/redis:7.4.1",
-            ("redis-server", "--appendonly", "yes"),
-            run_as_user=999,
-            role="cache",
-        ),
-        App(
-            "payments-api",
-            "payments",
-            f"{mine}/payments-api:5.0.3",
-            ("java", "-jar", "/app/payments.jar"),
-            replicas=2,
-            run_as_user=1000,
-            role="api",
-        ),
-        App(
-            "postgres",
-            "payments",
-            "docker.io/library/postgres:16.4",
-            ("postgres",),
-            run_as_user=999,
-            role="db",
-        ),
-    ]
 
 
 def _suffix(rng: random.Random, length: int = 5) -> str:
@@ -287,7 +148,7 @@ def deploy_fleet(sim: Simulator, *, region: str) -> Fleet:
                 },
             }
             sim.create_pod(falco_pod)
-        for app in _apps(region, len(world.nodes)):
+        for app in load_apps(region=region, nodes=len(world.nodes)):
             if app.per_node:
                 targets: list[tuple[str, str | None]] = [
                     (f"{app.name}-{_suffix(rng)}", node) for node in world.nodes
@@ -295,13 +156,13 @@ def deploy_fleet(sim: Simulator, *, region: str) -> Fleet:
             else:
                 template = _template_hash(rng)
                 targets = [(f"{app.name}-{template}-{_suffix(rng)}", None) for _ in range(app.replicas)]
-            for pod_name, node in targets:
-                fleet.replicas.append(_start_replica(sim, app, pod_name, node))
+            for pod_name, target_node in targets:
+                fleet.replicas.append(_start_replica(sim, app, pod_name, target_node))
     return fleet
 
 
 # ---------------------------------------------------------------------- activities
-Activity = Callable[[Simulator, int], None]
+Activity = Callable[[Simulator, int], object]
 
 
 @dataclass(slots=True)

@@ -36,6 +36,10 @@ PROJECT_LABELS: dict[str, str] = {
 #: Label selector matching :data:`PROJECT_LABELS` (used by cleanup).
 PROJECT_SELECTOR = ",".join(f"{key}={value}" for key, value in PROJECT_LABELS.items())
 
+#: Namespace annotation: when the last run of the workshop tests started (ISO 8601, UTC).
+#: ``falco-lab cluster respond`` reads it as the default start of its alert window.
+LAST_RUN_ANNOTATION = "falco-lab/last-test-run"
+
 #: Label naming the workshop test a pod belongs to.
 TEST_LABEL = "falco-lab/test"
 

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -204,7 +205,7 @@ def run_workshop_tests(cluster: Cluster, *, timeout: float = 120) -> pd.DataFram
     with workshop_pods(cluster, timeout=timeout, raise_on_error=False) as session:
         shell = session.start_for(TEST_SHELL)
         for tty in (True, False):
-            row = {
+            row: dict[str, Any] = {
                 "test": TEST_SHELL,
                 "step": "shell-tty" if tty else "shell-no-tty",
                 "pod": shell.name,

@@ -60,15 +60,75 @@ def node(
     }
 
 
-def _status(code: int, reason: str, message: str) -> dict:
-    return {
+def _status(code: int, reason: str, message: str, details: dict | None = None) -> dict:
+    body = {
         "kind": "Status",
         "apiVersion": "v1",
+        "metadata": {},
         "status": "Failure",
         "message": message,
         "reason": reason,
         "code": code,
     }
+    if details is not None:
+        body["details"] = details
+    return body
+
+
+#: The ``reason`` the API server gives with each status code (for injected faults).
+_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    409: "AlreadyExists",
+    410: "Expired",
+    422: "Invalid",
+    429: "TooManyRequests",
+    500: "InternalError",
+    503: "ServiceUnavailable",
+}
+
+
+def _fault(code: int, method: str, path: str) -> dict:
+    """A fault as the API server words it (e.g. RBAC: 'pods is forbidden: User ... cannot list ...')."""
+    parts = path.strip("/").split("/")
+    resource = next((p for p in reversed(parts) if p in _RESOURCES), parts[-1])
+    collection = parts[-1] in _RESOURCES and parts[-1] not in ("log", "exec", "portforward", "scale")
+    verbs = {"POST": "create", "PATCH": "patch", "DELETE": "delete", "PUT": "update"}
+    verb = ("list" if collection else "get") if method == "GET" else verbs.get(method, method.lower())
+    group = parts[1] if parts[0] == "apis" else ""
+    if code == 403:
+        if "namespaces" in parts[:-1]:
+            scope = f'in the namespace "{parts[parts.index("namespaces") + 1]}"'
+        else:
+            scope = "at the cluster scope"
+        message = (
+            f'{resource} is forbidden: User "workshop-user" cannot {verb} resource "{resource}" '
+            f'in API group "{group}" {scope}'
+        )
+    else:
+        message = f"injected HTTP {code} for {method} {path}"
+    return _status(code, _REASONS.get(code, "Unknown"), message, {"kind": resource})
+
+
+_RESOURCES = {
+    "pods",
+    "namespaces",
+    "networkpolicies",
+    "secrets",
+    "services",
+    "nodes",
+    "events",
+    "daemonsets",
+    "deployments",
+    "replicasets",
+    "statefulsets",
+    "log",
+    "exec",
+    "portforward",
+    "scale",
+}
 
 
 def _matches(labels: dict, selector: str | None) -> bool:
@@ -92,6 +152,8 @@ class FakeKube:
         self.services: dict[tuple[str, str], dict] = {}
         self.daemonsets: dict[tuple[str, str], dict] = {}
         self.deployments: dict[tuple[str, str], dict] = {}
+        self.replicasets: dict[tuple[str, str], dict] = {}
+        self.statefulsets: dict[tuple[str, str], dict] = {}
         self.policies: dict[tuple[str, str], dict] = {}
         self.events: dict[str, list[dict]] = {}
         self.logs: dict[tuple[str, str], str] = {}
@@ -109,6 +171,12 @@ class FakeKube:
         #: (host, port) that port-forward streams are connected to, and the ports asked for
         self.portforward_target: tuple[str, int] | None = None
         self.portforwards: list[tuple[str, str, str]] = []
+        #: how many API requests a deleted pod / namespace stays, terminating, before it is gone
+        #: (a real API server keeps it for the grace period / until its content is deleted)
+        self.pod_termination_requests = 0
+        self.namespace_termination_requests = 0
+        self._terminating_pods: dict[tuple[str, str], int] = {}
+        self._terminating_namespaces: dict[str, int] = {}
 
     # -- helpers used by tests ---------------------------------------------------------
 
@@ -125,11 +193,30 @@ class FakeKube:
         labels: dict | None = None,
         phase: str = "Running",
         node_name: str = "n1",
+        owner: tuple[str, str] | None = None,
     ):
+        meta: dict = {"name": name, "namespace": namespace, "labels": labels or {}}
+        if owner is not None:
+            meta["ownerReferences"] = [_owner_ref(*owner)]
         self.pods[(namespace, name)] = {
-            "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
+            "metadata": meta,
             "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "busybox"}]},
             "status": {"phase": phase},
+        }
+
+    def add_replicaset(self, namespace: str, name: str, deployment: str | None = None) -> None:
+        meta: dict = {"name": name, "namespace": namespace}
+        if deployment is not None:
+            meta["ownerReferences"] = [_owner_ref("Deployment", deployment)]
+        self.replicasets[(namespace, name)] = {"metadata": meta, "spec": {"replicas": 1, "selector": {}}}
+
+    def add_workload(self, kind: str, namespace: str, name: str, replicas: int = 2) -> None:
+        """A Deployment or StatefulSet (``kind``), to be scaled by the response."""
+        store = self.deployments if kind == "Deployment" else self.statefulsets
+        store[(namespace, name)] = {
+            "metadata": {"name": name, "namespace": namespace, "generation": 1},
+            "spec": {"replicas": replicas, "selector": {}, "template": {}},
+            "status": {"replicas": replicas},
         }
 
     def calls(self, method: str, pattern: str) -> int:
@@ -140,17 +227,30 @@ class FakeKube:
     def handle(self, method: str, path: str, query: dict, body: dict | None) -> tuple[int, object]:
         with self.lock:
             self.requests.append((method, path))
+            self._tick_terminations()
             for (m, pattern), fault in self.faults.items():
                 if m == method and re.search(pattern, path):
                     if fault == "hang":
                         break
-                    return int(fault), _status(
-                        int(fault), "Fault", f"injected HTTP {fault} for {method} {path}"
-                    )
+                    return int(fault), _fault(int(fault), method, path)
             else:
                 return self._route(method, path, query, body)
         time.sleep(self.hang_seconds)
         return 504, _status(504, "Timeout", "hung")
+
+    def _tick_terminations(self) -> None:
+        """Objects being deleted disappear after their number of requests (grace periods)."""
+        for key in list(self._terminating_pods):
+            self._terminating_pods[key] -= 1
+            if self._terminating_pods[key] < 0:
+                del self._terminating_pods[key]
+                self.pods.pop(key, None)
+        for name in list(self._terminating_namespaces):
+            self._terminating_namespaces[name] -= 1
+            if self._terminating_namespaces[name] < 0:
+                del self._terminating_namespaces[name]
+                self.namespaces.pop(name, None)
+                self.pods = {k: v for k, v in self.pods.items() if k[0] != name}
 
     def _route(self, method: str, path: str, query: dict, body: dict | None) -> tuple[int, object]:
         sel = query.get("labelSelector", [None])[0]
@@ -168,8 +268,20 @@ class FakeKube:
         if path == "/api/v1/namespaces":
             if method == "POST":
                 name = body["metadata"]["name"]
+                if name in self._terminating_namespaces:
+                    return 409, _status(
+                        409,
+                        "AlreadyExists",
+                        f'object is being deleted: namespaces "{name}" already exists',
+                        {"name": name, "kind": "namespaces"},
+                    )
                 if name in self.namespaces:
-                    return 409, _status(409, "AlreadyExists", f'namespaces "{name}" already exists')
+                    return 409, _status(
+                        409,
+                        "AlreadyExists",
+                        f'namespaces "{name}" already exists',
+                        {"name": name, "kind": "namespaces"},
+                    )
                 self.namespaces[name] = {**copy.deepcopy(body), "status": {"phase": "Active"}}
                 return 201, self.namespaces[name]
             items = [n for n in self.namespaces.values() if _matches(n["metadata"].get("labels", {}), sel)]
@@ -179,20 +291,53 @@ class FakeKube:
             if name not in self.namespaces:
                 return 404, _status(404, "NotFound", f'namespaces "{name}" not found')
             if method == "DELETE":
+                if self.namespace_termination_requests > 0:
+                    self.namespaces[name]["status"] = {"phase": "Terminating"}
+                    self.namespaces[name]["metadata"]["deletionTimestamp"] = "2026-12-04T09:00:00Z"
+                    self._terminating_namespaces.setdefault(name, self.namespace_termination_requests)
+                    return 200, self.namespaces[name]
                 self.namespaces.pop(name)
                 self.pods = {k: v for k, v in self.pods.items() if k[0] != name}
                 return 200, {"kind": "Status", "apiVersion": "v1", "status": "Success"}
+            if method == "PATCH":
+                meta = self.namespaces[name]["metadata"]
+                for key in ("labels", "annotations"):
+                    meta.setdefault(key, {}).update((body or {}).get("metadata", {}).get(key, {}))
             return 200, self.namespaces[name]
         if parts[:3] == ["api", "v1", "namespaces"] and len(parts) >= 5:
             return self._namespaced_core(method, parts[3], parts[4:], query, body, sel)
-        if parts[:4] == ["apis", "apps", "v1", "namespaces"] and len(parts) == 7:
-            store = {"daemonsets": self.daemonsets, "deployments": self.deployments}.get(parts[5])
+        if parts[:4] == ["apis", "apps", "v1", "namespaces"] and len(parts) in (7, 8):
+            store = {
+                "daemonsets": self.daemonsets,
+                "deployments": self.deployments,
+                "replicasets": self.replicasets,
+                "statefulsets": self.statefulsets,
+            }.get(parts[5])
             obj = store.get((parts[4], parts[6])) if store is not None else None
             if obj is None:
                 return 404, _status(404, "NotFound", f'{parts[5]}.apps "{parts[6]}" not found')
+            if len(parts) == 8 and parts[7] == "scale" and parts[5] in ("deployments", "statefulsets"):
+                if method == "PATCH":
+                    obj["spec"]["replicas"] = (
+                        (body or {}).get("spec", {}).get("replicas", obj["spec"]["replicas"])
+                    )
+                return 200, {
+                    "kind": "Scale",
+                    "apiVersion": "autoscaling/v1",
+                    "metadata": {"name": parts[6], "namespace": parts[4]},
+                    "spec": {"replicas": obj["spec"]["replicas"]},
+                    "status": {"replicas": obj.get("status", {}).get("replicas", 0)},
+                }
             return 200, obj
         if parts[:4] == ["apis", "networking.k8s.io", "v1", "namespaces"] and parts[5] == "networkpolicies":
             ns = parts[4]
+            if method == "GET" and len(parts) == 6:
+                items = [
+                    p
+                    for (n, _), p in self.policies.items()
+                    if n == ns and _matches(p["metadata"].get("labels", {}), sel)
+                ]
+                return 200, {"kind": "NetworkPolicyList", "items": items}
             if method == "POST":
                 key = (ns, body["metadata"]["name"])
                 if key in self.policies:
@@ -208,7 +353,31 @@ class FakeKube:
     def _namespaced_core(self, method, ns, rest, query, body, sel):
         kind = rest[0]
         if kind in ("pods", "secrets", "services") and ns not in self.namespaces and method == "POST":
-            return 404, _status(404, "NotFound", f'namespaces "{ns}" not found')
+            return 404, _status(
+                404, "NotFound", f'namespaces "{ns}" not found', {"name": ns, "kind": "namespaces"}
+            )
+        if (
+            kind in ("pods", "secrets", "services")
+            and ns in self._terminating_namespaces
+            and method == "POST"
+        ):
+            name = (body or {}).get("metadata", {}).get("name", "")
+            return 403, _status(
+                403,
+                "Forbidden",
+                f'{kind} "{name}" is forbidden: unable to create new content in namespace {ns} because it is being terminated',
+                {
+                    "name": name,
+                    "kind": kind,
+                    "causes": [
+                        {
+                            "reason": "NamespaceTerminating",
+                            "message": f"namespace {ns} is being terminated",
+                            "field": "metadata.namespace",
+                        }
+                    ],
+                },
+            )
         if kind == "events":
             return 200, {"kind": "EventList", "items": self.events.get(ns, [])}
         if kind == "secrets":
@@ -227,7 +396,9 @@ class FakeKube:
             if method == "POST":
                 name = body["metadata"]["name"]
                 if (ns, name) in self.pods:
-                    return 409, _status(409, "AlreadyExists", f'pods "{name}" already exists')
+                    return 409, _status(
+                        409, "AlreadyExists", f'pods "{name}" already exists', {"name": name, "kind": "pods"}
+                    )
                 pod = copy.deepcopy(body)
                 pod["metadata"]["namespace"] = ns
                 pod["status"] = {"phase": "Pending"}
@@ -243,10 +414,14 @@ class FakeKube:
         name = rest[1]
         pod = self.pods.get((ns, name))
         if pod is None:
-            return 404, _status(404, "NotFound", f'pods "{name}" not found')
+            return 404, _status(404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"})
         if len(rest) == 3 and rest[2] == "log":
             return 200, self.logs.get((ns, name), "")
         if method == "DELETE":
+            if self.pod_termination_requests > 0:
+                pod["metadata"]["deletionTimestamp"] = "2026-12-04T09:00:00Z"
+                self._terminating_pods.setdefault((ns, name), self.pod_termination_requests)
+                return 200, _public(pod)
             self.pods.pop((ns, name))
             return 200, _public(pod)
         if method == "PATCH":
@@ -292,6 +467,11 @@ class FakeKube:
                     }
                 ],
             }
+
+
+def _owner_ref(kind: str, name: str) -> dict:
+    api = "apps/v1" if kind in ("ReplicaSet", "StatefulSet", "DaemonSet", "Deployment") else "batch/v1"
+    return {"apiVersion": api, "kind": kind, "name": name, "uid": f"uid-{name}", "controller": True}
 
 
 def _public(pod: dict) -> dict:

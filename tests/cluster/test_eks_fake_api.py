@@ -47,6 +47,24 @@ def test_workshop_tests_run_end_to_end_and_leave_nothing_behind(api, eks, monkey
     assert (results["finished"] >= results["started"]).all()
 
 
+def test_test_pods_twice_in_a_row_waits_for_the_terminating_pods_of_the_first_run(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.pod_termination_requests = 6  # deleted pods linger, as during a real grace period
+    first = run_workshop_tests(eks, timeout=5)
+    assert any("deletionTimestamp" in p["metadata"] for p in api.fake.pods.values())
+    second = run_workshop_tests(eks, timeout=5)
+    assert first["ok"].all() and second["ok"].all()
+
+
+def test_test_pods_right_after_cleanup_waits_for_the_terminating_namespace(api, eks, monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+    api.fake.namespace_termination_requests = 5
+    run_workshop_tests(eks, timeout=5)
+    eks.cleanup()
+    assert api.fake.namespaces[NAMESPACE]["status"]["phase"] == "Terminating"
+    assert run_workshop_tests(eks, timeout=5)["ok"].all()
+
+
 def test_pod_that_never_starts_is_reported_and_every_pod_still_deleted(api, eks, monkeypatch):
     monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
     api.fake.pod_behaviour[RUNTIME_SOCKET_POD] = "never"

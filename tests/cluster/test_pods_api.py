@@ -74,8 +74,9 @@ def test_cleanup_removes_only_labelled_objects(api):
     api.fake.add_namespace("default")
     api.fake.add_pod(NAMESPACE, "falco-lab-shell", dict(PROJECT_LABELS))
     api.fake.add_pod("default", "someone-elses")
-    removed = pods.cleanup(api.clients())
-    assert removed == ["pod/falco-lab/falco-lab-shell", "namespace/falco-lab"]
+    report = pods.cleanup(api.clients())
+    assert report.removed == ["pod/falco-lab/falco-lab-shell", "namespace/falco-lab"]
+    assert report.unsearched == []
     assert ("default", "someone-elses") in api.fake.pods
     assert "default" in api.fake.namespaces
 
@@ -96,3 +97,124 @@ def test_labelled_objects_lists_without_deleting(api):
     api.fake.add_pod(NAMESPACE, "a", dict(PROJECT_LABELS))
     assert pods.labelled_objects(api.clients()) == ["pod/falco-lab/a", "namespace/falco-lab"]
     assert (NAMESPACE, "a") in api.fake.pods
+
+
+def test_the_first_pod_of_a_run_stamps_the_namespace_and_the_others_leave_it(api):
+    from datetime import UTC, datetime
+
+    from falco_lab.workshop.manifests import LAST_RUN_ANNOTATION
+
+    clients = api.clients()
+    api.fake.add_namespace(NAMESPACE, PROJECT_LABELS)
+    first = datetime(2026, 12, 4, 9, 0, tzinfo=UTC)
+    assert pods.mark_test_run(clients, NAMESPACE, now=first)
+    api.fake.add_pod(NAMESPACE, "falco-lab-shell", labels=PROJECT_LABELS)
+    assert not pods.mark_test_run(clients, NAMESPACE, now=datetime(2026, 12, 4, 9, 5, tzinfo=UTC))
+    assert (
+        api.fake.namespaces[NAMESPACE]["metadata"]["annotations"][LAST_RUN_ANNOTATION]
+        == "2026-12-04T09:00:00Z"
+    )
+    assert pods.last_test_run(clients, NAMESPACE) == first
+
+
+def test_no_stamp_or_no_namespace_is_no_last_run(api):
+    clients = api.clients()
+    assert pods.last_test_run(clients, "absent") is None
+    api.fake.add_namespace(NAMESPACE)
+    assert pods.last_test_run(clients, NAMESPACE) is None
+
+
+def test_a_stamp_that_is_no_time_is_an_error_naming_it(api):
+    from falco_lab.workshop.manifests import LAST_RUN_ANNOTATION
+
+    api.fake.add_namespace(NAMESPACE)
+    api.fake.namespaces[NAMESPACE]["metadata"]["annotations"] = {LAST_RUN_ANNOTATION: "soon"}
+    with pytest.raises(
+        ClusterError, match="annotation falco-lab/last-test-run='soon' is not an ISO 8601 time"
+    ):
+        pods.last_test_run(api.clients(), NAMESPACE)
+
+
+def _fast(monkeypatch):
+    monkeypatch.setattr("falco_lab.cluster.pods.POLL_INTERVAL", 0.01)
+
+
+def test_a_second_run_waits_for_the_old_pod_that_is_still_terminating(api, monkeypatch):
+    _fast(monkeypatch)
+    clients = api.clients()
+    api.fake.pod_termination_requests = 4
+    pods.create_pod(clients, shell_pod_manifest(), timeout=5)
+    pods.delete_pod(clients, "falco-lab-shell")
+    assert (NAMESPACE, "falco-lab-shell") in api.fake.pods  # terminating, as on a real API server
+    assert pods.create_pod(clients, shell_pod_manifest(), timeout=5) == "falco-lab-shell"
+    assert api.fake.calls("POST", r"/namespaces/falco-lab/pods$") == 3  # created, 409, created again
+    assert "deletionTimestamp" not in api.fake.pods[(NAMESPACE, "falco-lab-shell")]["metadata"]
+
+
+def test_a_pod_create_in_a_terminating_namespace_waits_and_recreates_the_namespace(api, monkeypatch):
+    _fast(monkeypatch)
+    clients = api.clients()
+    api.fake.add_namespace(NAMESPACE, dict(PROJECT_LABELS))
+    api.fake.namespace_termination_requests = 3
+    pods.cleanup(clients)
+    assert api.fake.namespaces[NAMESPACE]["status"]["phase"] == "Terminating"
+    assert pods.create_pod(clients, shell_pod_manifest(), timeout=5) == "falco-lab-shell"
+    assert api.fake.namespaces[NAMESPACE]["status"]["phase"] == "Active"
+
+
+def test_the_403_of_a_terminating_namespace_is_recognised(api):
+    from falco_lab.cluster.kube import call, is_namespace_terminating
+
+    clients = api.clients()
+    api.fake.add_namespace(NAMESPACE)
+    api.fake.namespace_termination_requests = 50
+    call("delete namespace", clients.core.delete_namespace, NAMESPACE)
+    with pytest.raises(ClusterError, match="being terminated") as caught:
+        call("create pod", clients.core.create_namespaced_pod, NAMESPACE, shell_pod_manifest())
+    assert is_namespace_terminating(caught.value)
+
+
+def test_a_409_on_namespace_create_is_success(api, monkeypatch):
+    # someone else created the namespace between our read (404) and our create (409)
+    api.fake.add_namespace(NAMESPACE)
+    real = pods._namespace_phase
+    answers = iter([None])
+    monkeypatch.setattr(pods, "_namespace_phase", lambda clients, name: next(answers, real(clients, name)))
+    assert pods.ensure_namespace(api.clients(), NAMESPACE) is False
+    assert api.fake.calls("POST", r"^/api/v1/namespaces$") == 1
+
+
+def test_waiting_for_a_pod_that_never_goes_is_bounded(api, monkeypatch):
+    _fast(monkeypatch)
+    clients = api.clients()
+    api.fake.pod_termination_requests = 10_000
+    pods.create_pod(clients, shell_pod_manifest(), timeout=5)
+    pods.delete_pod(clients, "falco-lab-shell")
+    with pytest.raises(
+        ClusterError, match="pod falco-lab/falco-lab-shell is still being deleted after 0.2 s"
+    ):
+        pods.create_pod(clients, shell_pod_manifest(), timeout=0.2)
+
+
+def test_cleanup_with_rights_in_one_namespace_falls_back_to_it_and_says_what_it_could_not_list(api):
+    api.fake.add_namespace(NAMESPACE, dict(PROJECT_LABELS))
+    api.fake.add_pod(NAMESPACE, "a", dict(PROJECT_LABELS))
+    for path in (r"^/api/v1/pods$", r"^/apis/networking.k8s.io/v1/networkpolicies$", r"^/api/v1/namespaces$"):
+        api.fake.faults[("GET", path)] = 403
+    report = pods.cleanup(api.clients())
+    assert report.removed == ["pod/falco-lab/a", "namespace/falco-lab"]
+    assert report.unsearched == [
+        "pods outside namespace falco-lab: listing them in all namespaces is forbidden",
+        "network policies outside namespace falco-lab: listing them in all namespaces is forbidden",
+        "namespaces other than falco-lab: listing namespaces is forbidden",
+    ]
+
+
+def test_an_rbac_refusal_reads_like_the_api_servers(api):
+    from falco_lab.cluster.kube import call
+
+    api.fake.faults[("GET", r"^/api/v1/pods$")] = 403
+    with pytest.raises(
+        ClusterError, match='pods is forbidden: User "workshop-user" cannot list resource "pods"'
+    ):
+        call("list pods", api.clients().core.list_pod_for_all_namespaces)

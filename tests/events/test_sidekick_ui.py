@@ -115,7 +115,7 @@ def test_filters_become_query_parameters(ui):
     client(ui).search(since="24h", priority=["Warning", "Critical"], rule="Terminal shell in container",
                       source="syscall", hostname="node-1", tags=["shell", "container"], filter="bash")
     query = ui.requests[0]
-    assert query["since"] == ["24h"]
+    assert query["since"] == ["86400"]
     assert query["priority"] == ["Warning,Critical"]
     assert query["rule"] == ["Terminal shell in container"]
     assert query["source"] == ["syscall"] and query["hostname"] == ["node-1"]

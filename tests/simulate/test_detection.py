@@ -91,6 +91,8 @@ def test_project_rules_alone_detect_the_three_workshop_tests(workshop_project_al
         RULE_SHELL_NO_TTY,
         RULE_RUNTIME_SOCKET,
         RULE_SENSITIVE_HOST_PATH,
+        # test 1 types "id -u" in its terminal session: the project's discovery rule sees it
+        "Falco Lab Discovery Command In Interactive Session",
     }
 
 
@@ -117,6 +119,7 @@ def test_default_rules_without_upstream_are_the_project_rules_said_plainly(monke
         RULE_SHELL_NO_TTY,
         RULE_RUNTIME_SOCKET,
         RULE_SENSITIVE_HOST_PATH,
+        "Falco Lab Discovery Command In Interactive Session",  # test 1's "id -u"
     }
 
 

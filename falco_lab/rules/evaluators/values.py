@@ -16,13 +16,14 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from pandas import NA as _PD_NA
 from pandas import NaT as _PD_NAT
 
 from falco_lab.rules.ir import ConstOperand, FieldOperand, ListOperand, MultiOperand, Operand, wrap_int
 from falco_lab.rules.transformers import MISSING, apply_transformer
 
-__all__ = ["MISSING", "convert", "convert_scalar", "extract", "is_missing"]
+__all__ = ["MISSING", "cell_value", "convert", "convert_scalar", "extract", "is_missing"]
 
 _DECIMAL = re.compile(r"\s*[+-]?[0-9]+\s*")
 
@@ -225,3 +226,15 @@ def extract(operand: Any, event: Mapping[str, Any]) -> Any:
     if inner is MISSING:
         return MISSING
     return apply_transformer(operand.name, inner, operand.inner.is_list)
+
+
+def cell_value(value: Any) -> Any:
+    """A frame cell as an event value: NaN/NaT/NA become None (missing), numpy scalars Python values."""
+    if value is None or isinstance(value, (list, tuple, dict, bytes, str)):
+        return value
+    try:
+        if pd.isna(value):
+            return None
+    except (TypeError, ValueError):
+        return value
+    return value.item() if hasattr(value, "item") and not isinstance(value, pd.Timestamp) else value

@@ -37,11 +37,19 @@ __all__ = [
     "SUGGESTED_FIELDS",
     "alert_json",
     "compile_output",
+    "datetime_ns",
+    "default_hostname",
     "event_time_ns",
     "falco_alert",
     "format_time",
+    "json_kind",
+    "json_value",
+    "json_values",
     "remove_container_info",
+    "render_value",
+    "render_values",
     "sidekick_enrich",
+    "suggested_format",
 ]
 
 
@@ -161,14 +169,18 @@ def render_value(token: OutputToken, value: Any) -> str:
     return str(value)
 
 
+def json_kind(token: OutputToken) -> str:
+    """How ``output_fields`` types the token's values: ``int``, ``uint``, ``double``, ``bool`` or ``string``."""
+    if token.operand is not None:
+        return _VTYPE_KINDS.get(token.operand.vtype, "string")
+    return token.info.kind if token.info is not None else "string"
+
+
 def json_value(token: OutputToken, value: Any) -> Any:
     """JSON form of one value in ``output_fields``."""
     if _missing(value):
         return None
-    if token.operand is not None:
-        kind = _VTYPE_KINDS.get(getattr(token.operand, "vtype", ""), "string")
-    else:
-        kind = token.info.kind if token.info is not None else "string"
+    kind = json_kind(token)
     if isinstance(value, (list, tuple)):
         return [json_value(token, v) for v in value]
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):  # numpy scalars
@@ -189,6 +201,32 @@ def json_value(token: OutputToken, value: Any) -> Any:
     if kind == "bool" and isinstance(value, bool):
         return value
     return render_value(token, value)
+
+
+def render_values(token: OutputToken, values: list[Any], types: set[type] | None = None) -> list[str] | None:
+    """:func:`render_value` of each value (width not applied) when the values allow a C-speed path.
+
+    Plain ``str``/``None`` values and plain ``int`` values have one text form each (the value itself,
+    ``<NA>``, ``str(int)``); None for anything else (the caller then renders value by value).
+    ``types`` is ``set(map(type, values))`` if the caller has it.
+    """
+    types = set(map(type, values)) if types is None else types
+    if types <= {str, type(None)}:
+        return [NA if v is None else v for v in values] if type(None) in types else values
+    if types == {int}:
+        return list(map(str, values))
+    return None
+
+
+def json_values(token: OutputToken, values: list[Any], types: set[type] | None = None) -> list[Any] | None:
+    """:func:`json_value` of each value when the values allow a C-speed path (as :func:`render_values`)."""
+    kind = json_kind(token)
+    types = set(map(type, values)) if types is None else types
+    if types <= {str, type(None)} and kind not in ("int", "uint"):
+        return values  # text stays text, None stays None
+    if types == {int}:
+        return values if kind in ("int", "uint", "double") else list(map(str, values))
+    return None
 
 
 def remove_container_info(output: str) -> tuple[str, bool]:
@@ -304,7 +342,8 @@ def compile_output(text: str, source: str = "syscall") -> OutputFormat:
 # --------------------------------------------------------------------------- alerts
 
 
-def _datetime_ns(value: datetime) -> int:
+def datetime_ns(value: datetime) -> int:
+    """Nanoseconds since the epoch of a datetime (naive means UTC), with microsecond precision."""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     delta = value - datetime(1970, 1, 1, tzinfo=UTC)
@@ -322,7 +361,7 @@ def event_time_ns(value: Any) -> int | None:
     if isinstance(value, pd.Timestamp):
         return int(value.value) if value.tzinfo is not None else int(value.tz_localize("UTC").value)
     if isinstance(value, datetime):
-        return _datetime_ns(value)
+        return datetime_ns(value)
     if isinstance(value, float):
         return int(value)
     text = str(value).strip()
@@ -344,17 +383,23 @@ def format_time(ns: int) -> tuple[str, str]:
     return f"{moment:%Y-%m-%dT%H:%M:%S}.{frac:09d}Z", f"{moment:%H:%M:%S}.{frac:09d}"
 
 
-def _default_hostname() -> str:
+def default_hostname() -> str:
+    """``FALCO_HOSTNAME``, else the host name (the ``hostname`` of alerts)."""
     return os.environ.get("FALCO_HOSTNAME") or socket.gethostname()
 
 
-def _suggested_format(source: str) -> OutputFormat | None:
-    if source != "syscall":
-        return None
-    return compile_output(" ".join(f"{key}=%{field}" for key, field in SUGGESTED_FIELDS))
-
-
 _SUGGESTED: dict[str, OutputFormat | None] = {}
+
+
+def suggested_format(source: str) -> OutputFormat | None:
+    """The suggested fields Falco 0.44 appends to alerts of ``source`` (syscall only), compiled once."""
+    if source not in _SUGGESTED:
+        _SUGGESTED[source] = (
+            compile_output(" ".join(f"{key}=%{field}" for key, field in SUGGESTED_FIELDS))
+            if source == "syscall"
+            else None
+        )
+    return _SUGGESTED[source]
 
 
 def falco_alert(
@@ -388,20 +433,18 @@ def falco_alert(
     """
     ns = time_ns if time_ns is not None else event_time_ns(event.get("evt.time"))
     if ns is None:
-        ns = _datetime_ns(datetime.now(UTC))
+        ns = datetime_ns(datetime.now(UTC))
     iso, clock = format_time(ns)
     message = output.render(event)
     fields = output.values(event)
     if suggested_fields:
-        if source not in _SUGGESTED:
-            _SUGGESTED[source] = _suggested_format(source)
-        extra = _SUGGESTED[source]
+        extra = suggested_format(source)
         if extra is not None:
             message = f"{message} {extra.render(event)}"
             fields.update(extra.values(event))
     fields["evt.time"] = ns
     alert: dict[str, Any] = {
-        "hostname": hostname if hostname is not None else _default_hostname(),
+        "hostname": hostname if hostname is not None else default_hostname(),
         "output": f"{clock}: {priority} {message}",
         "output_fields": dict(sorted(fields.items())),
         "priority": priority,
