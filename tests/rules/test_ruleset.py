@@ -125,7 +125,8 @@ def test_frame_input_gives_the_same_alerts_as_mappings(ruleset) -> None:
 
 
 def test_evaluate_frame_equals_the_same_alerts_loaded_from_jsonl(ruleset, tmp_path) -> None:
-    events = [BASH, {**BASH, "proc.tty": None}, LS, OPEN]  # in time order: load_events sorts by time
+    # in time order (load_events sorts by time), and no two alerts alike (load_events drops duplicates)
+    events = [BASH, {**BASH, "proc.tty": None, "evt.time": BASH["evt.time"] + 1}, LS, OPEN]
     path = tmp_path / "alerts.jsonl"
     path.write_text(
         "".join(alert_json(a) + "\n" for a in ruleset.alerts(events, hostname="h")), encoding="utf-8"
