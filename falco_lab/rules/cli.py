@@ -18,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from falco_lab.capture import CaptureError, capture_events, is_capture
 from falco_lab.priorities import PRIORITIES, normalize_priority
 from falco_lab.rules.fetch import FetchError, UpstreamRulesNotFound, fetch_rules, find_upstream_rules
 from falco_lab.rules.loading.loader import load_rules
@@ -252,15 +253,21 @@ def _test(args: argparse.Namespace) -> int:
         print(f"error: events file {events_path} not found", file=sys.stderr)
         return 1
     problems: list[str] = []
+    # the format is decided by the content, never the name: a scap capture or JSON lines
+    events = capture_events(events_path) if is_capture(events_path) else _read_events(events_path, problems)
     alerts = ruleset.alerts(
-        _read_events(events_path, problems),
+        events,
         min_priority=args.min_priority,
         rule_matching=args.rule_matching,
         hostname=args.hostname,
         source=args.source,
     )
-    for alert in alerts:
-        print(alert_json(alert) if args.json else alert["output"])
+    try:
+        for alert in alerts:
+            print(alert_json(alert) if args.json else alert["output"])
+    except CaptureError as exc:  # the alerts of every event before the bad block were printed
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0
