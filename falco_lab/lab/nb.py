@@ -203,9 +203,12 @@ def _short_project_errors() -> None:
         return
 
     def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
-        message = f"{etype.__name__}: {value}"
-        print(message)
-        return [message]
+        # IPython ignores what a custom handler returns; showing it through _showtraceback (the hook
+        # kernels implement) makes the cell's output a real error (ename, evalue) with a one-line
+        # traceback, which papermill and nbclient read, instead of plain printed text
+        message = [f"{etype.__name__}: {value}"]
+        shell._showtraceback(etype, value, message)
+        return message
 
     shell.set_custom_exc((FalcoLabError,), handler)
 
