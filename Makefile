@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+CHECKED := falco_lab tests benchmarks tools
+DOCS    := README.md ARCHITECTURE.md CONTRIBUTING.md Makefile pyproject.toml .pre-commit-config.yaml
 
-.PHONY: run test lint bench lab clean browser notebooks
+.PHONY: run test lint format-check typecheck bench lab clean browser notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,13 +18,22 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/python -m falco_lab.lab.runner run --out build
 
-## test: lint, then the whole test suite
-test: $(STAMP) browser
-	$(BIN)/ruff check falco_lab tests benchmarks tools
+## test: lint, format check and type check, then the whole test suite
+test: $(STAMP) browser lint format-check typecheck
 	$(BIN)/python -m pytest
 
+## lint: ruff's lint rules and codespell
 lint: $(STAMP)
-	$(BIN)/ruff check falco_lab tests benchmarks tools
+	$(BIN)/ruff check $(CHECKED)
+	$(BIN)/codespell $(CHECKED) $(DOCS)
+
+## format-check: fails when `ruff format` would change a file (run `$(BIN)/ruff format $(CHECKED)` to fix)
+format-check: $(STAMP)
+	$(BIN)/ruff format --check $(CHECKED)
+
+## typecheck: mypy as configured in pyproject.toml (strict for falco_lab.rules)
+typecheck: $(STAMP)
+	$(BIN)/mypy falco_lab
 
 ## bench: benchmarks, results as JSON under build/bench/
 bench: $(STAMP)

@@ -22,8 +22,25 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose sub-commands reject unknown arguments themselves.
+
+    argparse hands a sub-command's unrecognised arguments back to the top-level parser, which
+    then prints the top-level usage; here the sub-command that was given them prints its own.
+    Every sub-command parser is of this class (``add_subparsers`` uses the parent's class).
+    """
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        parsed, extras = super().parse_known_args(args, namespace)
+        if extras and self._subparsers is None:  # a leaf: these are meant for this command
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        return parsed, extras
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="falco-lab",
         description="Falco runtime security workshop kit: rules, simulation, cluster and analysis tools.",
     )

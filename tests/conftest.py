@@ -14,6 +14,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared"))
 
+# The library finds upstream rulesets only where it is told (``dir=``, $FALCO_LAB_RULES_DIR, the
+# fetch cache). The suite, and the notebooks it runs, use the reference copies of ../shared.
+if "FALCO_LAB_RULES_DIR" not in os.environ and (SHARED / "upstream" / "falco_rules.yaml").is_file():
+    os.environ["FALCO_LAB_RULES_DIR"] = str(SHARED / "upstream")
+
 
 def shared_file(relative: str) -> Path:
     """Path of a reference file under ``../shared``.

@@ -79,3 +79,62 @@ def test_every_imported_package_is_declared() -> None:
         if dist not in declared and _PROVIDED_BY.get(name) not in declared:
             missing.add(name)
     assert not missing, f"imported by falco_lab but not declared in pyproject dependencies: {sorted(missing)}"
+
+
+def test_make_test_runs_lint_format_and_type_checks_before_pytest() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    prerequisites = re.search(r"^test: (.*)$", makefile, re.M)
+    assert prerequisites, "Makefile has no test target"
+    for target in ("lint", "format-check", "typecheck"):
+        assert target in prerequisites.group(1).split(), f"make test must depend on {target}"
+    assert re.search(r"^typecheck: .*\n\t.*mypy falco_lab$", makefile, re.M)
+    assert re.search(r"^format-check: .*\n\t.*ruff format --check", makefile, re.M)
+
+
+def test_mypy_is_strict_for_the_rules_engine_only() -> None:
+    mypy = _pyproject()["tool"]["mypy"]
+    assert "strict" not in mypy, "the defaults apply outside falco_lab.rules"
+    rules = [o for o in mypy["overrides"] if "falco_lab.rules.*" in o["module"]]
+    assert len(rules) == 1
+    # what `--strict` enables per module (strict = true in an override would apply globally)
+    for flag in (
+        "disallow_untyped_defs",
+        "disallow_any_generics",
+        "disallow_untyped_calls",
+        "warn_return_any",
+    ):
+        assert rules[0].get(flag) is True, flag
+
+
+def test_pre_commit_runs_ruff_check_ruff_format_and_codespell_with_the_project_tools() -> None:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = [hook for repo in config["repos"] for hook in repo["hooks"]]
+    entries = {hook["entry"].split(" --")[0] for hook in hooks}
+    assert entries == {"ruff check", "ruff format", "codespell"}
+    assert {hook["language"] for hook in hooks} == {"system"}
+
+
+def test_make_lint_runs_codespell() -> None:
+    makefile = (ROOT / "Makefile").read_text()
+    lint = re.search(r"^lint: .*\n((?:\t.*\n)+)", makefile, re.M)
+    assert lint and "codespell $(CHECKED)" in lint.group(1)
+
+
+def test_architecture_names_every_layer_of_the_import_test() -> None:
+    from tests.test_layers import LAYERS
+
+    text = (ROOT / "ARCHITECTURE.md").read_text()
+    missing = [unit for layer in LAYERS for unit in layer if f"`{unit}`" not in text]
+    assert not missing, f"ARCHITECTURE.md does not place {missing} in a layer"
+
+
+def test_contributing_recipes_name_code_that_exists() -> None:
+    from falco_lab.analysis.findings import register_finder
+    from falco_lab.rules.operators import OPERATORS
+    from falco_lab.simulate.tools import register_tool
+
+    text = (ROOT / "CONTRIBUTING.md").read_text()
+    for name in ("register_tool", "register_finder", "OPERATORS", "gen_catalogue.py", "nbval-check-output"):
+        assert name in text, name
+    assert callable(register_tool) and callable(register_finder) and OPERATORS
+    assert (ROOT / "tools" / "gen_catalogue.py").is_file()

@@ -4,7 +4,7 @@ For every shared capture (``../shared/captures``) the tool runs
 ``sysdig -r FILE -p '*%evt.rawtime...'`` with the fields of :data:`FIELDS`, keeps the exit
 events (and ``procexit``/``container``, which have no exit), caps each file at
 :data:`CAP` rows (all state-changing events kept first), and writes
-``tests/capture/data/sysdig_expectations.json``.  ``tests/capture/test_fidelity.py`` compares
+``tests/capture/data/sysdig_expectations.json.gz`` (gzip, deterministic).  ``tests/capture/test_fidelity.py`` compares
 the reader's values with it, and re-generates it when ``sysdig`` is installed.
 
     python tools/gen_capture_expectations.py [--out FILE] [--check]
@@ -13,6 +13,7 @@ the reader's values with it, and re-generates it when ``sysdig`` is installed.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import shutil
@@ -23,9 +24,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared"))
-TARGET = ROOT / "tests" / "capture" / "data" / "sysdig_expectations.json"
+TARGET = ROOT / "tests" / "capture" / "data" / "sysdig_expectations.json.gz"
 SEP = "|#|"
-CAP = 250
+CAP = 5000
 #: the key fields first, then the compared ones
 KEY = ("evt.rawtime", "thread.tid", "evt.type", "evt.dir")
 FIELDS = (
@@ -87,6 +88,11 @@ def render(doc: dict[str, Any]) -> str:
     return parts[0] + "\n" + ",\n".join(files) + "\n}}\n"
 
 
+def read_text(path: Path) -> str:
+    """The expectations text of ``path`` (gzip-compressed JSON)."""
+    return gzip.decompress(path.read_bytes()).decode("utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--out", type=Path, default=TARGET)
@@ -98,9 +104,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     text = render(build(sysdig))
     if args.check:
-        return 0 if args.out.read_text(encoding="utf-8") == text else 1
+        return 0 if read_text(args.out) == text else 1
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(text, encoding="utf-8")
+    args.out.write_bytes(gzip.compress(text.encode("utf-8"), mtime=0))
     print(f"wrote {args.out}")
     return 0
 

@@ -217,4 +217,8 @@ def run_report(args: argparse.Namespace) -> int:
         if target is not None:
             export_alerts(selected, target)
             print(f"wrote {target}: {len(selected):,} alerts")
+    if df.empty:
+        # nothing to report on is a failure for scripts, even though the report says so too
+        print(f"falco-lab report: no alerts in {', '.join(map(str, args.events))}", file=sys.stderr)
+        return 1
     return 0

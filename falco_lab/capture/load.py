@@ -106,7 +106,7 @@ def load_capture(
 INT_FIELDS = (
     "evt.num", "evt.time", "evt.rawtime", "evt.cpu", "evt.rawres", "thread.tid", "thread.vtid",
     "proc.pid", "proc.vpid", "proc.ppid", "proc.sid", "proc.tty", "user.uid", "user.loginuid",
-    "group.gid", "fd.num", "fd.sport", "fd.cport",
+    "group.gid", "fd.num", "fd.sport", "fd.cport", "fd.lport", "fd.rport",
     *(f"proc.apid[{n}]" for n in range(8)),
 )  # fmt: skip
 

@@ -300,7 +300,7 @@ class CaptureReader:
             raise CaptureError(self.path, 0, f"cannot open: {exc.strerror}") from exc
         if raw.read(2) == b"\x1f\x8b":
             raw.seek(0)
-            return io.BufferedReader(gzip.GzipFile(fileobj=raw), buffer_size=1 << 20)  # type: ignore[arg-type]
+            return io.BufferedReader(gzip.GzipFile(fileobj=raw), buffer_size=1 << 20)
         raw.seek(0)
         return raw
 

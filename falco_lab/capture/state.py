@@ -28,6 +28,7 @@ from falco_lab.capture.params import (
     PPM_AF_INET6,
     PPM_AF_UNIX,
     SOCKET_FAMILIES,
+    capability_names,
     decode,
     flag_names,
     printable,
@@ -122,6 +123,10 @@ class Fd:
     cport: int | None = None
     is_server: bool = False
     flags: int = 0
+    #: made by socket() in this capture and not connected, bound or accepted yet
+    fresh: bool = False
+    #: "server" (accepted, listening), "client" (connected) or None (not known)
+    role: str | None = None
 
     @classmethod
     def from_entry(cls, entry: FdEntry) -> Fd:
@@ -131,7 +136,7 @@ class Fd:
 
             fd.l4proto = SCAP_L4.get(entry.l4proto)
             if entry.type.endswith("_server"):
-                fd.sip, fd.sport, fd.is_server = _ip(entry.sip), entry.sport, True
+                fd.sip, fd.sport, fd.is_server, fd.role = _ip(entry.sip), entry.sport, True, "server"
                 fd.name = f"{fd.sip}:{fd.sport}"
             else:
                 fd.sip, fd.sport = _ip(entry.sip), entry.sport
@@ -174,6 +179,11 @@ class Thread:
     cgroups: tuple[str, ...] = ()
     env: tuple[str, ...] = ()
     exe_writable: bool = False
+    exe_upper_layer: bool = False
+    exe_from_memfd: bool = False
+    cap_inheritable: int = 0
+    cap_permitted: int = 0
+    cap_effective: int = 0
     fds: dict[int, Fd] = field(default_factory=dict)
     container_id: str = "host"
     placeholder: bool = False
@@ -200,6 +210,11 @@ class Thread:
             cgroups=entry.cgroups,
             env=entry.env,
             exe_writable=entry.exe_writable,
+            exe_upper_layer=entry.exe_upper_layer,
+            exe_from_memfd=entry.exe_from_memfd,
+            cap_inheritable=entry.cap_inheritable,
+            cap_permitted=entry.cap_permitted,
+            cap_effective=entry.cap_effective,
             container_id=container_id_from_cgroups(entry.cgroups),
         )
 
@@ -444,6 +459,9 @@ class CaptureState:
             thread.vtid = int(v["vtid"])
         if "vpid" in v:
             thread.vpid = int(v["vpid"])
+        for cap in ("cap_inheritable", "cap_permitted", "cap_effective"):
+            if isinstance(v.get(cap), int):
+                setattr(thread, cap, v[cap])
         if isinstance(v.get("vpgid"), int):
             thread.vpgid = v["vpgid"]
         if v.get("trusted_exepath"):
@@ -505,6 +523,9 @@ class CaptureState:
                 cgroups=thread.cgroups,
                 env=thread.env,
                 exe_writable=thread.exe_writable,
+                cap_inheritable=thread.cap_inheritable,
+                cap_permitted=thread.cap_permitted,
+                cap_effective=thread.cap_effective,
                 container_id=thread.container_id,
             )
             child.fds = thread.fds if is_thread else {k: f.copy() for k, f in thread.fds.items()}
@@ -536,7 +557,7 @@ class CaptureState:
             kind = {PPM_AF_INET: "ipv4", PPM_AF_INET6: "ipv6", PPM_AF_UNIX: "unix", 16: "netlink"}.get(
                 domain, "unknown"
             )
-            fd = Fd(kind)
+            fd = Fd(kind, fresh=True)
             thread.fds[res] = fd
         elif name in ("accept", "accept4"):
             fd = Fd("ipv4")
@@ -557,6 +578,7 @@ class CaptureState:
         if not isinstance(raw, bytes):
             return
         family, src, path, sport, dst, dport = sockaddr_text(raw, self.bo)
+        fd.fresh = False
         if family in (PPM_AF_INET, PPM_AF_INET6):
             fd.kind = "ipv4" if family == PPM_AF_INET else "ipv6"
             if fd.l4proto is None:
@@ -564,12 +586,13 @@ class CaptureState:
             fd.cip, fd.cport, fd.sip, fd.sport = src, sport, dst, dport
             fd.name = f"{src}:{sport}->{dst}:{dport}"
             fd.is_server = server_side
+            fd.role = "server" if server_side else "client"
         elif family == PPM_AF_UNIX:
             fd.kind = "unix"
             fd.name = path
 
     def _connect(self, fd: Fd, v: dict[str, Any]) -> None:
-        self._tuple_into(fd, v.get("tuple", b""), server_side=True)
+        self._tuple_into(fd, v.get("tuple", b""), server_side=False)
 
     def _after_fields(
         self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]
@@ -619,6 +642,12 @@ class CaptureState:
             if value < 0:
                 return str(value), ERRNO_NAMES.get(-value, "")
             return (format(value, "X") if param.fmt == "PF_HEX" else str(value)), ""
+        if ptype == "PT_UID":
+            user = self.meta.users.get(value)
+            return str(value), user.name if user else ""
+        if ptype == "PT_GID":
+            group = self.meta.groups.get(value)
+            return str(value), group.name if group else ""
         if ptype in ("PT_PID", "PT_PID32"):
             other = self.threads.get(value)
             return str(value), other.comm if other is not None else ""
@@ -629,9 +658,12 @@ class CaptureState:
             if param.name == "domain":
                 return str(value), SOCKET_FAMILIES.get(value, "")
             return str(value), ""
-        if ptype in ("PT_CHARBUF", "PT_FSPATH"):
+        if ptype == "PT_CHARBUF":
             return value, ""
-        if ptype == "PT_FSRELPATH":
+        if ptype in ("PT_FSPATH", "PT_FSRELPATH"):
+            # a relative path prints with its absolute form (against the cwd)
+            if value and not value.startswith("/") and thread is not None and thread.cwd:
+                return value, _cwd_join(thread.cwd, value)
             return value, ""
         if ptype == "PT_CHARBUFARRAY":
             return truncate("".join(part + "." for part in value)), ""
@@ -777,6 +809,11 @@ class CaptureState:
             "proc.ppid": main.ptid,
             "proc.pname": parent.comm if parent else None,
             "proc.pexe": parent.exe if parent else None,
+            "proc.pexepath": parent.exepath if parent else None,
+            "proc.is_vpgid_leader": main.vpgid >= 0 and main.vpid == main.vpgid,
+            "proc.is_exe_upper_layer": main.exe_upper_layer,
+            "proc.is_exe_from_memfd": main.exe_from_memfd,
+            "evt.hostname": self.meta.machine.hostname if self.meta.machine else None,
             "proc.pcmdline": " ".join([parent.comm, *parent.args]) if parent else None,
             "proc.sid": main.sid,
             "proc.vpgid": main.vpgid,
@@ -786,6 +823,9 @@ class CaptureState:
             "proc.loginshellid": None,
             "proc.is_exe_writable": main.exe_writable,
             "thread.vtid": thread.vtid if thread.vtid >= 0 else None,
+            "thread.cap_effective": capability_names(thread.cap_effective),
+            "thread.cap_permitted": capability_names(thread.cap_permitted),
+            "thread.cap_inheritable": capability_names(thread.cap_inheritable),
             "user.uid": thread.uid,
             "user.name": user.name if user else None,
             "user.homedir": user.home if user else None,
@@ -804,6 +844,7 @@ class CaptureState:
         for n in range(8):
             row[f"proc.aname[{n}]"] = chain[n].comm if n < len(chain) else None
             row[f"proc.apid[{n}]"] = chain[n].pid if n < len(chain) else None
+            row[f"proc.aexepath[{n}]"] = chain[n].exepath if n < len(chain) else None
         return row
 
     def _fd_fields(self, fd: Fd | None, fdnum: Any) -> dict[str, Any]:
@@ -822,6 +863,7 @@ class CaptureState:
             filename = fd.name.rsplit("/", 1)[-1]
         is_net = kind in ("ipv4", "ipv6")
         server = is_net and fd.sip in self._local_ips()
+        local_is_server = fd.role == "server" if fd.role else server
         return {
             "fd.num": fdnum,
             "fd.name": fd.name,
@@ -833,24 +875,32 @@ class CaptureState:
             "fd.sip": fd.sip if is_net else None,
             "fd.cip": fd.cip if is_net else None,
             "fd.sport": fd.sport if is_net else None,
-            "fd.cport": fd.cport if is_net else None,
+            "fd.cport": fd.cport if is_net else (0 if kind == "unix" and not fd.fresh else None),
             "fd.sockfamily": "ip" if is_net else ("unix" if kind == "unix" else None),
             "fd.is_server": server if is_net else fd.is_server,
-            "fd.lip": (fd.sip if server else fd.cip) if is_net else None,
-            "fd.rip": (fd.cip if server else fd.sip) if is_net else None,
+            "fd.lip": (fd.sip if local_is_server else fd.cip) if is_net else None,
+            "fd.rip": (fd.cip if local_is_server else fd.sip) if is_net else None,
+            "fd.lport": (fd.sport if local_is_server else fd.cport) if is_net else None,
+            "fd.rport": (fd.cport if local_is_server else fd.sport) if is_net else None,
+            "fd.nameraw": fd.name,
+            "fd.connected": (not fd.fresh and bool(fd.name)) if is_net or kind == "unix" else None,
         }
 
 
 PROC_FIELDS = (
     "proc.name", "proc.exe", "proc.exepath", "proc.args", "proc.cmdline", "proc.pid", "proc.vpid", "proc.ppid",
-    "proc.pname", "proc.pexe", "proc.pcmdline", "proc.sid", "proc.vpgid", "proc.sname", "proc.tty", "proc.cwd",
-    "proc.loginshellid", "proc.is_exe_writable", "thread.vtid", "user.uid", "user.name", "user.homedir",
+    "proc.pname", "proc.pexe", "proc.pexepath", "proc.is_vpgid_leader", "proc.is_exe_upper_layer",
+    "proc.is_exe_from_memfd", "evt.hostname", "proc.pcmdline", "proc.sid", "proc.vpgid", "proc.sname", "proc.tty", "proc.cwd",
+    "proc.loginshellid", "proc.is_exe_writable", "thread.vtid", "thread.cap_effective", "thread.cap_permitted",
+    "thread.cap_inheritable", "user.uid", "user.name", "user.homedir",
     "user.shell", "user.loginuid", "user.loginname", "group.gid", "group.name", "container.id",
     "container.name", "container.image", "container.image.repository", "container.image.tag",
     "container.privileged",
     *(f"proc.aname[{n}]" for n in range(8)), *(f"proc.apid[{n}]" for n in range(8)),
+    *(f"proc.aexepath[{n}]" for n in range(8)),
 )  # fmt: skip
 FD_FIELDS = (
     "fd.num", "fd.name", "fd.type", "fd.typechar", "fd.directory", "fd.filename", "fd.l4proto", "fd.sip",
-    "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server", "fd.lip", "fd.rip",
+    "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server", "fd.lip", "fd.rip", "fd.lport",
+    "fd.rport", "fd.nameraw", "fd.connected",
 )  # fmt: skip

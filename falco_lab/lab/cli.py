@@ -11,11 +11,10 @@ import argparse
 import sys
 
 import pandas as pd
-import yaml
 
 from falco_lab.lab.connect import connect
 from falco_lab.workshop.interface import ClusterError
-from falco_lab.workshop.manifests import CONTAINERD_SOCKET, NAMESPACE, all_manifests, pod_manifests
+from falco_lab.workshop.manifests import CONTAINERD_SOCKET, NAMESPACE, pod_manifests, render_yaml
 
 
 def _print_table(frame: pd.DataFrame) -> None:
@@ -219,7 +218,7 @@ def _respond(args: argparse.Namespace) -> int:
 
 
 def _manifests(args: argparse.Namespace) -> int:
-    sys.stdout.write(yaml.safe_dump_all(all_manifests(args.namespace, socket=args.socket), sort_keys=False))
+    sys.stdout.write(render_yaml(args.namespace, socket=args.socket))
     return 0
 
 

@@ -9,7 +9,7 @@ attendee sees in the UI in cluster mode, and in cluster mode what the UI showed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
@@ -115,7 +115,7 @@ class EventDetails:
 
     cards: tuple[EventDetail, ...] = field(default_factory=tuple)
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[EventDetail]:
         return iter(self.cards)
 
     def __len__(self) -> int:

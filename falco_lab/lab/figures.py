@@ -65,7 +65,7 @@ def _probe() -> str:
     return "png"
 
 
-class FallbackRenderer(PlotlyRenderer):  # type: ignore[misc]
+class FallbackRenderer(PlotlyRenderer):
     """plotly's mimetype renderer plus a static fallback (PNG or self-contained HTML)."""
 
     def __init__(self, width: int = 900, height: int = 450) -> None:

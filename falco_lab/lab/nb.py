@@ -203,9 +203,10 @@ def _short_project_errors() -> None:
         return
 
     def handler(shell: Any, etype: type, value: BaseException, tb: Any, tb_offset: Any = None) -> list[str]:
-        message = f"{etype.__name__}: {value}"
-        print(message)
-        return [message]
+        # an error output like any other (papermill and make run see the ename), minus the traceback
+        stb = [f"\x1b[31m{etype.__name__}\x1b[0m: {value}"]
+        shell._showtraceback(etype, value, stb)
+        return stb
 
     shell.set_custom_exc((FalcoLabError,), handler)
 

@@ -6,36 +6,54 @@ the post-mortem notebook) during this run, and prints a one-screen summary read 
 values the notebooks recorded with :func:`falco_lab.lab.nb.record`.  The exit status is 1
 when a notebook fails or the report is missing; nothing in the summary is made up: a
 value that no notebook recorded is shown as "not recorded".
+
+Before the notebooks, ``run`` tries ``falco-lab rules fetch`` (pinned, checksummed; a short
+timeout) so the notebooks detect with the upstream rulesets too; when it cannot download and no
+upstream ruleset is found locally, it says once ``offline: using the project's rules only``.
+The kernels are started quietly: their own log lines (ipykernel's "running over TCP" warning,
+IPython's note on an unwritable home) are not printed; a notebook's errors are, in the summary.
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from falco_lab.lab.nb import cell_errors, read_records
+from falco_lab.rules.fetch import FetchError, UpstreamRulesNotFound, fetch_rules, find_upstream_rules
 
 __all__ = [
     "NotebookRun",
     "WorkshopRun",
     "main",
+    "prepare_upstream_rules",
     "run_workshop",
     "summary_lines",
 ]
 
-ROOT = Path(__file__).resolve().parents[2]
-#: Where the workshop notebooks live in a source checkout.
-DEFAULT_NOTEBOOKS = ROOT / "notebooks"
+#: Where the workshop notebooks live, relative to the working directory: ``make run`` runs from
+#: the root of a source checkout (the notebooks are not part of the installed package).
+DEFAULT_NOTEBOOKS = Path("notebooks")
 #: The report the post-mortem notebook writes, relative to ``--out``.
 REPORT_NAME = "report.html"
 #: Seconds any one cell may run.
 CELL_TIMEOUT = 600
+#: Seconds each upstream ruleset download may take before ``run`` goes on without it.
+FETCH_TIMEOUT = 5.0
+#: What ``run`` says, once, when it can neither download nor find the upstream rulesets.
+OFFLINE_MESSAGE = "offline: using the project's rules only"
+#: Arguments for every kernel: its own log silenced (the "running over TCP" warning, and the
+#: "KeyboardInterrupt caught" error of a kernel stopped after a failing cell).  A kernel that
+#: dies still shows, as the notebook's error.
+KERNEL_ARGUMENTS = ("--IPKernelApp.log_level=CRITICAL",)
 
 
 @dataclass(slots=True)
@@ -99,6 +117,49 @@ def parse_parameters(items: Sequence[str]) -> dict[str, Any]:
     return parameters
 
 
+def prepare_upstream_rules(
+    *, timeout: float = FETCH_TIMEOUT, log: Callable[[str], object] = print
+) -> str | None:
+    """Try ``falco-lab rules fetch``; the directory holding the upstream rulesets, or None.
+
+    The pinned rulesets are downloaded (checksums verified) into the cache, or kept when a
+    verified copy is there already.  When a download fails, the rulesets found where
+    :func:`~falco_lab.rules.fetch.find_upstream_rules` looks are used; when there are none, the
+    notebooks use the project's rules only and :data:`OFFLINE_MESSAGE` is logged, once.
+    """
+    try:
+        paths = fetch_rules(timeout=timeout)
+    except FetchError as exc:
+        try:
+            paths = find_upstream_rules()
+        except UpstreamRulesNotFound:
+            log(OFFLINE_MESSAGE)
+            return None
+        first_line = str(exc).split(". ", 1)[0]
+        log(f"could not fetch the upstream rules ({first_line}); using the copies found locally")
+    folders = {str(path.parent) for path in paths.values()}
+    if len(folders) != 1:  # found in several places: let the notebooks look for themselves
+        return None
+    (folder,) = folders
+    log(f"upstream rules: {', '.join(paths)} from {folder}")
+    return folder
+
+
+@contextmanager
+def _quiet_kernel_environment(out: Path) -> Iterator[None]:
+    """IPython warns on stderr when its home folder is not writable: give it one in ``out``."""
+    saved = os.environ.get("IPYTHONDIR")
+    default = Path(os.path.expanduser("~")) / ".ipython"
+    usable = default if default.exists() else default.parent
+    if saved is None and not (usable.is_dir() and os.access(usable, os.W_OK)):
+        os.environ["IPYTHONDIR"] = str(out / ".ipython")
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("IPYTHONDIR", None)
+
+
 def find_notebooks(directory: Path, only: Sequence[str] = ()) -> list[Path]:
     """The notebooks to run, in name order; ``only`` filters by stem or prefix (``03``)."""
     paths = sorted(p for p in directory.glob("*.ipynb") if not p.name.startswith("."))
@@ -115,7 +176,7 @@ def run_workshop(
     parameters: dict[str, Any] | None = None,
     upstream_rules_dir: str | None = None,
     mode: str = "simulate",
-    log=print,
+    log: Callable[[str], object] = print,
 ) -> WorkshopRun:
     """Execute the notebooks with papermill into ``out/notebooks`` and collect their records.
 
@@ -151,42 +212,59 @@ def run_workshop(
     unknown = set(parameters or {})
     started = time.time()
     runs: list[NotebookRun] = []
-    for source in sources:
-        declared = papermill.inspect_notebook(str(source))
-        unknown -= set(declared)
-        given = {k: v for k, v in offered.items() if k in declared}
-        run = NotebookRun(source.stem, source, target_dir / source.name, given)
-        log(f"running {source.name} ...")
-        tick = time.perf_counter()
-        try:
-            papermill.execute_notebook(
-                str(source),
-                str(run.output),
-                parameters=given,
-                kernel_name="python3",
-                cwd=str(source.parent),
-                progress_bar=False,
-                execution_timeout=CELL_TIMEOUT,
-            )
-        except papermill.PapermillExecutionError as exc:
-            run.error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
-        except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the summary
-            run.error = f"{type(exc).__name__}: {exc}"
-        run.seconds = time.perf_counter() - tick
-        if run.output.exists():
-            run.records = read_records(run.output)
-            if run.ok and cell_errors(run.output):
-                first = cell_errors(run.output)[0]
-                run.error = f"cell {first['cell']}: {first['ename']}: {first['evalue']}"
-        elif run.ok:
-            run.error = "papermill wrote no output notebook"
-        log(f"  {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s" + ("" if run.ok else f": {run.error}"))
-        runs.append(run)
+    with _quiet_kernel_environment(out):
+        for source in sources:
+            runs.append(_run_notebook(papermill, source, target_dir, offered, unknown, log))
     if unknown:
         log("warning: no notebook declares parameter(s) " + ", ".join(sorted(unknown)))
     written = report.exists() and report.stat().st_mtime >= started - 1
     expected = not only or any("report_path" in r.records for r in runs)
     return WorkshopRun(out, runs, time.time() - started, report, written, expected)
+
+
+def _run_notebook(
+    papermill: Any,
+    source: Path,
+    target_dir: Path,
+    offered: dict[str, Any],
+    unknown: set[str],
+    log: Callable[[str], object],
+) -> NotebookRun:
+    """Execute one notebook; a failure is recorded in the returned run, never raised.
+
+    ``unknown`` loses the parameter names this notebook declares.
+    """
+    declared = papermill.inspect_notebook(str(source))
+    unknown -= set(declared)
+    given = {k: v for k, v in offered.items() if k in declared}
+    run = NotebookRun(source.stem, source, target_dir / source.name, given)
+    log(f"running {source.name} ...")
+    tick = time.perf_counter()
+    try:
+        papermill.execute_notebook(
+            str(source),
+            str(run.output),
+            parameters=given,
+            kernel_name="python3",
+            cwd=str(source.parent),
+            progress_bar=False,
+            execution_timeout=CELL_TIMEOUT,
+            extra_arguments=list(KERNEL_ARGUMENTS),
+        )
+    except papermill.PapermillExecutionError as exc:
+        run.error = f"cell {exc.exec_count}: {exc.ename}: {exc.evalue}".strip()
+    except Exception as exc:  # noqa: BLE001 - a kernel that dies must not stop the summary
+        run.error = f"{type(exc).__name__}: {exc}"
+    run.seconds = time.perf_counter() - tick
+    if run.output.exists():
+        run.records = read_records(run.output)
+        if run.ok and cell_errors(run.output):
+            first = cell_errors(run.output)[0]
+            run.error = f"cell {first['cell']}: {first['ename']}: {first['evalue']}"
+    elif run.ok:
+        run.error = "papermill wrote no output notebook"
+    log(f"  {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s" + ("" if run.ok else f": {run.error}"))
+    return run
 
 
 def _fmt(value: Any, missing: str = "not recorded") -> str:
@@ -261,6 +339,19 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--mode", choices=("simulate", "cluster"), default="simulate")
     run.add_argument("--upstream-rules", metavar="DIR", help="directory holding upstream Falco rulesets")
     run.add_argument(
+        "--fetch-rules",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="without --upstream-rules, first try `falco-lab rules fetch` (default: yes)",
+    )
+    run.add_argument(
+        "--fetch-timeout",
+        type=float,
+        default=FETCH_TIMEOUT,
+        metavar="SECONDS",
+        help=f"timeout of each ruleset download (default {FETCH_TIMEOUT:g})",
+    )
+    run.add_argument(
         "-p",
         "--parameter",
         action="append",
@@ -275,12 +366,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     try:
         parameters = parse_parameters(args.parameter)
+        upstream = args.upstream_rules
+        if upstream is None and args.fetch_rules:
+            upstream = prepare_upstream_rules(timeout=args.fetch_timeout)
         result = run_workshop(
             args.out,
             notebooks_dir=args.notebooks,
             only=args.only,
             parameters=parameters,
-            upstream_rules_dir=args.upstream_rules,
+            upstream_rules_dir=upstream,
             mode=args.mode,
         )
     except (ValueError, FileNotFoundError) as exc:

@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import yaml
+
+from falco_lab.capture import CaptureError, capture_events, is_capture
 from falco_lab.priorities import PRIORITIES, normalize_priority
-from falco_lab.rules.fetch import FetchError, fetch_rules
+from falco_lab.rules.fetch import FetchError, UpstreamRulesNotFound, fetch_rules, find_upstream_rules
 from falco_lab.rules.loading.loader import load_rules
 from falco_lab.rules.output.format import alert_json
 from falco_lab.rules.ruleset import RuleSet
@@ -118,7 +122,69 @@ def _validate(args: argparse.Namespace) -> int:
             print(f"{result.name}: {status}")
             for line in result.lines():
                 print(line)
+    for hint in _undefined_macro_hints(ruleset, [Path(f) for f in args.files]):
+        print(hint, file=sys.stderr)
     return 0 if ruleset.ok else 1
+
+
+_UNDEFINED_MACRO = re.compile(r"^Undefined macro '([^']+)' used in filter\.$")
+#: At most this many undefined macros get a hint; the rest are counted.
+_MAX_HINTS = 5
+
+
+def _macros_defined_in(path: Path) -> set[str]:
+    """Names of the macros a rules file defines (empty when it does not parse as a list)."""
+    try:
+        items = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return set()
+    if not isinstance(items, list):
+        return set()
+    return {str(item["macro"]) for item in items if isinstance(item, dict) and "macro" in item}
+
+
+def _undefined_macro_hints(ruleset: RuleSet, files: list[Path]) -> list[str]:
+    """For each undefined macro: load the file that defines it first (naming it when known).
+
+    Falco loads files in the order given, and a macro must be defined before it is used; the
+    usual cause is a file that uses the upstream macros (``spawned_process``, ...) validated
+    without ``falco_rules.yaml`` in front of it.  The given files and the upstream rulesets
+    found locally are searched for a definition.
+    """
+    names: list[str] = []
+    for result in ruleset.result:
+        for issue in result.errors:
+            match = _UNDEFINED_MACRO.match(issue.message)
+            if match and match.group(1) not in names:
+                names.append(match.group(1))
+    if not names:
+        return []
+    try:
+        upstream = list(find_upstream_rules().values())
+    except UpstreamRulesNotFound:
+        upstream = []
+    homes: dict[str, Path] = {}
+    for candidate in [*files, *upstream]:
+        for name in _macros_defined_in(candidate) & set(names):
+            homes.setdefault(name, candidate)
+    hints = []
+    for name in names[:_MAX_HINTS]:
+        home = homes.get(name)
+        if home is None:
+            hints.append(
+                f"hint: macro {name!r} is not defined before it is used; Falco loads files in the order "
+                "given: put the file that defines it first (the upstream macros are in falco_rules.yaml: "
+                "`falco-lab rules fetch`)"
+            )
+        else:
+            order = [str(home), *(str(f) for f in files if f != home)]
+            hints.append(
+                f"hint: macro {name!r} is defined in {home}; Falco loads files in the order given: "
+                f"load that file first: falco-lab rules validate {' '.join(order)}"
+            )
+    if len(names) > _MAX_HINTS:
+        hints.append(f"hint: ... and {len(names) - _MAX_HINTS} more undefined macros")
+    return hints
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -187,15 +253,21 @@ def _test(args: argparse.Namespace) -> int:
         print(f"error: events file {events_path} not found", file=sys.stderr)
         return 1
     problems: list[str] = []
+    # the format is decided by the content, never the name: a scap capture or JSON lines
+    events = capture_events(events_path) if is_capture(events_path) else _read_events(events_path, problems)
     alerts = ruleset.alerts(
-        _read_events(events_path, problems),
+        events,
         min_priority=args.min_priority,
         rule_matching=args.rule_matching,
         hostname=args.hostname,
         source=args.source,
     )
-    for alert in alerts:
-        print(alert_json(alert) if args.json else alert["output"])
+    try:
+        for alert in alerts:
+            print(alert_json(alert) if args.json else alert["output"])
+    except CaptureError as exc:  # the alerts of every event before the bad block were printed
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     for problem in problems:
         print(problem, file=sys.stderr)
     return 1 if problems else 0

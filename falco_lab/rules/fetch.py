@@ -3,8 +3,10 @@
 ``falco-lab rules fetch`` downloads the stable, incubating and sandbox rulesets of
 ``falcosecurity/rules`` from their public URLs, checks each against a pinned SHA-256 and stores it in
 the cache directory.  :func:`find_upstream_rules` is what the simulator and the notebooks call to get
-the files: it looks in an explicit directory, then ``$FALCO_LAB_RULES_DIR``, then the cache, then
-``../shared/upstream`` next to the repository, and says clearly what is missing and how to get it.
+the files: it looks in an explicit directory, then ``$FALCO_LAB_RULES_DIR``, then the cache, and
+says clearly what is missing and how to get it.  It never looks at the source tree or next to it:
+reference copies elsewhere (such as ``../shared/upstream`` in the development set-up) are used
+only when named with ``dir=`` or ``$FALCO_LAB_RULES_DIR``.
 
 Pins
 ----
@@ -126,10 +128,6 @@ def default_cache_dir() -> Path:
     return Path(base) / "falco-lab" / "rules"
 
 
-def _shared_upstream() -> Path:
-    return Path(__file__).resolve().parents[2].parent / "shared" / "upstream"
-
-
 def _select(keys: Iterable[str] | None) -> list[PinnedRuleset]:
     if keys is None:
         return list(RULESETS)
@@ -206,8 +204,8 @@ def find_upstream_rules(
 ) -> dict[str, Path]:
     """Locate the upstream rulesets, in load order (stable first).
 
-    Looks, for each ruleset, in: ``dir`` (if given), ``$FALCO_LAB_RULES_DIR``, the cache
-    (:func:`default_cache_dir`), and ``../shared/upstream`` next to the repository.
+    Looks, for each ruleset, in: ``dir`` (if given), ``$FALCO_LAB_RULES_DIR``, and the cache
+    (:func:`default_cache_dir`); nowhere else.
 
     Parameters
     ----------
@@ -233,7 +231,6 @@ def find_upstream_rules(
     if env:
         candidates.append(Path(env).expanduser())
     candidates.append(default_cache_dir())
-    candidates.append(_shared_upstream())
     candidates = list(dict.fromkeys(candidates))
     found: dict[str, Path] = {}
     missing: list[PinnedRuleset] = []

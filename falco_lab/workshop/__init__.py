@@ -13,27 +13,48 @@
 
 from __future__ import annotations
 
-from falco_lab.workshop.interface import (
-    MODES,
-    PREFLIGHT_COLUMNS,
-    PREFLIGHT_STATUSES,
-    READINESS_COLUMNS,
-    Cluster,
-    ClusterError,
-    ExecResult,
-    PodNotReadyError,
-)
-from falco_lab.workshop.manifests import (
-    NAMESPACE,
-    POD_NAMES,
-    PROJECT_LABELS,
-    PROJECT_SELECTOR,
-    TESTS,
-    all_manifests,
-    namespace_manifest,
-    pod_manifests,
-)
-from falco_lab.workshop.steps import alerts_per_test, run_workshop_tests, workshop_pods
+from importlib import import_module
+from typing import Any
+
+#: Public name -> the module of this package that defines it (loaded on first use, so that
+#: ``python -m falco_lab.workshop.manifests`` prints YAML without importing pandas).
+_HOMES: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "MODES",
+            "PREFLIGHT_COLUMNS",
+            "PREFLIGHT_STATUSES",
+            "READINESS_COLUMNS",
+            "Cluster",
+            "ClusterError",
+            "ExecResult",
+            "PodNotReadyError",
+        ),
+        "interface",
+    ),
+    **dict.fromkeys(
+        (
+            "NAMESPACE",
+            "POD_NAMES",
+            "PROJECT_LABELS",
+            "PROJECT_SELECTOR",
+            "TESTS",
+            "all_manifests",
+            "namespace_manifest",
+            "pod_manifests",
+        ),
+        "manifests",
+    ),
+    **dict.fromkeys(("alerts_per_test", "run_workshop_tests", "workshop_pods"), "steps"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(import_module(f"{__name__}.{home}"), name)
+
 
 __all__ = [
     "MODES",

@@ -60,12 +60,16 @@ UPSTREAM_TUNING_FILE = "falco-lab_upstream-tuning.yaml"
 #: Every customRules file, in the order Falco reads them from rules.d (file-name order).
 CUSTOM_RULES_FILES: tuple[str, ...] = (CUSTOM_RULES_FILE, UPSTREAM_TUNING_FILE)
 
-#: Repository root (values files live there in a source checkout).
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-VALUES_FILE = PROJECT_ROOT / "values.yaml"
-AUDIT_VALUES_FILE = PROJECT_ROOT / "values-k8saudit-eks.yaml"
-#: Where the project's rules files live (the single source of truth for ``customRules``).
-RULES_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The package's data: the project's rules files (the single source of truth for
+#: ``customRules``) and the values files.
+DATA_DIR = Path(__file__).resolve().parents[1] / "data"
+#: The values files, shipped with the package.  In a source checkout the top-level
+#: ``values.yaml`` and ``values-k8saudit-eks.yaml`` are the ones people edit and pass to helm;
+#: these are byte-identical copies (``tests/test_packaging.py`` keeps them so).
+VALUES_FILE = DATA_DIR / "values.yaml"
+AUDIT_VALUES_FILE = DATA_DIR / "values-k8saudit-eks.yaml"
+#: Where the project's rules files live.
+RULES_DIR = DATA_DIR
 #: The project's own rules file.
 RULES_FILE = RULES_DIR / CUSTOM_RULES_FILE
 #: The upstream tuning file (load it after the upstream rulesets and :data:`RULES_FILE`).

@@ -13,12 +13,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol, runtime_checkable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from falco_lab.errors import FalcoLabError
 from falco_lab.workshop.manifests import NAMESPACE
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only: the contract needs no pandas to import
+    import pandas as pd
 
 #: The two implementations of :class:`Cluster`: the values of ``connect(mode=...)`` and of
 #: every notebook's ``mode`` parameter.

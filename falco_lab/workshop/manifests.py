@@ -19,8 +19,10 @@ Everything the project creates carries :data:`PROJECT_LABELS`, so
 
 from __future__ import annotations
 
+import argparse
 import copy
-from collections.abc import Mapping
+import sys
+from collections.abc import Mapping, Sequence
 
 #: Namespace that holds every test pod (and nothing else).
 NAMESPACE = "falco-lab"
@@ -69,7 +71,8 @@ HOST_ETC = "/etc"
 #: Where the host's /etc appears inside the test pod (the rules key on the *host* path).
 HOST_ETC_MOUNT_PATH = "/host/etc"
 
-#: A test pod deletes itself after this long even if cleanup never runs.
+#: After this long kubelet stops a test pod (phase Failed, reason DeadlineExceeded) even if
+#: cleanup never ran; the Pod object itself stays until it is deleted (``cleanup``).
 ACTIVE_DEADLINE_SECONDS = 3600
 #: ``sleep`` as PID 1 ignores SIGTERM; do not wait the default 30 s on delete.
 TERMINATION_GRACE_SECONDS = 1
@@ -219,3 +222,29 @@ def host_paths(manifest: Mapping) -> list[str]:
     """Host paths a pod manifest mounts (``spec.volumes[*].hostPath.path``), in order."""
     volumes = manifest.get("spec", {}).get("volumes", []) or []
     return [v["hostPath"]["path"] for v in volumes if isinstance(v, Mapping) and "hostPath" in v]
+
+
+def render_yaml(namespace: str = NAMESPACE, *, socket: str = CONTAINERD_SOCKET) -> str:
+    """:func:`all_manifests` as multi-document YAML (``kubectl apply -f`` reads it)."""
+    import yaml
+
+    return yaml.safe_dump_all(all_manifests(namespace, socket=socket), sort_keys=False)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m falco_lab.workshop.manifests``: print the manifests; needs PyYAML only."""
+    parser = argparse.ArgumentParser(
+        prog="python -m falco_lab.workshop.manifests",
+        description="Print the test namespace and the three test pods as YAML (no cluster needed).",
+    )
+    parser.add_argument("--namespace", default=NAMESPACE, help=f"default: {NAMESPACE}")
+    parser.add_argument(
+        "--socket", default=CONTAINERD_SOCKET, help=f"host socket of test 2 (default: {CONTAINERD_SOCKET})"
+    )
+    args = parser.parse_args(argv)
+    sys.stdout.write(render_yaml(args.namespace, socket=args.socket))
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

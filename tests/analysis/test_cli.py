@@ -257,12 +257,14 @@ def test_report_on_upstream_example_alerts(tmp_path, capsys):
     assert "touch /bin/hack" in text[text.index('<section id="lineage">') :]
 
 
-def test_empty_events_file_gives_no_events_report(tmp_path, capsys):
+def test_empty_events_file_says_there_are_no_alerts_and_exits_non_zero(tmp_path, capsys):
     empty = tmp_path / "empty.jsonl"
     empty.write_text("", encoding="utf-8")
     out = tmp_path / "r.html"
-    assert _main(["report", str(empty), "-o", str(out), "--csv", str(tmp_path / "e.csv")]) == 0
-    assert "0 of 0 alerts — no events matched" in capsys.readouterr().out
+    assert _main(["report", str(empty), "-o", str(out), "--csv", str(tmp_path / "e.csv")]) == 1
+    captured = capsys.readouterr()
+    assert f"falco-lab report: no alerts in {empty}" in captured.err
+    assert "0 of 0 alerts — no events matched" in captured.out
     assert "No events: the input is empty" in out.read_text(encoding="utf-8")
 
 

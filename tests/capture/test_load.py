@@ -48,6 +48,18 @@ def test_ruleset_evaluate_fires_on_a_capture() -> None:
     assert connect["rule"].tolist() == ["Connect to localhost port 80"]
 
 
+def test_explain_takes_a_capture_row() -> None:
+    ruleset = load_rules_text(RULES, plugins={"container": "0.6.0"})
+    rows = load_capture(capture("falco__psp_run_as_user_0_container.scap")).to_dict("records")
+    opened = next(row for row in rows if row["evt.type"] == "open" and row["container.id"] != "host")
+    why = ruleset.explain("Write below tmp in a container", opened)
+    assert why.result is False
+    failed = [
+        (node.field, node.value) for node in why.root.children if node.result is False and node.evaluated
+    ]
+    assert failed == [("fd.name", "/etc/ld.so.cache")]
+
+
 def test_condition_mask_takes_the_frame() -> None:
     frame = load_capture(capture("falco__open-multiple-files.scap"))
     mask = compile_condition("evt.type = open and fd.directory = /tmp").mask(frame)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from falco_lab.capture import capture_events
-from falco_lab.capture.params import CLONE_FLAGS, FILE_FLAGS, flag_names
+from falco_lab.capture.params import CLONE_FLAGS, FILE_FLAGS, capability_names, flag_names
 from falco_lab.capture.state import container_id_from_cgroups
 from tests.capture._files import capture
 
@@ -60,6 +60,9 @@ def test_connect_gives_the_socket_tuple() -> None:
     )
     assert (row["fd.l4proto"], row["fd.sockfamily"], row["fd.is_server"]) == ("tcp", "ip", True)
     assert (row["evt.rawres"], row["evt.res"], row["evt.failed"]) == (-115, "EINPROGRESS", True)
+    # the connecting side is the client: its local port is the ephemeral one
+    assert (row["fd.lport"], row["fd.rport"], row["fd.connected"]) == (47192, 80, True)
+    assert row["evt.hostname"] == "ubuntu"
 
 
 def test_exit_events_carry_their_enter_parameters_when_merged() -> None:
@@ -101,6 +104,13 @@ def test_container_event_metadata_reaches_container_fields() -> None:
 )
 def test_container_id_from_cgroups(cgroups: list[str], expected: str) -> None:
     assert container_id_from_cgroups(cgroups) == expected
+
+
+def test_capabilities_come_from_the_process_list() -> None:
+    rows = _rows("libs__sample.scap")
+    root = next(row for row in rows if row["user.uid"] == 0 and row["thread.cap_effective"])
+    assert "CAP_SYS_ADMIN" in root["thread.cap_effective"].split()
+    assert capability_names((1 << 21) | 1) == "CAP_CHOWN CAP_SYS_ADMIN"
 
 
 def test_flag_names_take_bits_in_table_order() -> None:

@@ -604,9 +604,9 @@ class _Handler(BaseHTTPRequestHandler):
             ).digest()
         ).decode()
         if not known:
-            self.send_response(404)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+            self._send_status(
+                404, _status(404, "NotFound", f'pods "{pod}" not found', {"name": pod, "kind": "pods"})
+            )
             return
         self.send_response(101)
         self.send_header("Upgrade", "websocket")
@@ -636,9 +636,48 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
         self.close_connection = True
 
+    def _refuse_upgrade(self, url) -> bool:
+        """Answer an upgrade as the API server does when a fault is injected for ("WS", path)."""
+        fake: FakeKube = self.server.fake  # type: ignore[attr-defined]
+        fault = next((f for (m, p), f in fake.faults.items() if m == "WS" and re.search(p, url.path)), None)
+        if fault is None:
+            return False
+        with fake.lock:
+            fake.requests.append(("WS", url.path))
+        if fault == "hang":  # accept the connection, never answer the handshake
+            time.sleep(fake.hang_seconds)
+            self.close_connection = True
+            return True
+        parts = url.path.strip("/").split("/")
+        namespace, pod, sub = parts[3], parts[5], parts[6]
+        code = int(fault)
+        if code == 403:
+            message = (
+                f'pods "{pod}" is forbidden: User "workshop-user" cannot create resource "pods/{sub}" '
+                f'in API group "" in the namespace "{namespace}"'
+            )
+        else:
+            message = f"injected HTTP {code} for {sub}"
+        self._send_status(
+            code, _status(code, _REASONS.get(code, "Unknown"), message, {"name": pod, "kind": "pods"})
+        )
+        return True
+
+    def _send_status(self, code: int, body: dict) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
+        self.close_connection = True
+
     def _serve(self) -> None:
         url = urlparse(self.path)
         if self.headers.get("Upgrade", "").lower() == "websocket":
+            if self._refuse_upgrade(url):
+                return
             if url.path.endswith("/portforward"):
                 self._portforward(url)
             else:

@@ -85,7 +85,7 @@ def test_keys_the_chart_reads_are_accepted(values):
     ("values", "key"),
     [
         ({"tolerationz": []}, "tolerationz"),
-        ({"falco": {"webserver": {"enabeld": True}}}, "falco.webserver.enabeld"),
+        ({"falco": {"webserver": {"enabeld": True}}}, "falco.webserver.enabeld"),  # codespell:ignore enabeld
         ({"falcosidekick": {"webui": {"imag": {"tag": "x"}}}}, "falcosidekick.webui.imag"),
         ({"falco-talon": {"nosuch": 1}}, "falco-talon.nosuch"),
     ],

@@ -115,8 +115,33 @@ def test_exec_reports_exit_code(api, eks):
 
 
 def test_exec_into_missing_pod_is_a_cluster_error(api, eks):
-    with pytest.raises(ClusterError, match="exec in pod falco-lab/ghost"):
+    with pytest.raises(
+        ClusterError, match='exec in pod falco-lab/ghost: connect: HTTP 404.*pods "ghost" not found'
+    ):
         eks.exec_in_pod("ghost", ["sh"])
+
+
+def test_a_refused_exec_shows_the_api_servers_reason(api, eks):
+    api.fake.add_namespace(NAMESPACE)
+    api.fake.add_pod(NAMESPACE, "p")
+    api.fake.faults[("WS", r"/exec$")] = 403
+    with pytest.raises(
+        ClusterError, match='exec in pod falco-lab/p: connect: HTTP 403.*cannot create resource "pods/exec"'
+    ):
+        eks.exec_in_pod("p", ["sh"])
+
+
+def test_an_exec_handshake_that_never_comes_is_bounded_by_the_connect_timeout(api, eks):
+    import time
+
+    api.fake.add_namespace(NAMESPACE)
+    api.fake.add_pod(NAMESPACE, "p")
+    api.fake.faults[("WS", r"/exec$")] = "hang"
+    api.fake.hang_seconds = 5.0
+    started = time.monotonic()
+    with pytest.raises(ClusterError, match="exec in pod falco-lab/p: connect: .*timed out"):
+        eks.exec_in_pod("p", ["sh"])
+    assert time.monotonic() - started < 4  # the client's (1 s, 1 s) timeout, not the 5 s hang
 
 
 def test_preflight_table_gives_driver_advice_per_node(api, eks, fake_helm):

@@ -85,7 +85,8 @@ def test_port_forward_relays_http_through_the_api_server(api, ui):
     with PortForwarder(api.clients(), "ui-pod", "falco", 2802) as forward:
         answer = requests.get(forward.url + "/api/v1/events/search", auth=("admin", PASSWORD), timeout=5)
     assert answer.status_code == 200 and answer.json()["statistics"]["all"] == 1
-    assert api.fake.portforwards == [("falco", "ui-pod", "2802")]
+    # one stream checked on entry (rights, pod), one per local connection
+    assert api.fake.portforwards == [("falco", "ui-pod", "2802")] * 2
 
 
 def test_sidekick_events_are_loaded_through_the_port_forward_with_the_secret(api, ui):
@@ -108,3 +109,23 @@ def test_credentials_are_not_in_the_cluster_repr(api, ui):
     cluster = EKSCluster(api.clients())
     cluster.ui_credentials()
     assert PASSWORD not in repr(cluster) and PASSWORD not in repr(vars(cluster))
+
+
+def test_a_refused_port_forward_shows_the_api_servers_reason(api, ui):
+    api.fake.portforward_target = ui
+    api.fake.add_namespace("falco")
+    api.fake.add_pod("falco", "ui-pod")
+    api.fake.faults[("WS", r"/portforward$")] = 403
+    with pytest.raises(ClusterError) as caught, PortForwarder(api.clients(), "ui-pod", "falco", 2802):
+        pass
+    message = str(caught.value)
+    assert message.startswith("port-forward to pod falco/ui-pod:2802: connect: HTTP 403")
+    assert 'cannot create resource "pods/portforward"' in message
+    assert "attempts" not in message
+
+
+def test_sidekick_events_report_a_refused_port_forward_not_a_connection_failure(api, ui):
+    _ui_objects(api, ui)
+    api.fake.faults[("WS", r"/portforward$")] = 403
+    with pytest.raises(ClusterError, match='cannot create resource "pods/portforward"'):
+        EKSCluster(api.clients()).sidekick_events()

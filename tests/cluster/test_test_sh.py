@@ -53,6 +53,7 @@ def run_script(tmp_path):
             "CALLS": str(calls),
             "WORK": str(tmp_path),
             "ALERT_WAIT": "0",
+            "PYTHON": sys.executable,
             "FAIL_WAIT": "",
             **env,
         }
@@ -77,7 +78,7 @@ def test_script_is_valid_bash():
 
 def test_script_uses_the_project_manifests_namespace_and_a_cleanup_trap():
     text = SCRIPT.read_text()
-    assert 'cluster manifests ${SOCKET:+--socket "$SOCKET"} > "$MANIFESTS"' in text
+    assert '"${MANIFESTS_CMD[@]}" ${SOCKET:+--socket "$SOCKET"} > "$MANIFESTS"' in text
     assert 'apply -f "$MANIFESTS"' in text and 'delete -f "$MANIFESTS"' in text
     assert f"NAMESPACE={NAMESPACE}" in text and f"SHELL_POD={SHELL_POD}" in text
     assert "trap cleanup EXIT" in text
@@ -109,3 +110,50 @@ def test_socket_can_be_switched_for_docker_nodes(run_script):
     assert proc.returncode == 0, proc.stderr
     applied = list(yaml.safe_load_all(proc.manifests[0].read_text()))
     assert applied == all_manifests(socket="/var/run/docker.sock")
+
+
+def test_the_temporary_file_is_made_after_the_cleanup_trap():
+    text = SCRIPT.read_text()
+    assert text.index("trap cleanup EXIT") < text.index("MANIFESTS=$(mktemp")
+
+
+def test_a_failure_to_print_the_manifests_leaves_no_temporary_file(run_script, tmp_path):
+    broken = tmp_path / "bin" / "falco-lab"
+    broken.write_text("#!/bin/sh\necho 'no falco_lab here' >&2\nexit 3\n")
+    proc = run_script(PYTHON="/nonexistent/python", TMPDIR=str(tmp_path))
+    assert proc.returncode == 3
+    assert list(tmp_path.glob("falco-lab-manifests.*")) == []
+    assert not any(c.startswith("delete") for c in proc.calls)
+
+
+def test_the_manifests_are_printed_without_pandas():
+    code = (
+        "import runpy, sys\n"
+        "sys.argv = ['m']\n"
+        "try:\n    runpy.run_module('falco_lab.workshop.manifests', run_name='__main__')\n"
+        "except SystemExit:\n    pass\n"
+        "assert 'pandas' not in sys.modules, 'pandas was imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert list(yaml.safe_load_all(proc.stdout)) == all_manifests()
+
+
+@pytest.mark.parametrize(
+    "script",
+    [
+        # util-linux: `script -q -e -c "command" file`
+        '#!/usr/bin/env bash\n[[ "$1" == --version ]] && { echo "script from util-linux 2.39"; exit 0; }\n'
+        '[[ "$1 $2 $3" == "-q -e -c" ]] || exit 9\nexec bash -c "$4"\n',
+        # BSD/macOS: `script -q file command...`, no --version
+        '#!/usr/bin/env bash\n[[ "$1" == --version ]] && exit 1\n[[ "$1 $2" == "-q /dev/null" ]] || exit 9\n'
+        'shift 2\nexec "$@"\n',
+    ],
+    ids=["util-linux", "bsd"],
+)
+def test_test_1a_gets_a_terminal_with_either_script(run_script, tmp_path, script):
+    _executable(tmp_path / "bin" / "script", script)
+    proc = run_script()
+    assert proc.returncode == 0, proc.stderr
+    (tty_exec,) = [c for c in proc.calls if "exec -it" in c]
+    assert tty_exec.endswith(f"-n {NAMESPACE} exec -it {SHELL_POD} -- sh -c echo falco-lab test 1; id -u")

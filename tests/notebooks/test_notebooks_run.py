@@ -275,5 +275,6 @@ def test_cluster_mode_without_a_kubeconfig_stops_at_connect_with_the_fix(tmp_pat
             kernel_name="python3", cwd=str(NOTEBOOKS), progress_bar=False, execution_timeout=120,
         )  # fmt: skip
     assert failure.value.ename == "ClusterError"
+    assert len(failure.value.traceback) == 1  # one clear message, no traceback
     assert "aws eks update-kubeconfig" in failure.value.evalue
     assert "SIMULATE MODE" not in output.read_text()

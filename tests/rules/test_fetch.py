@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 import http.server
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -103,17 +102,27 @@ def test_find_prefers_an_explicit_directory(tmp_path) -> None:
     assert find_upstream_rules(mine, rulesets=["stable"]) == {"stable": mine / "falco_rules.yaml"}
 
 
-def test_find_falls_back_to_the_cache_then_shared_upstream(server, tmp_path) -> None:
-    shared_file("upstream/falco_rules.yaml")
-    found = find_upstream_rules()  # empty cache: the repository's ../shared/upstream
-    assert found["stable"] == Path(__file__).resolve().parents[3] / "shared" / "upstream" / "falco_rules.yaml"
+def test_find_uses_the_directory_named_by_the_environment(tmp_path, monkeypatch) -> None:
+    upstream = shared_file("upstream/falco_rules.yaml").parent
+    monkeypatch.setenv("FALCO_LAB_RULES_DIR", str(upstream))
+    found = find_upstream_rules(rulesets=["stable"])
+    assert found["stable"] == upstream / "falco_rules.yaml"
     assert sha256_of(found["stable"]) == RULESETS[0].sha256
+
+
+def test_find_falls_back_to_the_cache(server) -> None:
     fetch_rules(base_url=server[0], rulesets=["stable"])
     assert find_upstream_rules(rulesets=["stable"])["stable"] == default_cache_dir() / "falco_rules.yaml"
 
 
-def test_find_reports_what_is_missing(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr("falco_lab.rules.fetch._shared_upstream", lambda: tmp_path / "nowhere")
+def test_find_does_not_look_next_to_the_source_tree(tmp_path) -> None:
+    # ../shared/upstream holds the rulesets in the development set-up; unnamed, it is not used
+    shared_file("upstream/falco_rules.yaml")
+    with pytest.raises(UpstreamRulesNotFound):
+        find_upstream_rules(rulesets=["stable"])
+
+
+def test_find_reports_what_is_missing(tmp_path) -> None:
     with pytest.raises(UpstreamRulesNotFound) as info:
         find_upstream_rules(tmp_path / "empty")
     message = str(info.value)

@@ -1,0 +1,74 @@
+"""``make run``: quiet kernels, an honest exit status, and the try of ``falco-lab rules fetch``."""
+
+from __future__ import annotations
+
+import re
+import socket
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from falco_lab.lab import runner
+from tests.conftest import shared_file
+
+
+def _closed_port_url() -> str:
+    """A local URL nothing listens on: every download is refused at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture
+def no_rules_anywhere(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("FALCO_LAB_RULES_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setenv("FALCO_LAB_RULES_BASE_URL", _closed_port_url())
+
+
+def _notebook(path: Path, source: str) -> Path:
+    notebook = nbformat.v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+    notebook.cells.append(nbformat.v4.new_code_cell("mode = 'simulate'", metadata={"tags": ["parameters"]}))
+    notebook.cells.append(nbformat.v4.new_code_cell(source))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, path)
+    return path
+
+
+def test_offline_with_no_local_copy_it_says_so_once(no_rules_anywhere) -> None:
+    said: list[str] = []
+    assert runner.prepare_upstream_rules(timeout=2, log=said.append) is None
+    assert said == ["offline: using the project's rules only"]
+
+
+def test_offline_a_verified_local_copy_is_used_without_downloading(no_rules_anywhere, monkeypatch) -> None:
+    upstream = shared_file("upstream/falco_rules.yaml").parent
+    monkeypatch.setenv("FALCO_LAB_RULES_DIR", str(upstream))
+    said: list[str] = []
+    assert runner.prepare_upstream_rules(timeout=2, log=said.append) == str(upstream)
+    assert said == [f"upstream rules: stable, incubating, sandbox from {upstream}"]
+
+
+def test_the_kernels_print_nothing_of_their_own(tmp_path, monkeypatch, capfd) -> None:
+    # an unwritable home makes IPython warn; ipykernel always warns about TCP at its default log level
+    monkeypatch.setenv("HOME", str(tmp_path / "no-such-home"))
+    monkeypatch.delenv("IPYTHONDIR", raising=False)
+    _notebook(tmp_path / "nbs" / "01_ok.ipynb", "print('fine')")
+    run = runner.run_workshop(tmp_path / "build", notebooks_dir=tmp_path / "nbs", log=lambda _: None)
+    assert run.notebooks[0].ok, run.notebooks[0].error
+    captured = capfd.readouterr()
+    assert captured.err == "" and captured.out == ""
+
+
+def test_make_run_exits_non_zero_and_names_the_failed_notebook(tmp_path, no_rules_anywhere, capfd) -> None:
+    _notebook(tmp_path / "nbs" / "01_bad.ipynb", "raise RuntimeError('no luck')")
+    code = runner.main(["run", "--out", str(tmp_path / "build"), "--notebooks", str(tmp_path / "nbs")])
+    captured = capfd.readouterr()
+    assert code == 1
+    assert captured.out.count("offline: using the project's rules only") == 1
+    assert re.search(r"^  01_bad +[\d.]+ s  FAILED \(cell \d+: RuntimeError: no luck\)$", captured.out, re.M)
+    assert captured.out.rstrip().endswith("result:    FAILED")
+    assert captured.err == "", "the kernel's own log must not be printed"
