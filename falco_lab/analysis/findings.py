@@ -11,9 +11,10 @@ Built-in finders: ``attack-chain``, ``first-alert``, ``severe-rules``, ``rare-co
 
 Ranking: every finding carries a ``score``; findings are sorted by score, then by
 severity.  A finding's default score is its severity (0 for Debug up to 70 for
-Emergency); attack chains (:mod:`falco_lab.analysis.chains`) score 100 plus the chain's
-own score, so the most suspicious pod's chain comes first; routine noise scores 0 and is
-never first while anything else was found.
+Emergency); attack chains (:mod:`falco_lab.analysis.chains`) of two or more ATT&CK
+tactics score 100 plus the chain's own score, so the most suspicious pod's chain comes
+first; a one-tactic chain ranks with its severity (plus a tenth of its score); routine
+noise scores 0 and is never first while anything else was found.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from falco_lab.analysis.chains import attack_chains, routine_mask
+from falco_lab.analysis.chains import AttackChain, attack_chains, routine_mask
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, group_values
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE
 
@@ -197,6 +198,12 @@ def find_findings(
 MAX_CHAIN_FINDINGS = 3
 
 
+def _chain_rank(chain: AttackChain) -> float:
+    if len(chain.tactics) >= 2:
+        return 100.0 + chain.score
+    return severity_score(chain.max_priority) + chain.score / 10
+
+
 @register_finder("attack-chain")
 def _attack_chain(ctx: FindingContext) -> list[Finding]:
     out = []
@@ -214,7 +221,7 @@ def _attack_chain(ctx: FindingContext) -> list[Finding]:
                 f"progression {chain.parts['progression']:.2f}, recency {chain.parts['recency']:.2f}).",
                 tuple(f"{s.tactic}: {', '.join(s.rules)}" for s in chain.steps),
                 pz["time"],  # type: ignore[arg-type]
-                100.0 + chain.score,
+                _chain_rank(chain),
             )
         )
     return out

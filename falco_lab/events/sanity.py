@@ -14,7 +14,8 @@
   decades away.
 * **duplicates** - the same alert read twice (one file loaded twice, an export and the
   live UI overlapping) is dropped, keeping the first: same ``uuid``; alerts without a
-  ``uuid`` when ``time``, ``rule``, ``output`` and ``hostname`` are all equal.  The load
+  ``uuid`` when ``time``, ``rule``, ``output``, ``hostname`` and every output field are
+  all equal.  The load
   report counts them (``duplicates``).  Inside :func:`keeping_duplicates` they are kept.
 """
 
@@ -149,7 +150,10 @@ def _duplicates(frame: pd.DataFrame) -> np.ndarray:
     if has_uuid.any():
         dup[has_uuid] = uuid[has_uuid].duplicated(keep="first").to_numpy()
     if (~has_uuid).any():
-        rest = frame.loc[~has_uuid, ["time", "rule", "output", "hostname"]].astype("string").fillna("\x00")
+        # time, rule, output, hostname - and every output field, so two events that differ
+        # only in a field the output text does not show are not merged
+        key = [c for c in frame.columns if c not in ("tags", "uuid") and not c.startswith("_")]
+        rest = frame.loc[~has_uuid, key].astype("string").fillna("\x00")
         dup[~has_uuid] = rest.duplicated(keep="first").to_numpy()
     return dup
 

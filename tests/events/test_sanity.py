@@ -89,3 +89,10 @@ def test_when_no_alert_has_a_plausible_time_they_are_kept_with_a_warning(tmp_pat
     report = load_report(df)
     assert len(df) == 1 and report.problems == ()
     assert "no alert has a plausible time: kept" in report.warnings[0]
+
+
+def test_alerts_without_uuid_that_differ_in_an_output_field_are_both_kept(tmp_path):
+    plain = {k: v for k, v in _alert(0).items() if k != "uuid"}
+    other_tty = {**plain, "output_fields": {**plain["output_fields"], "proc.tty": 34816}}
+    df = load_events(_write(tmp_path, "c.jsonl", [plain, other_tty]))
+    assert len(df) == 2 and load_report(df).duplicates == 0
