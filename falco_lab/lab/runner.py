@@ -258,6 +258,7 @@ def _run_notebook(
     run.seconds = time.perf_counter() - tick
     if run.output.exists():
         run.records = read_records(run.output)
+        write_html_copy(run.output)
         if run.ok and cell_errors(run.output):
             first = cell_errors(run.output)[0]
             run.error = f"cell {first['cell']}: {first['ename']}: {first['evalue']}"
@@ -265,6 +266,19 @@ def _run_notebook(
         run.error = "papermill wrote no output notebook"
     log(f"  {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s" + ("" if run.ok else f": {run.error}"))
     return run
+
+
+def write_html_copy(notebook: Path) -> Path:
+    """An HTML copy next to an executed notebook (what a reader without Jupyter opens).
+
+    The figures show there through their static fallbacks (:mod:`falco_lab.lab.figures`)."""
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    html, _ = HTMLExporter().from_notebook_node(nbformat.read(notebook, as_version=4))
+    target = notebook.with_suffix(".html")
+    target.write_text(html, encoding="utf-8")
+    return target
 
 
 def _fmt(value: Any, missing: str = "not recorded") -> str:
@@ -315,7 +329,7 @@ def summary_lines(run: WorkshopRun) -> list[str]:
             f"findings: {len(findings)} in the post-mortem" + (f"; first: {findings[0]}" if findings else "")
         )
     lines.append("")
-    lines.append(f"notebooks: {_relative(run.out / 'notebooks')}/")
+    lines.append(f"notebooks: {_relative(run.out / 'notebooks')}/ (executed .ipynb and their .html copies)")
     if run.report_written:
         size = run.report.stat().st_size
         lines.append(f"report:    {_relative(run.report)} ({size / 1024:.0f} kB) - open it in a browser")

@@ -71,6 +71,15 @@ def test_run_passes_only_declared_parameters_and_finds_the_report(tmp_path) -> N
     assert (tmp_path / "build" / "notebooks" / "05_report.ipynb").exists()
 
 
+def test_each_executed_notebook_gets_an_html_copy_with_its_outputs(tmp_path) -> None:
+    notebooks = tmp_path / "nbs"
+    notebooks.mkdir()
+    _write_notebook(notebooks / "01_ok.ipynb", "print('hello from the kernel')")
+    runner.run_workshop(tmp_path / "build", notebooks_dir=notebooks, log=lambda *_: None)
+    html = (tmp_path / "build" / "notebooks" / "01_ok.html").read_text(encoding="utf-8")
+    assert "hello from the kernel" in html
+
+
 def test_main_exits_non_zero_when_a_notebook_fails(tmp_path, capsys) -> None:
     notebooks = tmp_path / "nbs"
     notebooks.mkdir()
