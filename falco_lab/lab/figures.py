@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import warnings
 from typing import Any
 
 import plotly.io as pio
@@ -58,7 +59,9 @@ def _probe() -> str:
         kaleido.start_sync_server(silence_warnings=True)
         import plotly.graph_objects as go
 
-        go.Figure().to_image(format="png", width=10, height=10)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+            go.Figure().to_image(format="png", width=10, height=10)
     except Exception as exc:  # no kaleido, no browser: the HTML fallback needs neither
         log.info("static figures as HTML (kaleido unavailable: %s)", exc)
         return "html"
@@ -80,7 +83,9 @@ class FallbackRenderer(PlotlyRenderer):
         height = layout.get("height") or self.fallback_height
         if static_engine() == "png":
             try:
-                png = pio.to_image(fig_dict, format="png", width=width, height=height)
+                with warnings.catch_warnings():  # plotly's note that kaleido's server ignores kopts
+                    warnings.filterwarnings("ignore", message="The kopts argument is ignored")
+                    png = pio.to_image(fig_dict, format="png", width=width, height=height)
                 bundle["image/png"] = base64.b64encode(png).decode("ascii")
                 return bundle
             except Exception as exc:  # a browser that went away: fall back for good

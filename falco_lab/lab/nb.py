@@ -245,7 +245,7 @@ class Table:
         body = "".join(
             "<tr>"
             + "".join(
-                f'<td style="text-align:left;white-space:pre-wrap;word-break:break-word">{_escape(_cell(v))}</td>'
+                f'<td style="text-align:left;white-space:pre-wrap;word-break:break-word;min-width:7em">{_escape(_cell(v))}</td>'
                 for v in row
             )
             + "</tr>"
