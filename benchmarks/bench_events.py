@@ -72,32 +72,80 @@ _RULES = (
         "Notice",
         ["T1059", "container", "maturity_stable", "mitre_execution", "shell"],
         "A shell was spawned in a container with an attached terminal",
-        ("evt.type", "evt.arg.flags", "proc.exepath", "proc.cmdline", "proc.name", "proc.pname",
-         "proc.tty", "user.loginuid", "user.name", "user.uid", "proc.vpid"),
+        (
+            "evt.type",
+            "evt.arg.flags",
+            "proc.exepath",
+            "proc.cmdline",
+            "proc.name",
+            "proc.pname",
+            "proc.tty",
+            "user.loginuid",
+            "user.name",
+            "user.uid",
+            "proc.vpid",
+        ),
     ),
     (
         "Read sensitive file untrusted",
         "Warning",
         ["T1555", "filesystem", "host", "container", "maturity_stable", "mitre_credential_access"],
         "Sensitive file opened for reading by non-trusted program",
-        ("evt.type", "fd.name", "file", "gparent", "ggparent", "gggparent", "proc.aname[2]",
-         "proc.aname[3]", "proc.cmdline", "proc.name", "proc.pid", "user.name", "user.uid", "proc.vpid"),
+        (
+            "evt.type",
+            "fd.name",
+            "file",
+            "gparent",
+            "ggparent",
+            "gggparent",
+            "proc.aname[2]",
+            "proc.aname[3]",
+            "proc.cmdline",
+            "proc.name",
+            "proc.pid",
+            "user.name",
+            "user.uid",
+            "proc.vpid",
+        ),
     ),
     (
         "Drop and execute new binary in container",
         "Critical",
         ["PCI_DSS_11.5.1", "TA0003", "container", "maturity_stable", "mitre_persistence", "process"],
         "Executing binary not part of base image",
-        ("evt.type", "proc.exe", "proc.exepath", "proc.cmdline", "proc.name", "proc.pname",
-         "proc.sname", "proc.tty", "user.loginuid", "user.name", "evt.res", "proc.is_exe_upper_layer"),
+        (
+            "evt.type",
+            "proc.exe",
+            "proc.exepath",
+            "proc.cmdline",
+            "proc.name",
+            "proc.pname",
+            "proc.sname",
+            "proc.tty",
+            "user.loginuid",
+            "user.name",
+            "evt.res",
+            "proc.is_exe_upper_layer",
+        ),
     ),
     (
         "Contact K8S API Server From Container",
         "Notice",
         ["T1565", "container", "k8s", "maturity_stable", "mitre_discovery", "network"],
         "Unexpected connection to K8s API Server from container",
-        ("connection", "evt.type", "fd.cip", "fd.cport", "fd.sip", "fd.sport", "proc.cmdline",
-         "proc.name", "user.name", "user.uid", "proc.vpid"),
+        (
+            "connection",
+            "evt.type",
+            "fd.cip",
+            "fd.cport",
+            "fd.sip",
+            "fd.sport",
+            "proc.cmdline",
+            "proc.name",
+            "user.name",
+            "user.uid",
+            "proc.vpid",
+        ),
     ),
 )
 
@@ -252,6 +300,7 @@ def _fingerprint(frame) -> dict:
         elif name == "priority":
             values = column.astype(str)
         else:
+
             def canonical(v):
                 if v is None or (not isinstance(v, (list, dict)) and pd.isna(v)):
                     return "<NA>"
@@ -268,7 +317,12 @@ def _fingerprint(frame) -> dict:
     }
 
 
-_LOADERS = {"baseline": baseline, "falco_lab": falco_lab_loader, "duckdb": duckdb_loader, "polars": polars_loader}
+_LOADERS = {
+    "baseline": baseline,
+    "falco_lab": falco_lab_loader,
+    "duckdb": duckdb_loader,
+    "polars": polars_loader,
+}
 #: Trap fields of each data set: (appears only late, null until late).
 TRAPS = {"typical": ("custom.late_field", "proc.vpid"), "adversarial": ("adv.late_only", "adv.late_null")}
 
@@ -297,15 +351,28 @@ def run_method(method: str, path: Path, fingerprint: bool, data: str = "typical"
     after = resource.getrusage(resource.RUSAGE_SELF)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     peak = _peak_rss_mb()
-    common = {"method": method, "seconds": seconds, "cpu_seconds": cpu, "peak_rss_mb": peak, "measured_at": _now()}
+    common = {
+        "method": method,
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "peak_rss_mb": peak,
+        "measured_at": _now(),
+    }
     if method in ("duckdb", "polars"):
         table = frame.to_arrow() if method == "polars" else frame
         rows, columns, counts = _peer_counts(table, (late, late_null))
         dtypes = {"time": str(table.schema.field("time").type)}
         if pa_struct_has(table, late_null):
             dtypes[late_null] = str(table.schema.field("output_fields").type.field(late_null).type)
-        return {**common, "rows": rows, "columns": columns, "dtypes": dtypes,
-                "late_field_values": counts[late], "vpid_values": counts[late_null], "fingerprint": None}
+        return {
+            **common,
+            "rows": rows,
+            "columns": columns,
+            "dtypes": dtypes,
+            "late_field_values": counts[late],
+            "vpid_values": counts[late_null],
+            "fingerprint": None,
+        }
     dtypes = {c: str(frame[c].dtype) for c in ("time", "priority", late_null, late) if c in frame}
     return {
         **common,
@@ -338,15 +405,21 @@ def _subprocess(method: str, path: Path, fingerprint: bool, data: str = "typical
     done = subprocess.run(
         [sys.executable, __file__, "--method", method, "--file", str(path), "--data", data]
         + (["--fingerprint"] if fingerprint else []),
-        capture_output=True, text=True, env=env, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     if done.returncode != 0:
         lines = [line for line in done.stderr.splitlines() if line.strip()]
-        reason = next((line for line in reversed(lines) if "Error" in line or "Exception" in line), lines[-1] if lines else "")
+        reason = next(
+            (line for line in reversed(lines) if "Error" in line or "Exception" in line),
+            lines[-1] if lines else "",
+        )
         raise MethodFailed(f"{method} failed with status {done.returncode}: {reason.strip()[:300]}")
     for line in done.stdout.splitlines():
         if line.startswith(_RESULT_PREFIX):
-            return json.loads(line[len(_RESULT_PREFIX):])
+            return json.loads(line[len(_RESULT_PREFIX) :])
     raise RuntimeError(f"{method} printed no result:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
 
 
@@ -357,8 +430,10 @@ def _same_data(base: dict, ours: dict) -> tuple[bool, list[str]]:
         differences.append(f"rows {base['fingerprint']['rows']} != {ours['fingerprint']['rows']}")
     base_cols, our_cols = set(base["fingerprint"]["columns"]), set(ours["fingerprint"]["columns"])
     if base_cols != our_cols:
-        differences.append(f"columns differ: baseline only {sorted(base_cols - our_cols)}, "
-                           f"ours only {sorted(our_cols - base_cols)}")
+        differences.append(
+            f"columns differ: baseline only {sorted(base_cols - our_cols)}, "
+            f"ours only {sorted(our_cols - base_cols)}"
+        )
     for name in sorted(base_cols & our_cols):
         if base["fingerprint"]["digests"][name] != ours["fingerprint"]["digests"][name]:
             differences.append(f"values differ in column {name!r}")
@@ -402,10 +477,10 @@ METHODS = ("baseline", "falco_lab", "duckdb", "polars")
 ENGINE = {
     "engine": "pyarrow.json (explicit sampled schema, parts parsed in parallel) + orjson for bad lines",
     "why": "the peers' defaults lose data on Falco's traps: DuckDB's read_json samples the first 20,480 "
-           "rows, so a field null there is typed NULL and its later values are dropped, a field that only "
-           "appears later is dropped, and time is truncated to microseconds; exact reads with DuckDB need "
-           "sample_size=-1, i.e. a full schema pass before the data pass (not measured in this run); polars' read_ndjson panics on the null-then-int field "
-           "(SchemaMismatch UInt64 vs Null).  see trap_values per method",
+    "rows, so a field null there is typed NULL and its later values are dropped, a field that only "
+    "appears later is dropped, and time is truncated to microseconds; exact reads with DuckDB need "
+    "sample_size=-1, i.e. a full schema pass before the data pass (not measured in this run); polars' read_ndjson panics on the null-then-int field "
+    "(SchemaMismatch UInt64 vs Null).  see trap_values per method",
 }
 
 
@@ -419,7 +494,9 @@ def measure(path: Path, data: str, repeat: int, compare: bool) -> dict:
             if method in failures:
                 continue
             try:
-                runs[method].append(_subprocess(method, path, fingerprint=compare and attempt == 0, data=data))
+                runs[method].append(
+                    _subprocess(method, path, fingerprint=compare and attempt == 0, data=data)
+                )
             except MethodFailed as exc:
                 if method in ("baseline", "falco_lab"):
                     raise
@@ -430,7 +507,11 @@ def measure(path: Path, data: str, repeat: int, compare: bool) -> dict:
         if runs[method]:
             result[method] = _summary(runs[method], megabytes, _DESCRIPTIONS[method])
         else:
-            result[method] = {"method": _DESCRIPTIONS[method], "failed": failures[method], "measured_at": [_now()]}
+            result[method] = {
+                "method": _DESCRIPTIONS[method],
+                "failed": failures[method],
+                "measured_at": [_now()],
+            }
     ours = result["falco_lab"]
     result["speedup"] = round(result["baseline"]["seconds"] / ours["seconds"], 2)
     result["median_speedup"] = round(result["baseline"]["median_seconds"] / ours["median_seconds"], 2)
@@ -441,7 +522,7 @@ def measure(path: Path, data: str, repeat: int, compare: bool) -> dict:
                 "time_ratio": round(ours["seconds"] / result[peer]["seconds"], 2),
                 "median_time_ratio": round(ours["median_seconds"] / result[peer]["median_seconds"], 2),
                 "memory_ratio": round(ours["peak_rss_mb"] / result[peer]["peak_rss_mb"], 3),
-                "kept_trap_values": result[peer]["trap_values"] == ours["trap_values"],
+                "kept_trap_values": result[peer]["trap_values"] == result["baseline"]["trap_values"],
             }
     if compare:
         result["same_data"], result["differences"] = _same_data(runs["baseline"][0], runs["falco_lab"][0])
@@ -451,12 +532,21 @@ def measure(path: Path, data: str, repeat: int, compare: bool) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, help="directory for events.json")
-    parser.add_argument("--size", "--events", dest="events", type=int, default=200_000,
-                        help="typical alerts (default 200000)")
-    parser.add_argument("--adversarial-size", type=int, default=None,
-                        help="adversarial lines (default: size / 10; 0 skips the set)")
-    parser.add_argument("--seed", type=int, default=42, help="generator seed (typical; adversarial uses seed + 1)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs per method, alternating (best is reported)")
+    parser.add_argument(
+        "--size", "--events", dest="events", type=int, default=200_000, help="typical alerts (default 200000)"
+    )
+    parser.add_argument(
+        "--adversarial-size",
+        type=int,
+        default=None,
+        help="adversarial lines (default: size / 10; 0 skips the set)",
+    )
+    parser.add_argument(
+        "--seed", type=int, default=42, help="generator seed (typical; adversarial uses seed + 1)"
+    )
+    parser.add_argument(
+        "--repeat", type=int, default=2, help="runs per method, alternating (best is reported)"
+    )
     parser.add_argument("--method", choices=METHODS, help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--data", choices=tuple(TRAPS), default="typical", help=argparse.SUPPRESS)
@@ -476,17 +566,24 @@ def main(argv: list[str] | None = None) -> int:
         path = Path(tmp) / "alerts.jsonl"
         write_alerts(path, args.events, seed=args.seed)
         typical = measure(path, "typical", args.repeat, compare=True)
-        typical["data"] = {"generator": "benchmarks/bench_events.py:write_alerts", "seed": args.seed,
-                           "lines": args.events, "rules": len(_RULES) + 1, "namespaces": len(_NAMESPACES),
-                           "traps": list(TRAPS["typical"])}
+        typical["data"] = {
+            "generator": "benchmarks/bench_events.py:write_alerts",
+            "seed": args.seed,
+            "lines": args.events,
+            "rules": len(_RULES) + 1,
+            "namespaces": len(_NAMESPACES),
+            "traps": list(TRAPS["typical"]),
+        }
         sets["typical"] = typical
         path.unlink()
         if adversarial_size:
             adv_path = Path(tmp) / "adversarial.jsonl"
             adversarial.write_adversarial(adv_path, adversarial_size, seed=args.seed + 1)
             sets["adversarial"] = measure(adv_path, "adversarial", args.repeat, compare=False)
-            sets["adversarial"]["data"] = {**adversarial.shape(adversarial_size, seed=args.seed + 1),
-                                           "traps": list(TRAPS["adversarial"])}
+            sets["adversarial"]["data"] = {
+                **adversarial.shape(adversarial_size, seed=args.seed + 1),
+                "traps": list(TRAPS["adversarial"]),
+            }
     typical = sets["typical"]
     same = bool(typical["same_data"])
     result = {
@@ -494,25 +591,38 @@ def main(argv: list[str] | None = None) -> int:
         "run": {"started_at": started, "finished_at": _now()},
         "events": args.events,
         "repeat": max(1, args.repeat),
-        "machine": {"python": platform.python_version(), "platform": platform.platform(),
-                    "cpus": os.cpu_count(), "load_average_before": load_before,
-                    "load_average_after": _load_average()},
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+            "load_average_before": load_before,
+            "load_average_after": _load_average(),
+        },
         "loader": ENGINE,
         **sets,
-        "targets": {"speedup_at_least": TARGET_SPEEDUP, "memory_ratio_at_most": TARGET_MEMORY_RATIO,
-                    "vs_peers_time_ratio_at_most": 1.0, "vs_peers_memory_ratio_at_most": 1.5},
+        "targets": {
+            "speedup_at_least": TARGET_SPEEDUP,
+            "memory_ratio_at_most": TARGET_MEMORY_RATIO,
+            "vs_peers_time_ratio_at_most": 1.0,
+            "vs_peers_memory_ratio_at_most": 1.5,
+        },
         "meets_targets": bool(
-            same and typical["speedup"] >= TARGET_SPEEDUP and typical["memory_ratio"] <= TARGET_MEMORY_RATIO
-            and all(typical[k]["time_ratio"] <= 1.0 and typical[k]["memory_ratio"] <= 1.5
-                    for k in ("vs_duckdb", "vs_polars") if k in typical)
+            same
+            and typical["speedup"] >= TARGET_SPEEDUP
+            and typical["memory_ratio"] <= TARGET_MEMORY_RATIO
+            and all(
+                typical[k]["time_ratio"] <= 1.0 and typical[k]["memory_ratio"] <= 1.5
+                for k in ("vs_duckdb", "vs_polars")
+                if k in typical
+            )
         ),
         "notes": "seconds: best wall time of `repeat` alternating runs, each in a fresh process "
-                 "(file in page cache, imports excluded), median_seconds their median (on a shared "
-                 "machine the two differ a lot); cpu_seconds: least user+sys time of the runs; "
-                 "peak_rss_mb: highest ru_maxrss of those runs; measured_at: when each run ended (UTC); "
-                 "same_data compares every column value (sorted by uuid) between the baseline and ours; "
-                 "trap_values: non-null values each method kept in the late-only and null-until-late fields; "
-                 "a peer's time ratio is ours / theirs (<= 1 means we are at least as fast).",
+        "(file in page cache, imports excluded), median_seconds their median (on a shared "
+        "machine the two differ a lot); cpu_seconds: least user+sys time of the runs; "
+        "peak_rss_mb: highest ru_maxrss of those runs; measured_at: when each run ended (UTC); "
+        "same_data compares every column value (sorted by uuid) between the baseline and ours; "
+        "trap_values: non-null values each method kept in the late-only and null-until-late fields; "
+        "a peer's time ratio is ours / theirs (<= 1 means we are at least as fast).",
     }
     (args.out / "events.json").write_text(json.dumps(result, indent=2) + "\n")
     for name, data in sets.items():
