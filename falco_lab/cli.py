@@ -14,6 +14,7 @@ from collections.abc import Sequence
 #: sub-command name -> module providing ``register(subparsers)``.
 COMMANDS: dict[str, str] = {
     "events": "falco_lab.events.cli",
+    "archive": "falco_lab.events.archive",
     "rules": "falco_lab.rules.cli",
     "capture": "falco_lab.capture.cli",
     "simulate": "falco_lab.simulate.cli",

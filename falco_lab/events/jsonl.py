@@ -205,7 +205,10 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
         table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None  # a field typed differently in two parts (e.g. int here, text there)
-    return checked_table_frame(table)
+    try:
+        return checked_table_frame(table)
+    except UnicodeDecodeError:
+        return None  # invalid UTF-8 in a key (Arrow validates values, not field names): line by line decides
 
 
 def _parts(data: Buffer, end: int) -> list[tuple[int, int]]:

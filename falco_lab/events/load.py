@@ -189,14 +189,17 @@ def _read_ui(url: str, since: Since | None, options: dict) -> Chunk:
 
 
 def event_files(directory: Path) -> list[Path]:
-    """The event files under ``directory`` (recursively, hidden ones excluded), sorted."""
+    """The event files under ``directory`` (recursively, hidden ones excluded), sorted.
+
+    Parquet files (a ``falco-lab archive`` dataset, Security Lake OCSF files) are included.
+    """
     found = []
     for path in sorted(directory.rglob("*")):
         relative = path.relative_to(directory)
         if any(part.startswith(".") for part in relative.parts) or not path.is_file():
             continue
         name = path.name[:-3] if path.name.endswith(".gz") else path.name
-        if name.endswith(EVENT_FILE_SUFFIXES):
+        if name.endswith(EVENT_FILE_SUFFIXES) or path.name.lower().endswith(PARQUET_SUFFIXES):
             found.append(path)
     return found
 
@@ -230,17 +233,10 @@ def _read_file(path: Path, max_line_bytes: int) -> Chunk:
 
 
 def _read_archive(path: Path) -> Chunk:
-    """A ``to_parquet`` archive; the records its own load rejected stay in the report."""
-    from falco_lab.events.parquet import read_parquet
+    """A Parquet file: an archive (the records its own load rejected stay in the report) or OCSF."""
+    from falco_lab.events.archive import read_parquet_chunk
 
-    try:
-        frame = read_parquet(path)
-    except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid (not a Parquet file) is a ValueError
-        raise LoadError(f"{path}: cannot read Parquet archive: {exc}") from None
-    archived = frame.attrs.pop(ATTRS_KEY, None)
-    if archived is None:
-        return Chunk(str(path), frame)
-    return Chunk(str(path), frame, list(archived.problems), archived.skipped)
+    return read_parquet_chunk(path)
 
 
 def _read_bytes(data: Buffer, name: str, max_line_bytes: int) -> Chunk:

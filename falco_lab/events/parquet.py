@@ -41,16 +41,28 @@ def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, *, compression: str
     compression : str
         Parquet codec (``zstd``, ``snappy``, ``gzip``, ``none``).
     """
+    pq.write_table(frame_to_table(frame), path, compression=compression)
+
+
+def frame_to_table(frame: pd.DataFrame) -> pa.Table:
+    """The Arrow table :func:`to_parquet` writes (metadata included), for writers of many files."""
     data = frame.copy(deep=False)
     data.attrs = {}
-    json_columns = [c for c in data.columns if c != "tags" and data[c].dtype == object and _needs_json(data[c])]
+    json_columns = [
+        c for c in data.columns if c != "tags" and data[c].dtype == object and _needs_json(data[c])
+    ]
     for name in json_columns:
         data[name] = pd.array(
-            [None if _isna(v) else orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode() for v in data[name]],
+            [
+                None if _isna(v) else orjson.dumps(v, option=orjson.OPT_NON_STR_KEYS).decode()
+                for v in data[name]
+            ],
             dtype="string",
         )
     if "tags" in data.columns:
-        data["tags"] = pd.Series([list(t) if isinstance(t, (list, tuple)) else [] for t in data["tags"]], dtype=object)
+        data["tags"] = pd.Series(
+            [list(t) if isinstance(t, (list, tuple)) else [] for t in data["tags"]], dtype=object
+        )
     table = pa.Table.from_pandas(data, preserve_index=False)
     if "tags" in table.column_names:
         index = table.column_names.index("tags")
@@ -60,7 +72,7 @@ def to_parquet(frame: pd.DataFrame, path: str | os.PathLike, *, compression: str
     report = frame.attrs.get(ATTRS_KEY)
     if isinstance(report, LoadReport):
         metadata[_META_REPORT] = orjson.dumps(report.to_dict())
-    pq.write_table(table.replace_schema_metadata(metadata), path, compression=compression)
+    return table.replace_schema_metadata(metadata)
 
 
 def _isna(value: object) -> bool:
@@ -69,7 +81,11 @@ def _isna(value: object) -> bool:
 
 def read_parquet(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:
     """Read a file written by :func:`to_parquet` back into the canonical frame."""
-    table = pq.read_table(path, columns=columns)
+    return table_to_canonical(pq.read_table(path, columns=columns))
+
+
+def table_to_canonical(table: pa.Table) -> pd.DataFrame:
+    """A table as :func:`frame_to_table` built it -> the canonical frame."""
     metadata = table.schema.metadata or {}
     json_columns = json.loads(metadata.get(_META_JSON_COLUMNS, b"[]"))
     tags = tags_lists(table.column("tags")) if "tags" in table.column_names else None

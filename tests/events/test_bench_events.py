@@ -49,3 +49,73 @@ def test_comparison_reports_a_changed_value(bench, alerts_file):
     base = {"fingerprint": bench._fingerprint(bench.baseline(alerts_file))}
     ours = {"fingerprint": bench._fingerprint(frame)}
     assert bench._same_data(base, ours) == (False, ["values differ in column 'proc.cmdline'"])
+
+
+def _stamps(node) -> list[str]:
+    """Every ``measured_at`` stamp anywhere in a benchmark JSON."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "measured_at":
+                found.extend(value if isinstance(value, list) else [value])
+            else:
+                found.extend(_stamps(value))
+    elif isinstance(node, list):
+        for value in node:
+            found.extend(_stamps(value))
+    return found
+
+
+@pytest.fixture(scope="module")
+def tiny_run(bench, tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    status = bench.main(["--out", str(out), "--size", "400", "--adversarial-size", "120", "--repeat", "1"])
+    return status, orjson.loads((out / "events.json").read_bytes())
+
+
+def test_tiny_run_has_no_figure_older_than_the_run(tiny_run):
+    from datetime import datetime
+
+    status, result = tiny_run
+    assert status == 0
+    started = datetime.fromisoformat(result["run"]["started_at"])
+    finished = datetime.fromisoformat(result["run"]["finished_at"])
+    stamps = [datetime.fromisoformat(s) for s in _stamps(result)]
+    # 4 methods x 2 data sets, one run each
+    assert len(stamps) == 8
+    assert all(started <= s <= finished for s in stamps)
+
+
+def test_tiny_run_every_method_figure_carries_its_stamp(tiny_run):
+    _, result = tiny_run
+    for name in ("typical", "adversarial"):
+        for method in ("baseline", "falco_lab", "duckdb", "polars"):
+            figure = result[name][method]
+            assert figure["measured_at"], (name, method)
+            assert "seconds" in figure or "failed" in figure, (name, method)
+        assert result[name]["falco_lab"]["rows"] > 0
+
+
+def test_tiny_run_records_load_average_seed_and_shape(tiny_run):
+    _, result = tiny_run
+    assert result["machine"]["load_average_before"] is None or len(result["machine"]["load_average_before"]) == 3
+    assert result["typical"]["data"]["seed"] == 42 and result["typical"]["data"]["lines"] == 400
+    assert result["adversarial"]["data"]["seed"] == 43 and result["adversarial"]["data"]["lines"] == 120
+    assert result["loader"]["engine"]
+
+
+def test_adversarial_set_loads_without_bad_records_and_keeps_its_traps(tmp_path):
+    import sys
+
+    sys.path.insert(0, str(BENCH.parent))
+    import adversarial
+
+    path = tmp_path / "adv.jsonl"
+    adversarial.write_adversarial(path, 300, seed=3)
+    frame = load_events(path, warn=False)
+    report = frame.attrs["load_report"]
+    assert report.problems == ()
+    assert frame["container.id"].is_unique and frame["proc.pid"].is_unique
+    assert frame["adv.late_only"].notna().sum() == 50
+    assert str(frame["adv.late_null"].dtype) == "Int64" and frame["adv.late_null"].notna().sum() == 15
+    assert frame["proc.cmdline"].str.len().min() >= 300

@@ -390,3 +390,11 @@ def test_non_ascii_utf8_values_take_the_fast_path_intact():
     frame = fast_frame(data, len(data) - 1, 1 << 20)
     assert frame is not None
     assert frame["proc.cmdline"].tolist() == ["cat /tmp/café-日本"]
+
+
+def test_invalid_utf8_in_a_field_name_is_a_bad_line_not_a_crash():
+    good = jsonl([alert(0), alert(2)]).split(b"\n")
+    bad = orjson.dumps(alert(1)).replace(b'"proc.pid"', b'"proc.\xffpid"')
+    frame = load_bytes(b"\n".join([good[0], bad, good[1]]) + b"\n")
+    assert len(frame) == 2
+    assert [line for line, _ in problems(frame)] == [2]
