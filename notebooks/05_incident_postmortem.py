@@ -50,8 +50,8 @@ elif mode == "simulate":
 else:
     from falco_lab.lab import connect
 
-    cluster = connect(mode)
-    print(f"kube context: {cluster.context}")
+    cluster = connect(mode)  # a missing kubeconfig or context is one clear message
+    print(f"kube context: {cluster.context} (read only: this notebook changes nothing in the cluster)")
     alerts = cluster.sidekick_events()
 filters = {"since": since, "until": until, "namespace": namespace, "pod": pod}
 window = filter_alerts(alerts, **{k: v or None for k, v in filters.items()})
@@ -170,6 +170,26 @@ tree_figure(tree, max_nodes=120)
 from falco_lab.analysis import matrix_figure
 
 matrix_figure(window)
+
+# %% [markdown]
+# ## Blind spots: when Falco itself dropped events
+#
+# When the kernel produces events faster than Falco reads them, Falco drops some and says so
+# with an alert of its own (`Falco internal: syscall event drop`, source `internal`, with
+# counters such as `n_drops`). An attack step inside such a window may have left no alert:
+# absence of evidence there proves nothing. The windows per node (none is the good answer):
+
+# %%
+from IPython.display import display
+
+from falco_lab.analysis.activity import blind_spots
+
+gaps = blind_spots(window)
+nb.record("blind_spots", len(gaps))
+if gaps.empty:
+    print("no Falco health alert in this data: no known blind spot")
+else:
+    display(nb.table(gaps))
 
 # %% [markdown]
 # ## The report

@@ -80,6 +80,16 @@ def tests_own(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="module")
+def install_own(tmp_path_factory) -> dict:
+    return _execute("01_install_falco", tmp_path_factory.mktemp("nb01own"), use_upstream_rules=False, nodes=2)
+
+
+@pytest.fixture(scope="module")
+def analysis_own(tmp_path_factory) -> dict:
+    return _execute("04_analyze_events", tmp_path_factory.mktemp("nb04own"), use_upstream_rules=False, **SMALL)
+
+
+@pytest.fixture(scope="module")
 def analysis(tmp_path_factory, upstream_dir) -> dict:
     return _execute(
         "04_analyze_events", tmp_path_factory.mktemp("nb04"), upstream_rules_dir=upstream_dir, **SMALL
@@ -103,6 +113,15 @@ def postmortem(postmortem_dir, upstream_dir) -> dict:
 def postmortem_own(tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("nb05own")
     return _execute("05_incident_postmortem", out, use_upstream_rules=False, out_dir=str(out), **SMALL)
+
+
+def test_install_with_the_project_rules_alone_is_ready(install_own) -> None:
+    assert install_own["ready"] is True
+
+
+def test_analysis_with_the_project_rules_alone_shows_every_test_in_detail(analysis_own) -> None:
+    assert analysis_own["events_loaded"] > 0
+    assert all(card["found"] for card in analysis_own["event_details"].values())
 
 
 def test_install_shows_extra_output_and_falcoctl_values_the_chart_knows(install) -> None:
@@ -251,6 +270,10 @@ def test_postmortem_writes_the_report(postmortem, postmortem_dir) -> None:
 def test_postmortem_window_keeps_the_namespace_filter(postmortem) -> None:
     assert 0 < postmortem["incident_alerts"] < postmortem["alerts_total"]
     assert postmortem["story_pod"].startswith("shop/")
+
+
+def test_postmortem_lists_no_blind_spot_where_falco_reported_none(postmortem) -> None:
+    assert postmortem["blind_spots"] == 0
 
 
 def test_postmortem_leads_with_the_attacked_pod_with_upstream_rules(postmortem) -> None:
