@@ -167,6 +167,16 @@ def call(what: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         raise ClusterError(f"{what}: unexpected answer from the API server: {first}") from exc
 
 
+def read_or_none(what: str, func: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+    """:func:`call` for a read: the object, or None when the API server answers 404."""
+    try:
+        return call(what, func, *args, **kwargs)
+    except ClusterError as exc:
+        if is_not_found(exc):
+            return None
+        raise
+
+
 def api_status(exc: BaseException) -> int | None:
     """The HTTP status of ``exc`` (or of its cause) when the API server answered, else None."""
     cause = exc if isinstance(exc, ApiException) else exc.__cause__

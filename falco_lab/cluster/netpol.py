@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from falco_lab.cluster.kube import KubeClients, call, is_forbidden, is_not_found
+from falco_lab.cluster.kube import KubeClients, is_forbidden, read_or_none
 from falco_lab.workshop.interface import ClusterError
 
 #: The VPC CNI DaemonSet and the flag of its network policy agent.
@@ -41,18 +41,13 @@ class Enforcement:
 
 
 def _daemonset(clients: KubeClients, namespace: str, name: str) -> Any | None:
-    try:
-        return call(
-            f"read daemonset {namespace}/{name}",
-            clients.apps.read_namespaced_daemon_set,
-            name,
-            namespace,
-            _request_timeout=clients.request_timeout,
-        )
-    except ClusterError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    return read_or_none(
+        f"read daemonset {namespace}/{name}",
+        clients.apps.read_namespaced_daemon_set,
+        name,
+        namespace,
+        _request_timeout=clients.request_timeout,
+    )
 
 
 def _agent_enabled(ds: Any) -> bool:

@@ -18,6 +18,7 @@ from falco_lab.cluster.kube import (
     labels_of,
     name_of,
     namespace_of,
+    read_or_none,
 )
 from falco_lab.workshop.interface import ClusterError, PodNotReadyError
 from falco_lab.workshop.manifests import (
@@ -44,17 +45,11 @@ FATAL_WAITING_REASONS = frozenset(
 
 def _namespace_phase(clients: KubeClients, name: str) -> str | None:
     """The namespace's phase (``Active``, ``Terminating``), or None when it does not exist."""
-    try:
-        ns = call(
-            f"read namespace {name}",
-            clients.core.read_namespace,
-            name,
-            _request_timeout=clients.request_timeout,
-        )
-    except ClusterError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    ns = read_or_none(
+        f"read namespace {name}", clients.core.read_namespace, name, _request_timeout=clients.request_timeout
+    )
+    if ns is None:
+        return None
     return str(ns.status.phase) if ns.status is not None and ns.status.phase else "Active"
 
 
@@ -200,19 +195,14 @@ def create_pod(
 
 
 def _pod_exists(clients: KubeClients, name: str, namespace: str) -> bool:
-    try:
-        call(
-            f"read pod {namespace}/{name}",
-            clients.core.read_namespaced_pod,
-            name,
-            namespace,
-            _request_timeout=clients.request_timeout,
-        )
-    except ClusterError as exc:
-        if is_not_found(exc):
-            return False
-        raise
-    return True
+    pod = read_or_none(
+        f"read pod {namespace}/{name}",
+        clients.core.read_namespaced_pod,
+        name,
+        namespace,
+        _request_timeout=clients.request_timeout,
+    )
+    return pod is not None
 
 
 def mark_test_run(clients: KubeClients, namespace: str = NAMESPACE, *, now: datetime | None = None) -> bool:
@@ -247,17 +237,14 @@ def last_test_run(clients: KubeClients, namespace: str = NAMESPACE) -> datetime 
     None when the namespace does not exist or carries no stamp; a stamp that is not an
     ISO 8601 time is an error naming it.
     """
-    try:
-        ns = call(
-            f"read namespace {namespace}",
-            clients.core.read_namespace,
-            namespace,
-            _request_timeout=clients.request_timeout,
-        )
-    except ClusterError as exc:
-        if is_not_found(exc):
-            return None
-        raise
+    ns = read_or_none(
+        f"read namespace {namespace}",
+        clients.core.read_namespace,
+        namespace,
+        _request_timeout=clients.request_timeout,
+    )
+    if ns is None:
+        return None
     meta = ns.metadata
     stamp = (meta.annotations or {}).get(LAST_RUN_ANNOTATION) if meta is not None else None
     if not stamp:

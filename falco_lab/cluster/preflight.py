@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from falco_lab.cluster.helm import MIN_HELM, Helm
-from falco_lab.cluster.kube import KubeClients, call, is_not_found, labels_of, name_of
+from falco_lab.cluster.kube import KubeClients, call, labels_of, name_of, read_or_none
 from falco_lab.cluster.netpol import network_policy_enforcement
 from falco_lab.workshop import chart
 from falco_lab.workshop.drivers import MODERN_EBPF_MIN_KERNEL, driver_advice, kernel_version
@@ -90,17 +90,14 @@ def check_release(helm: Helm) -> list[dict[str, str]]:
 
 
 def check_namespace(clients: KubeClients, namespace: str = NAMESPACE) -> list[dict[str, str]]:
-    try:
-        ns = call(
-            f"read namespace {namespace}",
-            clients.core.read_namespace,
-            namespace,
-            _request_timeout=clients.request_timeout,
-        )
-    except ClusterError as exc:
-        if is_not_found(exc):
-            return [_row(f"namespace {namespace}", "ok", "absent; created with the test pods")]
-        raise
+    ns = read_or_none(
+        f"read namespace {namespace}",
+        clients.core.read_namespace,
+        namespace,
+        _request_timeout=clients.request_timeout,
+    )
+    if ns is None:
+        return [_row(f"namespace {namespace}", "ok", "absent; created with the test pods")]
     labels = labels_of(ns)
     phase = ns.status.phase if ns.status else None
     if phase == "Terminating":
