@@ -25,6 +25,7 @@ from falco_lab.rules.loading.model import (
     Rule,
     RuleException,
 )
+from falco_lab.rules.loading.schema import RULE_APPENDABLE, RULE_REPLACEABLE
 from falco_lab.rules.loading.yamlio import (
     MappingNode,
     Node,
@@ -80,20 +81,6 @@ _RULE_KEYS = frozenset(
         "override",
         "append",
     }
-)
-_RULE_APPENDABLE = ("condition", "output", "desc", "tags", "exceptions")
-_RULE_REPLACEABLE = (
-    "condition",
-    "output",
-    "desc",
-    "priority",
-    "tags",
-    "exceptions",
-    "enabled",
-    "warn_evttypes",
-    "skip-if-unknown-filter",
-    "capture",
-    "capture_duration",
 )
 
 
@@ -391,7 +378,7 @@ class _Reader:
         append = bool(self.boolean(item, "append", ctx))
         if append:
             self.warn(Code.DEPRECATED_ITEM, WARNING_APPEND, ctx)
-        to_append, to_replace = self.overrides(item, _RULE_APPENDABLE, _RULE_REPLACEABLE, ctx)
+        to_append, to_replace = self.overrides(item, RULE_APPENDABLE, RULE_REPLACEABLE, ctx)
         if append and (to_append or to_replace):
             raise self.err(ERROR_OVERRIDE_APPEND, ctx)
         if to_append or to_replace:
@@ -433,7 +420,7 @@ class _Reader:
     def read_rule_overrides(
         self, item: MappingNode, name: str, ctx: Context, to_append: set[str], to_replace: set[str]
     ) -> None:
-        expected = {k for k in (*_RULE_APPENDABLE, *_RULE_REPLACEABLE) if get(item, k) is not None}
+        expected = {k for k in (*RULE_APPENDABLE, *RULE_REPLACEABLE) if get(item, k) is not None}
         source = self.source(item)
 
         def wanted(keys: set[str], kind: str, key: str) -> bool:

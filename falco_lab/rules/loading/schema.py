@@ -27,7 +27,23 @@ from falco_lab.rules.loading.yamlio import (
     position_of,
 )
 
-__all__ = ["schema_problems", "schema_status"]
+__all__ = ["RULE_APPENDABLE", "RULE_REPLACEABLE", "schema_problems", "schema_status"]
+
+#: Rule keys an ``override`` may append to, and may replace (the loader and the schema agree).
+RULE_APPENDABLE: tuple[str, ...] = ("condition", "output", "desc", "tags", "exceptions")
+RULE_REPLACEABLE: tuple[str, ...] = (
+    "condition",
+    "output",
+    "desc",
+    "priority",
+    "tags",
+    "exceptions",
+    "enabled",
+    "warn_evttypes",
+    "skip-if-unknown-filter",
+    "capture",
+    "capture_duration",
+)
 
 #: A value check and a mapping spec (key → value check).
 Check = Callable[[Node], bool]
@@ -145,23 +161,7 @@ _ITEMS: dict[str, Spec] = {
         "capture": _is_bool,
         "capture_duration": _is_int,
         "append": _is_bool,
-        "override": _override(
-            frozenset(
-                {
-                    "condition",
-                    "output",
-                    "desc",
-                    "priority",
-                    "tags",
-                    "exceptions",
-                    "enabled",
-                    "warn_evttypes",
-                    "skip-if-unknown-filter",
-                    "capture",
-                    "capture_duration",
-                }
-            )
-        ),
+        "override": _override(frozenset(RULE_REPLACEABLE)),
     },
 }
 
