@@ -65,7 +65,11 @@ def _third_party_imports() -> set[str]:
 
 
 # import name -> distribution name where they differ
-_DISTRIBUTION = {"yaml": "pyyaml", "kubernetes_validate": "kubernetes-validate", "websocket": "websocket-client"}
+_DISTRIBUTION = {
+    "yaml": "pyyaml",
+    "kubernetes_validate": "kubernetes-validate",
+    "websocket": "websocket-client",
+}
 # imported by the package but provided by a declared dependency
 _PROVIDED_BY = {"numpy": "pandas", "urllib3": "kubernetes", "nbclient": "papermill", "jinja2": "jupyterlab"}
 
