@@ -52,7 +52,6 @@ KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "nam
 NOTEBOOK_METADATA = {"kernelspec": KERNELSPEC, "language_info": {"name": "python"}}
 
 
-
 class SourceError(ValueError):
     """A notebook source file is malformed (message carries file and line)."""
 
@@ -76,7 +75,9 @@ def parse_source(path: Path) -> list[dict[str, Any]]:
             raise SourceError(f"{path}:{line}: tags must be a list of strings")
         cells.append({"type": cell.cell_type, "source": cell.source, "tags": list(tags), "line": line})
     if len(markers) != len(cells):
-        raise SourceError(f"{path}: {len(markers)} '# %%' markers but {len(cells)} cells (text outside a cell?)")
+        raise SourceError(
+            f"{path}: {len(markers)} '# %%' markers but {len(cells)} cells (text outside a cell?)"
+        )
     return cells
 
 

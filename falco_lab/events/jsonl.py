@@ -227,7 +227,9 @@ def _parts(data: Buffer, end: int) -> list[tuple[int, int]]:
     return bounds
 
 
-def _read(source: memoryview, block: int, schema: pa.Schema, *, validate_utf8: bool = True) -> pa.Table | None:
+def _read(
+    source: memoryview, block: int, schema: pa.Schema, *, validate_utf8: bool = True
+) -> pa.Table | None:
     try:
         table = pj.read_json(
             pa.BufferReader(pa.py_buffer(source)),
@@ -291,7 +293,9 @@ def checked_table_frame(table: pa.Table) -> pd.DataFrame | None:
     fields_type = table.schema.field("output_fields").type if "output_fields" in names else pa.null()
     if not (pa.types.is_struct(fields_type) or pa.types.is_null(fields_type)):
         return None
-    time = table.column("time") if "time" in names else pa.nulls(table.num_rows, _TOP_LEVEL.field("time").type)
+    time = (
+        table.column("time") if "time" in names else pa.nulls(table.num_rows, _TOP_LEVEL.field("time").type)
+    )
     if time.null_count:
         if not pa.types.is_struct(fields_type) or fields_type.get_field_index("evt.time") < 0:
             return None

@@ -130,7 +130,9 @@ def frame_from_alerts(
         Sort by ``time`` (default: keep the given order).
     """
     chunk = read_webhook(list(alerts), source)
-    chunk.problems = [Problem(p.file, p.line, p.reason.replace("payload", "alert", 1)) for p in chunk.problems]
+    chunk.problems = [
+        Problem(p.file, p.line, p.reason.replace("payload", "alert", 1)) for p in chunk.problems
+    ]
     frame = frame_from_chunks([chunk], sort=sort)
     if strict and chunk.problems:
         report = frame.attrs[ATTRS_KEY]

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any, cast
 
 import orjson
 import pandas as pd
@@ -76,7 +77,7 @@ def frame_to_table(frame: pd.DataFrame) -> pa.Table:
 
 
 def _isna(value: object) -> bool:
-    return value is None or (not isinstance(value, (list, dict, tuple)) and bool(pd.isna(value)))
+    return value is None or (not isinstance(value, (list, dict, tuple)) and bool(pd.isna(cast(Any, value))))
 
 
 def read_parquet(path: str | os.PathLike, columns: list[str] | None = None) -> pd.DataFrame:

@@ -24,7 +24,9 @@ def test_a_capture_with_any_name_gives_falcos_json_alerts(tmp_path, capsys) -> N
     shutil.copy(shared_file("captures/falco__cat_write.scap"), events)
     assert main(["rules", "test", str(rules), "--events", str(events), "--json"]) == 0
     alerts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [(a["rule"], a["output_fields"]["proc.cmdline"]) for a in alerts] == [("Cat execs", "cat /dev/null")]
+    assert [(a["rule"], a["output_fields"]["proc.cmdline"]) for a in alerts] == [
+        ("Cat execs", "cat /dev/null")
+    ]
 
 
 def test_a_truncated_capture_is_an_error_naming_the_file(tmp_path, capsys) -> None:

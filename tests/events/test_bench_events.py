@@ -98,7 +98,9 @@ def test_tiny_run_every_method_figure_carries_its_stamp(tiny_run):
 
 def test_tiny_run_records_load_average_seed_and_shape(tiny_run):
     _, result = tiny_run
-    assert result["machine"]["load_average_before"] is None or len(result["machine"]["load_average_before"]) == 3
+    assert (
+        result["machine"]["load_average_before"] is None or len(result["machine"]["load_average_before"]) == 3
+    )
     assert result["typical"]["data"]["seed"] == 42 and result["typical"]["data"]["lines"] == 400
     assert result["adversarial"]["data"]["seed"] == 43 and result["adversarial"]["data"]["lines"] == 120
     assert result["loader"]["engine"]

@@ -12,9 +12,16 @@ from falco_lab.events import charts, empty_frame, load_events
 from tests.events.helpers import REMOVE, alert, jsonl
 
 ALL_CHARTS = [
-    charts.counts_by_priority, charts.counts_by_rule, charts.counts_by_source, charts.counts_by_tag,
-    charts.counts_by_hostname, charts.timeline_by_priority, charts.timeline_by_source,
-    charts.top_namespaces, charts.top_pods, charts.rule_hour_heatmap,
+    charts.counts_by_priority,
+    charts.counts_by_rule,
+    charts.counts_by_source,
+    charts.counts_by_tag,
+    charts.counts_by_hostname,
+    charts.timeline_by_priority,
+    charts.timeline_by_source,
+    charts.top_namespaces,
+    charts.top_pods,
+    charts.rule_hour_heatmap,
 ]
 
 
@@ -38,14 +45,26 @@ def test_figures_are_deterministic(chart, frame):
 
 def test_priority_counts_in_severity_order_with_colours(frame):
     bar = charts.counts_by_priority(frame).data[0]
-    assert list(bar.x) == ["Emergency", "Alert", "Critical", "Error", "Warning", "Notice", "Informational", "Debug"]
+    assert list(bar.x) == [
+        "Emergency",
+        "Alert",
+        "Critical",
+        "Error",
+        "Warning",
+        "Notice",
+        "Informational",
+        "Debug",
+    ]
     assert list(bar.y) == [0, 0, 4, 0, 4, 4, 0, 0]
     assert bar.marker.color[2] == charts.PRIORITY_COLORS["Critical"]
 
 
 def test_rule_counts(frame):
     bar = charts.counts_by_rule(frame).data[0]
-    assert dict(zip(bar.y, bar.x, strict=True)) == {"Read sensitive file untrusted": 6, "Terminal shell in container": 6}
+    assert dict(zip(bar.y, bar.x, strict=True)) == {
+        "Read sensitive file untrusted": 6,
+        "Terminal shell in container": 6,
+    }
 
 
 def test_tag_counts_count_each_tag_of_each_event(frame):

@@ -34,7 +34,11 @@ def test_json_summary(main, alerts_file, capsys):
     assert summary["by_rule"] == {"Terminal shell in container": 3, "Read sensitive file untrusted": 2}
     assert summary["by_source"] == {"syscall": 5}
     assert summary["problems"] == [
-        {"file": str(alerts_file), "line": 6, "reason": "invalid JSON: invalid literal, expected 'null' at column 1"}
+        {
+            "file": str(alerts_file),
+            "line": 6,
+            "reason": "invalid JSON: invalid literal, expected 'null' at column 1",
+        }
     ]
 
 

@@ -14,7 +14,9 @@ def test_upstream_examples_load_completely():
     report = load_report(frame)
     assert report.ok and report.events == 3
     assert frame["rule"].tolist() == [
-        "Terminal shell in container", "Write below binary dir", "Terminal shell in container",
+        "Terminal shell in container",
+        "Write below binary dir",
+        "Terminal shell in container",
     ]
     assert frame["priority"].astype(str).tolist() == ["Notice", "Error", "Critical"]
 

@@ -20,7 +20,9 @@ def _truncate(line: bytes, data: st.DataObject) -> bytes:
 
 def _bad_utf8(line: bytes, data: st.DataObject) -> bytes:
     at = data.draw(st.integers(0, len(line)), label="at")
-    return line[:at] + data.draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x80"])) + line[at:]
+    return (
+        line[:at] + data.draw(st.sampled_from([b"\xff", b"\xc3\x28", b"\xed\xa0\x80", b"\x80"])) + line[at:]
+    )
 
 
 def _not_object(line: bytes, data: st.DataObject) -> bytes:
@@ -38,10 +40,20 @@ def _missing_key(line: bytes, data: st.DataObject) -> bytes:
 
 def _wrong_type(line: bytes, data: st.DataObject) -> bytes:
     event = orjson.loads(line)
-    key, value = data.draw(st.sampled_from([
-        ("priority", 4), ("rule", ["x"]), ("tags", "shell"), ("tags", [1]), ("output_fields", "x"),
-        ("source", 1.5), ("time", 12345), ("priority", "loud"),
-    ]))
+    key, value = data.draw(
+        st.sampled_from(
+            [
+                ("priority", 4),
+                ("rule", ["x"]),
+                ("tags", "shell"),
+                ("tags", [1]),
+                ("output_fields", "x"),
+                ("source", 1.5),
+                ("time", 12345),
+                ("priority", "loud"),
+            ]
+        )
+    )
     event[key] = value
     return orjson.dumps(event)
 

@@ -34,9 +34,15 @@ def test_clean_file_gives_one_row_per_alert_in_canonical_column_order(tmp_path):
     frame = load_events(path)
     assert len(frame) == 5
     assert tuple(frame.columns[: len(BASE_COLUMNS)]) == BASE_COLUMNS
-    assert list(frame.columns[len(BASE_COLUMNS):]) == [
-        "container.id", "evt.time", "k8s.ns.name", "k8s.pod.name", "proc.aname[2]", "proc.cmdline",
-        "proc.pid", "proc.tty",
+    assert list(frame.columns[len(BASE_COLUMNS) :]) == [
+        "container.id",
+        "evt.time",
+        "k8s.ns.name",
+        "k8s.pod.name",
+        "proc.aname[2]",
+        "proc.cmdline",
+        "proc.pid",
+        "proc.tty",
     ]
     assert load_report(frame).ok
 
@@ -88,7 +94,9 @@ def test_field_only_in_the_last_line_is_kept():
 
 
 def test_missing_optional_keys_become_na_and_empty_tags():
-    frame = load_bytes(jsonl([alert(0, source=REMOVE, hostname=REMOVE, tags=REMOVE, uuid=REMOVE, output=REMOVE)]))
+    frame = load_bytes(
+        jsonl([alert(0, source=REMOVE, hostname=REMOVE, tags=REMOVE, uuid=REMOVE, output=REMOVE)])
+    )
     assert frame[["source", "hostname", "uuid", "output"]].isna().all(axis=None)
     assert frame["tags"].iloc[0] == []
 

@@ -52,14 +52,25 @@ def make_handler(state: FakeKubeAPI) -> type[BaseHTTPRequestHandler]:
             parts = url.path.strip("/").split("/")
             if parts[:4] == ["api", "v1", "namespaces", "falco"] and parts[4:] == ["pods"]:
                 items = [
-                    {"metadata": {"name": name, "namespace": "falco", "labels": {"app.kubernetes.io/name": "falco"}}}
+                    {
+                        "metadata": {
+                            "name": name,
+                            "namespace": "falco",
+                            "labels": {"app.kubernetes.io/name": "falco"},
+                        }
+                    }
                     for name in sorted(state.logs, reverse=True)
                 ]
                 body = {"kind": "PodList", "apiVersion": "v1", "metadata": {}, "items": items}
                 return self._send(200, json.dumps(body).encode(), "application/json")
             if len(parts) == 7 and parts[6] == "log" and parts[5] in state.logs:
                 if parts[5] in state.broken:
-                    status = {"kind": "Status", "status": "Failure", "message": "container not ready", "code": 500}
+                    status = {
+                        "kind": "Status",
+                        "status": "Failure",
+                        "message": "container not ready",
+                        "code": 500,
+                    }
                     return self._send(500, json.dumps(status).encode(), "application/json")
                 return self._send(200, state.logs[parts[5]], "text/plain")
             self._send(404, b'{"kind":"Status","code":404}', "application/json")

@@ -71,7 +71,7 @@ def make_handler(state: FakeUI) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, {"message": "Not Found"})
             page = int(query.get("page", ["1"])[0])
             limit = int(query.get("limit", ["100"])[0])
-            chosen = state.events[(page - 1) * limit: page * limit]
+            chosen = state.events[(page - 1) * limit : page * limit]
             results: object = {str(i): e for i, e in enumerate(chosen)} if state.keyed_results else chosen
             statistics = {"all": len(state.events)}
             if chosen:
@@ -112,8 +112,15 @@ def test_index_keyed_results_are_flattened_in_position_order(ui):
 
 
 def test_filters_become_query_parameters(ui):
-    client(ui).search(since="24h", priority=["Warning", "Critical"], rule="Terminal shell in container",
-                      source="syscall", hostname="node-1", tags=["shell", "container"], filter="bash")
+    client(ui).search(
+        since="24h",
+        priority=["Warning", "Critical"],
+        rule="Terminal shell in container",
+        source="syscall",
+        hostname="node-1",
+        tags=["shell", "container"],
+        filter="bash",
+    )
     query = ui.requests[0]
     assert query["since"] == ["86400"]
     assert query["priority"] == ["Warning,Critical"]

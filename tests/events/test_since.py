@@ -12,8 +12,18 @@ from falco_lab.events.since import since_cutoff, since_param, since_seconds
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("5min", 300), ("24h", 86400), ("2d", 172800), ("1w", 604800), ("3M", 3 * 30 * 86400),
-     ("1y", 365 * 86400), ("90", 90), ("10s", 10), ("2 hours", 7200), ("15m", 900)],
+    [
+        ("5min", 300),
+        ("24h", 86400),
+        ("2d", 172800),
+        ("1w", 604800),
+        ("3M", 3 * 30 * 86400),
+        ("1y", 365 * 86400),
+        ("90", 90),
+        ("10s", 10),
+        ("2 hours", 7200),
+        ("15m", 900),
+    ],
 )
 def test_since_seconds(text, seconds):
     assert since_seconds(text) == seconds
