@@ -43,6 +43,7 @@ from falco_lab.simulate.model import (
 )
 from falco_lab.simulate.syscalls import EventLog
 from falco_lab.simulate.tools import API_SERVER_IP, ERRNO, CommandResult, run_command
+from falco_lab.workshop import chart
 
 
 class SimulationError(FalcoLabError, ValueError):
@@ -455,6 +456,7 @@ class Simulator:
             return
         falco.installed = True
         falco.installed_ns = self._time(at)
+        falco.sidekick_replicas, falco.ui_replicas = chart.replica_counts()  # as values.yaml sets them
         for node in self.world.nodes:
             suffix = "".join(self.rng.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
             falco.daemonset_pods[node] = f"falco-{suffix}"

@@ -11,6 +11,8 @@ import shlex
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+import yaml
+
 #: Chart repository, passed to helm with ``--repo`` (no ``helm repo add`` state needed).
 CHART_REPO = "https://falcosecurity.github.io/charts"
 CHART_NAME = "falco"
@@ -120,3 +122,15 @@ def helm_install_args(
 def helm_install_command(binary: str = "helm", **kwargs: object) -> str:
     """The shell-quoted ``helm upgrade --install`` command line (no kube context)."""
     return shlex.join([binary, *helm_install_args(**kwargs)])  # type: ignore[arg-type]
+
+
+def replica_counts(values: Path | str = VALUES_FILE) -> tuple[int, int]:
+    """``(falcosidekick, falcosidekick-ui)`` replicas the values file asks for.
+
+    Keys ``falcosidekick.replicaCount`` and ``falcosidekick.webui.replicaCount``; where a
+    key is absent, the chart 9.1.0 default (2 for both) applies.
+    """
+    data = yaml.safe_load(Path(values).read_text(encoding="utf-8")) or {}
+    sidekick = data.get("falcosidekick") or {}
+    webui = sidekick.get("webui") or {}
+    return int(sidekick.get("replicaCount", 2)), int(webui.get("replicaCount", 2))

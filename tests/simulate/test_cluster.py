@@ -14,7 +14,7 @@ from falco_lab.lab import connect
 from falco_lab.rules import load_rules
 from falco_lab.simulate import SimulatedCluster
 from falco_lab.simulate.detect import PROJECT_RULES
-from falco_lab.workshop import manifests
+from falco_lab.workshop import chart, manifests
 from falco_lab.workshop.interface import (
     PREFLIGHT_COLUMNS,
     READINESS_COLUMNS,
@@ -232,3 +232,11 @@ def test_installing_again_is_an_upgrade_that_keeps_the_pods(cluster) -> None:
     pods = cluster.readiness()["component"].tolist()
     cluster.install_falco()
     assert cluster.readiness()["component"].tolist() == pods
+
+
+def test_the_simulated_sidekick_and_ui_run_the_replicas_values_yaml_asks_for() -> None:
+    sidekick, ui = chart.replica_counts()
+    ready = SimulatedCluster(nodes=1, seed=0, falco_installed=True).readiness().set_index("component")
+    assert ready.loc["falcosidekick", "detail"].startswith(f"{sidekick} replica(s)")
+    assert ready.loc["falcosidekick-ui", "detail"].startswith(f"{ui} replica(s)")
+    assert (sidekick, ui) == (2, 1)  # what values.yaml sets today
