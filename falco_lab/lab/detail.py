@@ -17,6 +17,7 @@ from typing import Any
 import pandas as pd
 
 from falco_lab.events.schema import BASE_COLUMNS
+from falco_lab.lab.nb import is_missing
 
 __all__ = [
     "DETAIL_FIELDS",
@@ -38,16 +39,9 @@ _HEAD = ("time", "rule", "priority", "source", "hostname", "tags")
 
 
 def _text(value: Any) -> str | None:
-    if value is None:
-        return None
     if isinstance(value, list | tuple):
         return ", ".join(str(v) for v in value)
-    try:
-        if pd.isna(value):
-            return None
-    except (TypeError, ValueError):
-        pass
-    return str(value)
+    return None if is_missing(value) else str(value)
 
 
 def _cut(text: str) -> str:

@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from falco_lab.lab.nb import compare_rulesets
+from falco_lab.lab.nb import compare_rulesets, is_missing
 from falco_lab.rules import LoadIssue, RuleSet, RulesFile, load_rules
 
 __all__ = [
@@ -190,21 +190,14 @@ def _event_label(events: pd.DataFrame, row: int) -> str:
     record = events.iloc[row]
     bits = [f"#{row}"]
     for key in ("evt.type", "proc.name", "proc.cmdline", "k8s.pod.name"):
-        if key in events.columns and not _missing(record[key]):
+        if key in events.columns and not is_missing(record[key]):
             bits.append(f"{key}={record[key]}")
     return " ".join(bits)
 
 
-def _missing(value: Any) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):  # lists and arrays are values, not missing
-        return False
-
-
 def _event_dict(events: pd.DataFrame, row: int) -> dict[str, Any]:
     """One recorded event as the per-event evaluators take it: missing fields are absent."""
-    return {str(k): v for k, v in events.iloc[row].items() if not _missing(v)}
+    return {str(k): v for k, v in events.iloc[row].items() if not is_missing(v)}
 
 
 def _choices(rule_set: RuleSet, rule: str, events: pd.DataFrame, limit: int) -> list[EventChoice]:
