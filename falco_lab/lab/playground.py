@@ -26,7 +26,7 @@ from typing import Any
 
 import pandas as pd
 
-from falco_lab.lab.nb import compare_rulesets, is_missing
+from falco_lab.lab.nb import compare_rulesets, is_missing, table
 from falco_lab.rules import LoadIssue, RuleSet, RulesFile, load_rules
 
 __all__ = [
@@ -160,12 +160,8 @@ class PlaygroundResult:
 
 
 def _table_html(frame: pd.DataFrame) -> str:
-    head = "".join(f"<th>{escape(str(c))}</th>" for c in frame.columns)
-    rows = "".join(
-        "<tr>" + "".join(f'<td style="white-space:pre-wrap">{escape(str(v))}</td>' for v in row) + "</tr>"
-        for row in frame.itertuples(index=False)
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+    """The whole frame (the playground caps its rows itself) as the notebooks' tables show one."""
+    return table(frame, max_rows=len(frame))._repr_html_()
 
 
 def _changed_rules(base: RuleSet, changed: RuleSet) -> list[str]:
