@@ -282,9 +282,24 @@ def _draw_bins(
 def priority_counts_figure(
     df: pd.DataFrame, *, max_bins: int = 120, ref_times: RefTimes = None, title: str = "Alerts by priority"
 ) -> go.Figure:
-    """Stacked alert counts per time bin and priority (``falco_lab.events`` chart) with incident lines."""
+    """Stacked alert counts per time bin and priority (``falco_lab.events`` chart) with incident lines.
+
+    Each bar covers its whole bin: it is drawn at the bin's middle (bin start + width/2)
+    with the bin's width, so an incident marker inside a bin falls inside that bin's bar
+    (plotly would otherwise centre the bar on the bin's start).
+    """
     if df.empty:
         return empty_figure("No events in the selection.", title)
-    fig = timeline_by_priority(df, freq=choose_freq(df["time"], max_bins), title=title)
+    freq = choose_freq(df["time"], max_bins)
+    fig = timeline_by_priority(df, freq=freq, title=title)
+    width = pd.Timedelta(freq)
+    for trace in fig.data:
+        starts = [pd.Timestamp(x) for x in trace.x]
+        trace.update(
+            x=[start + width / 2 for start in starts],
+            width=width.total_seconds() * 1000,  # a date axis measures bar widths in ms
+            customdata=[f"{start:%Y-%m-%d %H:%M:%S}Z" for start in starts],
+            hovertemplate=f"bin of {freq} from %{{customdata}}: %{{y}}<extra>{label(trace.name)}</extra>",
+        )
     _add_reference_lines(fig, ref_times)
     return fig

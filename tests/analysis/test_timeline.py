@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from falco_lab.analysis.fields import PRIORITY_COLORS
@@ -82,3 +83,23 @@ def test_empty_input_says_no_events():
 def test_pod_lanes_are_namespaced():
     df = alerts({"k8s.ns.name": "a", "k8s.pod.name": "web"}, {"k8s.ns.name": "b", "k8s.pod.name": "web"})
     assert set(bin_alerts(df, "pod")["group"]) == {"a/web", "b/web"}
+
+
+def test_priority_bars_are_centred_on_their_bins():
+    df = alerts({"t": 0}, {"t": 150}, {"t": 610})  # 10 min of data: bins of 10 s
+    fig = priority_counts_figure(df, max_bins=120)
+    trace = fig.data[0]
+    width = pd.Timedelta(milliseconds=trace.width)
+    starts = df["time"].dt.floor(width)
+    assert sorted(pd.Timestamp(x) for x in trace.x) == sorted(starts + width / 2)
+
+
+def test_an_incident_inside_a_bin_lies_within_its_drawn_bar():
+    incident = pd.Timestamp("2026-11-27T10:02:38Z")  # late in the 10:02:30 bin of 10 s
+    df = alerts({"t": 0}, {"t": 158}, {"t": 610})
+    fig = priority_counts_figure(df, max_bins=120, ref_times={"incident": incident})
+    trace = fig.data[0]
+    half = pd.Timedelta(milliseconds=trace.width) / 2
+    extents = [(pd.Timestamp(x) - half, pd.Timestamp(x) + half) for x in trace.x]
+    assert sum(lo <= incident < hi for lo, hi in extents) == 1
+    assert pd.Timestamp(fig.layout.shapes[0].x0) == incident
