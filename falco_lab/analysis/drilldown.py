@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
@@ -12,12 +13,24 @@ from falco_lab.analysis._html import label
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, first_word
 from falco_lab.analysis.lineage import build_process_tree, tree_to_text
 from falco_lab.analysis.timeline import empty_figure
-from falco_lab.priorities import PRIORITY_COLORS, PRIORITY_DTYPE
+from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS, PRIORITY_DTYPE
 
-__all__ = ["DRILLDOWN_LEVELS", "PodStory", "drilldown_figure", "drilldown_table", "pod_story", "pod_stories"]
+__all__ = [
+    "DRILLDOWN_LEVELS",
+    "SEVERITY_WEIGHTS",
+    "PodStory",
+    "drilldown_figure",
+    "drilldown_table",
+    "pod_stories",
+    "pod_story",
+    "severity_area",
+]
 
 #: Levels of the drill-down, outermost first.
 DRILLDOWN_LEVELS: tuple[str, ...] = ("namespace", "pod", "container", "process")
+
+#: Area weight of one box per priority in the drill-down: x4 per level, Debug 1 ... Emergency 4^7.
+SEVERITY_WEIGHTS: dict[str, float] = {p: 4.0 ** (len(PRIORITIES) - 1 - i) for i, p in enumerate(PRIORITIES)}
 
 _CONNECTION_RE = re.compile(r"^\S*:\d+->\S*:\d+$")
 _HOST = "(host)"
@@ -76,30 +89,50 @@ def drilldown_table(
     return out[columns]
 
 
+def severity_area(max_priority: pd.Series, alerts: pd.Series) -> pd.Series:
+    """The drill-down area of process boxes: severity first, volume damped.
+
+    ``area = SEVERITY_WEIGHTS[max_priority] * (1 + log10(alerts))``: each priority level
+    weighs 4x the one below it (Notice 16, Warning 64, Error 256, Critical 1024), while
+    the alert count only adds a logarithmic term (1 alert → x1, 10k alerts → x5).  So a
+    process with one Critical alert (1024) outweighs one with 10,000 Notice probes
+    (16 x 5 = 80).  An unknown priority weighs as Debug.
+    """
+    weights = max_priority.astype("string").map(SEVERITY_WEIGHTS).astype("float64").fillna(1.0)
+    counts = alerts.astype("float64").clip(lower=1.0)
+    return weights * (1.0 + np.log10(counts))
+
+
 def drilldown_figure(
     df: pd.DataFrame, *, max_leaves: int = 300, schema: AlertSchema = DEFAULT_SCHEMA, title: str | None = None
 ) -> go.Figure:
-    """Treemap namespace → pod → container → process sized by alerts, coloured by top priority.
+    """Treemap namespace → pod → container → process, area and colour by severity.
 
-    Only the ``max_leaves`` most severe/busiest processes are drawn; the rest of each
-    container is summed into an "other processes" box so totals stay right.
+    Colour: the box's highest priority.  Area: the sum of its processes'
+    :func:`severity_area` (severity weight, alert count damped by a logarithm), so one
+    Critical alert is not a sliver next to 10k Notice probes; the real alert counts are
+    in the hover text and in ``customdata``.  Only the ``max_leaves`` most severe/busiest
+    processes are drawn; the rest of each container is summed into an "other processes"
+    box so totals stay right.
     """
     table = drilldown_table(df, "process", schema)
     if table.empty:
         return empty_figure("No events in the selection: nothing to drill into.")
+    # whole numbers (hundredths), so every parent is exactly the sum of its children
+    table["area"] = (severity_area(table["max_priority"], table["alerts"]) * 100).round().astype("int64")
     if len(table) > max_leaves:
         kept, rest = table.iloc[:max_leaves], table.iloc[max_leaves:]
         rest = rest.groupby(["namespace", "pod", "container"], sort=False).agg(
             alerts=("alerts", "sum"), rules=("rules", "max"), max_priority=("max_priority", "max"),
-            first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
+            first_seen=("first_seen", "min"), last_seen=("last_seen", "max"), area=("area", "sum"),
         ).reset_index().assign(process="(other processes)")  # fmt: skip
         table = pd.concat([kept, rest], ignore_index=True)
-    ids, parents, labels, values, colors, hovers = [], [], [], [], [], []
+    ids, parents, labels, values, counts, colors, hovers = [], [], [], [], [], [], []
     keys = list(DRILLDOWN_LEVELS)
     for depth in range(len(keys)):
         level_keys = keys[: depth + 1]
         agg = table.groupby(level_keys, sort=False, observed=True).agg(
-            alerts=("alerts", "sum"), max_priority=("max_priority", "max"),
+            alerts=("alerts", "sum"), max_priority=("max_priority", "max"), area=("area", "sum"),
             first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
         ).reset_index()  # fmt: skip
         for row in agg.itertuples(index=False):
@@ -107,7 +140,8 @@ def drilldown_figure(
             ids.append("\x1f".join(path))
             parents.append("\x1f".join(path[:-1]))
             labels.append(label(path[-1], 50))
-            values.append(int(row.alerts))  # type: ignore[arg-type]
+            values.append(int(row.area))  # type: ignore[arg-type]
+            counts.append(int(row.alerts))  # type: ignore[arg-type]
             prio = row.max_priority
             colors.append(PRIORITY_COLORS.get(str(prio), "#cccccc"))
             hovers.append(
@@ -116,12 +150,14 @@ def drilldown_figure(
                 + f"<br>{row.first_seen:%Y-%m-%d %H:%M:%S}Z → {row.last_seen:%Y-%m-%d %H:%M:%S}Z"
             )
     fig = go.Figure(
-        go.Treemap(ids=ids, parents=parents, labels=labels, values=values, branchvalues="total",
-                   marker={"colors": colors, "line": {"color": "#555", "width": 0.5}}, hovertext=hovers,
-                   hoverinfo="text", maxdepth=3)
+        go.Treemap(ids=ids, parents=parents, labels=labels, values=values, customdata=counts,
+                   branchvalues="total", marker={"colors": colors, "line": {"color": "#555", "width": 0.5}},
+                   hovertext=hovers, hoverinfo="text", maxdepth=3)
     )  # fmt: skip
     fig.update_layout(
-        title=label(title or "Drill-down: namespace → pod → container → process (click to zoom)"),
+        title=label(
+            title or "Drill-down: namespace → pod → container → process (area and colour by severity)"
+        ),
         height=560,
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
-from falco_lab.analysis.drilldown import drilldown_figure, drilldown_table, pod_stories, pod_story
+from falco_lab.analysis.drilldown import (
+    drilldown_figure,
+    drilldown_table,
+    pod_stories,
+    pod_story,
+    severity_area,
+)
 from falco_lab.events.schema import empty_frame
+from falco_lab.priorities import PRIORITY_COLORS
 from tests.analysis.frames import alerts
 
 WEB = {"k8s.ns.name": "shop", "k8s.pod.name": "web", "container.id": "c1"}
@@ -69,17 +77,41 @@ def test_unknown_depth_is_an_error():
         drilldown_table(_incident(), "cluster")
 
 
-def test_figure_totals_match_alert_count():
+def test_figure_alert_counts_add_up_to_every_alert():
     trace = drilldown_figure(_incident()).data[0]
-    roots = [v for v, p in zip(trace.values, trace.parents, strict=True) if p == ""]
+    roots = [n for n, p in zip(trace.customdata, trace.parents, strict=True) if p == ""]
     assert sum(roots) == 5
+
+
+def test_figure_parents_are_exactly_the_sum_of_their_children():
+    trace = drilldown_figure(_incident()).data[0]
+    value = dict(zip(trace.ids, trace.values, strict=True))
+    for parent in {p for p in trace.parents if p}:
+        children = [v for v, p in zip(trace.values, trace.parents, strict=True) if p == parent]
+        assert value[parent] == sum(children)
+
+
+def test_one_critical_alert_outweighs_ten_thousand_notice_probes():
+    probes = [{"k8s.ns.name": "shop", "k8s.pod.name": "db", "proc.name": "pg_isready", "priority": "Notice"}]
+    attack = {**WEB, "proc.name": "sh", "priority": "Critical"}
+    trace = drilldown_figure(alerts(*(probes * 10_000), attack)).data[0]
+    area = dict(zip(trace.ids, trace.values, strict=True))
+    colour = dict(zip(trace.ids, trace.marker.colors, strict=True))
+    assert area["shop\x1fweb"] > area["shop\x1fdb"]
+    assert colour["shop\x1fweb"] == PRIORITY_COLORS["Critical"]
+    assert colour["shop"] == PRIORITY_COLORS["Critical"]
+
+
+def test_severity_area_weighs_priority_before_volume():
+    area = severity_area(pd.Series(["Critical", "Notice", "Notice"]), pd.Series([1, 1, 10_000]))
+    assert area.tolist() == [1024.0, 16.0, 80.0]
 
 
 def test_figure_keeps_totals_when_leaves_are_capped():
     df = alerts(*[{**WEB, "proc.name": f"p{i}"} for i in range(20)])
     trace = drilldown_figure(df, max_leaves=5).data[0]
     assert "(other processes)" in trace.labels
-    assert sum(v for v, p in zip(trace.values, trace.parents, strict=True) if p == "") == 20
+    assert sum(n for n, p in zip(trace.customdata, trace.parents, strict=True) if p == "") == 20
 
 
 def test_pod_story_collects_commands_files_connections_in_order():
