@@ -69,6 +69,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="rule(s) the what-if exception applies to (default: every rule; repeatable)",
     )
     parser.add_argument(
+        "--what-if-workload",
+        action="append",
+        metavar="WORKLOAD",
+        help="workload(s) the what-if exception applies to, covering all their pods (default: all; repeatable)",
+    )
+    parser.add_argument(
         "--collected-at",
         metavar="TIME",
         help="when the alerts were collected, ISO 8601 (default: the newest input file's modification time)",
@@ -177,7 +183,11 @@ def run_report(args: argparse.Namespace) -> int:
     if args.what_if_exception:
         try:
             result = what_if(
-                selected, exception=args.what_if_exception, rules=args.what_if_rule, ruleset=ruleset
+                selected,
+                exception=args.what_if_exception,
+                rules=args.what_if_rule,
+                ruleset=ruleset,
+                workloads=args.what_if_workload,
             )
         except (ValueError, FalcoLabError) as exc:
             print(f"falco-lab report: --what-if-exception: {exc}", file=sys.stderr)

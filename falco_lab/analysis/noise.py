@@ -194,6 +194,8 @@ def what_if(
     condition: str | None = None,
     rules: str | list[str] | None = None,
     ruleset: object | None = None,
+    workloads: str | list[str] | None = None,
+    schema: AlertSchema = DEFAULT_SCHEMA,
 ) -> WhatIf:
     """How many alerts a proposed tuning would remove, computed with the rules engine.
 
@@ -211,6 +213,13 @@ def what_if(
         Rule name(s) the change applies to; ``None`` means every rule.
     ruleset:
         A loaded ``RuleSet`` whose lists and macros the condition may use.
+    workloads:
+        Workload name(s) the change applies to (``None``: everywhere).  Pod names are
+        normalised to their workload (:func:`~falco_lab.analysis.workloads.workload_of`:
+        ReplicaSet hash, Job/CronJob and StatefulSet suffixes), so one exception scoped
+        to ``"postgres"`` covers every ``postgres-…`` pod.
+    schema:
+        Where the pod name is (``schema.pod``).
 
     Raises
     ------
@@ -230,6 +239,13 @@ def what_if(
     )
     text = exception if exception is not None else condition
     target = "every rule" if names is None else ", ".join(names)
+    if workloads is not None:
+        from falco_lab.analysis.workloads import workload_names
+
+        wanted = [workloads] if isinstance(workloads, str) else list(workloads)
+        owned = workload_names(column(df, schema.pod)).isin(wanted).fillna(False).astype(bool)
+        scope = scope & owned
+        target += " in workload" + ("s " if len(wanted) != 1 else " ") + ", ".join(wanted)
     if df.empty:
         holds = pd.Series(False, index=df.index)
     else:

@@ -295,3 +295,13 @@ def test_the_same_file_twice_is_reported_once_with_its_duplicates_counted(tmp_pa
 
 def test_keep_duplicates_keeps_both_copies(tmp_path, events_file):
     assert len(_twice(tmp_path, events_file, "--keep-duplicates")) == 8
+
+
+def test_what_if_workload_covers_every_pod_of_the_workload(tmp_path, capsys):
+    rows = [_alert(i, "shop", f"web-7f9c8d6b54-{s}") for i, s in enumerate(("x7k2p", "b2c4d", "zz9qq"))]
+    rows.append(_alert(5, "shop", "db-0"))
+    events = tmp_path / "alerts.jsonl"
+    events.write_text("\n".join(json.dumps(r) for r in rows) + "\n", encoding="utf-8")
+    argv = ["report", str(events), "-o", str(tmp_path / "r.html"), "--what-if-exception", "proc.pid > 0"]
+    assert _main([*argv, "--what-if-workload", "web"]) == 0
+    assert "4 → 1 alerts (3 suppressed, 75.0% fewer)" in capsys.readouterr().out

@@ -117,3 +117,14 @@ def test_what_if_reports_condition_errors_from_the_rules_engine():
 def test_what_if_on_empty_input_changes_nothing():
     result = what_if(empty_frame(), exception="proc.name = sh")
     assert (result.before, result.after, result.reduction) == (0, 0, 0.0)
+
+
+def test_what_if_scoped_to_a_workload_covers_all_its_pods():
+    probes = [
+        {"rule": "Probe", "proc.name": "pg_isready", "k8s.pod.name": f"postgres-{i}"} for i in range(198)
+    ]
+    other = {"rule": "Probe", "proc.name": "pg_isready", "k8s.pod.name": "billing-db-7f9c8d6b54-x7k2p"}
+    result = what_if(alerts(*probes, other), exception='proc.name = "pg_isready"', workloads="postgres")
+    assert (result.suppressed, result.after) == (198, 1)
+    assert result.kept.tolist()[-1] is True
+    assert "in workload postgres" in result.description
