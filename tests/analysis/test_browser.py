@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import subprocess
+from html.parser import HTMLParser
 
 import pandas as pd
 import pytest
@@ -46,6 +47,22 @@ def _dump_dom(html_path, profile) -> str:
     done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
+
+
+class _Ids(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag, attrs):
+        self.ids.update(value for name, value in attrs if name == "id" and value)
+
+
+def _ids(dom: str) -> set[str]:
+    """The ids of the elements of the DOM (an id inside an attribute's text is not one)."""
+    parser = _Ids()
+    parser.feed(dom)
+    return parser.ids
 
 
 def _hostile_alerts():
@@ -105,7 +122,7 @@ def test_injected_markup_shows_as_text_and_never_runs(tmp_path, csp):
     title = re.search(r"<title>(.*?)</title>", dom, re.S).group(1)
     assert title == "Post-mortem &lt;script&gt;document.title='pwned'&lt;/script&gt;"
     assert re.search(r"<body[^>]*>", dom).group(0) == "<body>"
-    assert not re.search(r"""<div[^>]*\bid=["']?xss-ran""", dom)
+    assert "xss-ran" not in _ids(dom)
     assert "<img" not in dom and "<svg onload" not in dom
     # the payloads are there, as text, in the alerts table
     assert "&lt;/script&gt;&lt;img src=x onerror=\"document.body.setAttribute('data-xss','img')\"&gt;" in dom

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema
 from falco_lab.analysis.noise import WhatIf
+from falco_lab.analysis.triage import Mark
 
 __all__ = ["ReportOptions"]
 
@@ -35,6 +36,10 @@ class ReportOptions:
         Shown in the header: the input files and the filters applied.
     what_ifs:
         Results of :func:`~falco_lab.analysis.noise.what_if` shown in the noise section.
+    triage:
+        Case-work marks (:mod:`falco_lab.analysis.triage`): listed in "Case notes",
+        shown on the alerts, chains and findings they mark; false positives are set
+        aside from the attack chains (with a note).
     collected_at:
         When the alerts were collected (a time or ISO text); default: the latest
         modification time of the loaded files, if any.  "Still going on?" measures quiet
@@ -51,6 +56,7 @@ class ReportOptions:
     sources: Sequence[str] = ()
     filters: Mapping[str, str] = field(default_factory=dict)
     what_ifs: Sequence[WhatIf] = ()
+    triage: Sequence[Mark] = ()
     schema: AlertSchema = DEFAULT_SCHEMA
     csp: bool = True
     collected_at: object = None

@@ -9,6 +9,7 @@ from falco_lab.analysis.report.registry import register_section
 from falco_lab.analysis.report.sections import (
     activity,
     alerts,
+    casenotes,
     chains,
     drilldown,
     findings,
@@ -29,6 +30,7 @@ BUILT_IN = (
     summary.SECTION,
     sources.SECTION,
     findings.SECTION,
+    casenotes.SECTION,
     timeline.SECTION,
     drilldown.SECTION,
     lineage.SECTION,

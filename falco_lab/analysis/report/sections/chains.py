@@ -7,18 +7,53 @@ from collections.abc import Mapping
 import pandas as pd
 
 from falco_lab.analysis._html import esc, shorten
-from falco_lab.analysis.chains import attack_chains, routine_mask
+from falco_lab.analysis.chains import AttackChain, attack_chains, routine_mask
+from falco_lab.analysis.fields import column
 from falco_lab.analysis.report.options import ReportOptions
-from falco_lab.analysis.report.page import fmt_time, html_table, section
+from falco_lab.analysis.report.page import fmt_time, html_table, mark_label, section
 from falco_lab.analysis.report.registry import ReportContext, Section
+from falco_lab.analysis.triage import Mark, chain_id, effective_marks
 from falco_lab.priorities import PRIORITY_COLORS
 
 #: Attack chains shown at the top of the report.
 MAX_CHAINS = 3
 
 
-def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
-    chains = attack_chains(df, options.schema)
+def _set_aside(
+    df: pd.DataFrame, options: ReportOptions, cache: dict[str, object]
+) -> tuple[list[AttackChain], str]:
+    """The chains without false positives, and the note saying what was set aside."""
+    marks = effective_marks(options.triage)
+    false_alerts = {t for t, m in marks.items() if m.kind == "alert" and m.status == "false_positive"}
+    aside = column(df, "uuid").isin(false_alerts).fillna(False).astype(bool)
+    chains = attack_chains(df[~aside.to_numpy()], options.schema)
+    cache["chain_targets"] = {chain_id(c.where) for c in chains}
+    false_chains = [c for c in chains if _status(marks, c) == "false_positive"]
+    chains = [c for c in chains if _status(marks, c) != "false_positive"]
+    if not int(aside.sum()) and not false_chains:
+        return chains, ""
+    listed = "".join(
+        f"<li><code>{esc(chain_id(c.where))}</code> ({c.alerts:,} alerts): "
+        f"{esc(shorten(marks[chain_id(c.where)].note, 300))}</li>"
+        for c in false_chains[:MAX_CHAINS]
+    )
+    more = f"<li>… {len(false_chains) - MAX_CHAINS:,} more</li>" if len(false_chains) > MAX_CHAINS else ""
+    return chains, (
+        f'<div class="note"><b>Set aside as false positives</b> (see <a href="#case-notes">Case notes</a>): '
+        f"{int(aside.sum()):,} alert{'s' if int(aside.sum()) != 1 else ''} marked false positive left out of "
+        f"the chains; {len(false_chains):,} chain{'s' if len(false_chains) != 1 else ''} marked false positive"
+        f"{':' if false_chains else '.'}<ul>{listed}{more}</ul></div>"
+    )
+
+
+def _status(marks: Mapping[str, Mark], chain: AttackChain) -> str | None:
+    found = marks.get(chain_id(chain.where))
+    return found.status if found is not None else None
+
+
+def _chains(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object] | None = None) -> str:
+    chains, aside = _set_aside(df, options, {} if cache is None else cache)
+    marks = effective_marks(options.triage)
     routine = int(routine_mask(df, options.schema).sum())
     noise = (
         f'<p class="note">{routine:,} routine alert{"s" if routine != 1 else ""} (a rule recurring in one '
@@ -27,7 +62,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
         else ""
     )
     if not chains:
-        return "<p>No suspicious activity outside routine alerts.</p>" + noise
+        return aside + "<p>No suspicious activity outside routine alerts.</p>" + noise
     blocks = []
     for rank, chain in enumerate(chains[:MAX_CHAINS], 1):
         pz = chain.patient_zero
@@ -44,7 +79,8 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
         blocks.append(
             f'<div class="chain"><h3>{rank}. {esc(chain.where)} '
             f'<span class="prio" style="background:{PRIORITY_COLORS.get(chain.max_priority, "#ddd")}">'
-            f"{esc(chain.max_priority)}</span></h3>"
+            f"{esc(chain.max_priority)}</span>{mark_label(marks.get(chain_id(chain.where)))} "
+            f'<code class="id">{esc(chain_id(chain.where))}</code></h3>'
             f"<p>Workload <code>{esc(chain.workload)}</code> on {esc(', '.join(chain.nodes) or 'an unknown node')}; "
             f"{chain.alerts:,} suspicious alert{'s' if chain.alerts != 1 else ''}, "
             f"{len(chain.tactics)} ATT&amp;CK tactic{'s' if len(chain.tactics) != 1 else ''}; "
@@ -57,7 +93,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
         )
     more = len(chains) - MAX_CHAINS
     tail = f'<p class="note">{more:,} more pods with suspicious alerts not shown.</p>' if more > 0 else ""
-    return "".join(blocks) + tail + noise
+    return aside + "".join(blocks) + tail + noise
 
 
 def _opened_by(link: Mapping[str, object] | None) -> str:
@@ -71,7 +107,7 @@ def _opened_by(link: Mapping[str, object] | None) -> str:
 
 
 def _render(ctx: ReportContext) -> None:
-    ctx.page.add(section("chains", "Attack chains", _chains(ctx.df, ctx.options)))
+    ctx.page.add(section("chains", "Attack chains", _chains(ctx.df, ctx.options, ctx.cache)))
 
 
 SECTION = Section("chains", "Attack chains", _render)

@@ -7,18 +7,26 @@ import pandas as pd
 from falco_lab.analysis._html import esc, shorten
 from falco_lab.analysis.findings import find_findings
 from falco_lab.analysis.report.options import ReportOptions
-from falco_lab.analysis.report.page import section
+from falco_lab.analysis.report.page import mark_label, section
 from falco_lab.analysis.report.registry import ReportContext, Section
+from falco_lab.analysis.triage import effective_marks, finding_id
 from falco_lab.priorities import PRIORITY_COLORS
 
 
-def _findings(df: pd.DataFrame, options: ReportOptions) -> str:
+def _findings(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object] | None = None) -> str:
     items = []
-    for finding in find_findings(df, schema=options.schema):
+    marks = effective_marks(options.triage)
+    found = find_findings(df, schema=options.schema)
+    if cache is not None:
+        cache["finding_targets"] = {finding_id(f.title) for f in found}
+    for finding in found:
+        target = finding_id(finding.title)
+        label = mark_label(marks.get(target))
         evidence = "".join(f"<li><code>{esc(shorten(e, 300))}</code></li>" for e in finding.evidence)
         items.append(
             f'<li><span class="prio" style="background:{PRIORITY_COLORS.get(finding.severity, "#ddd")}">'
-            f"{esc(finding.severity)}</span> <b>{esc(finding.title)}</b> {esc(finding.detail)}"
+            f"{esc(finding.severity)}</span>{label} <b>{esc(finding.title)}</b> {esc(finding.detail)} "
+            f'<code class="id">{esc(target)}</code>'
             + (f"<ul>{evidence}</ul>" if evidence else "")
             + "</li>"
         )
@@ -26,7 +34,7 @@ def _findings(df: pd.DataFrame, options: ReportOptions) -> str:
 
 
 def _render(ctx: ReportContext) -> None:
-    ctx.page.add(section("findings", "Top findings", _findings(ctx.df, ctx.options)))
+    ctx.page.add(section("findings", "Top findings", _findings(ctx.df, ctx.options, ctx.cache)))
 
 
 SECTION = Section("findings", "Findings", _render)
