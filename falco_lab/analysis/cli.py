@@ -75,6 +75,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="workload(s) the what-if exception applies to, covering all their pods (default: all; repeatable)",
     )
     parser.add_argument(
+        "--triage",
+        action="append",
+        type=Path,
+        metavar="FILE",
+        help="case-work marks to show (repeatable; default: each events file's <events>.triage.json, if any)",
+    )
+    parser.add_argument(
         "--collected-at",
         metavar="TIME",
         help="when the alerts were collected, ISO 8601 (default: the newest input file's modification time)",
@@ -128,6 +135,22 @@ def _load(paths: list[str], keep_duplicates: bool = False) -> pd.DataFrame:
         return load_events(*paths, warn=False)
 
 
+def _load_triage(events: list[str], given: list[Path] | None) -> list[Any]:
+    """The marks of ``--triage`` files, or of the triage file next to each events file."""
+    from falco_lab.analysis.triage import load_triage, triage_path
+
+    if given:
+        paths = list(given)
+    else:
+        paths = [triage_path(e) for e in events if e != "-" and "://" not in e]
+        paths = [p for p in paths if p.is_file()]
+    marks: list[Any] = []
+    for path in paths:
+        marks.extend(load_triage(path))
+        print(f"falco-lab report: case notes from {path}")
+    return marks
+
+
 def _load_rules(paths: list[str] | None) -> Any:
     if not paths:
         return None
@@ -161,6 +184,7 @@ def run_report(args: argparse.Namespace) -> int:
     try:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
+        triage = _load_triage(list(args.events), args.triage)
     except (OSError, FalcoLabError, ValueError) as exc:
         print(f"falco-lab report: {exc}", file=sys.stderr)
         return 1
@@ -216,6 +240,7 @@ def run_report(args: argparse.Namespace) -> int:
         filters=filters,
         rules=ruleset,
         what_ifs=what_ifs,
+        triage=triage,
         collected_at=args.collected_at,
     )
     path = write_report(selected, args.output, options)

@@ -305,3 +305,29 @@ def test_what_if_workload_covers_every_pod_of_the_workload(tmp_path, capsys):
     argv = ["report", str(events), "-o", str(tmp_path / "r.html"), "--what-if-exception", "proc.pid > 0"]
     assert _main([*argv, "--what-if-workload", "web"]) == 0
     assert "4 → 1 alerts (3 suppressed, 75.0% fewer)" in capsys.readouterr().out
+
+
+def test_report_reads_the_triage_file_next_to_the_events(tmp_path, events_file):
+    from falco_lab.analysis.triage import chain_id, mark
+
+    mark(events_file, chain_id("shop/db"), "false_positive", "the DBA's shell", who="alice")
+    out = tmp_path / "r.html"
+    assert _main(["report", str(events_file), "-o", str(out)]) == 0
+    assert "the DBA&#x27;s shell" in out.read_text(encoding="utf-8")
+
+
+def test_report_takes_a_triage_file_by_option(tmp_path, events_file):
+    from falco_lab.analysis.triage import mark
+
+    notes = tmp_path / "case" / "notes.json"
+    mark(events_file, "some-uuid", "confirmed", "seen in the SIEM", triage_file=notes)
+    out = tmp_path / "r.html"
+    assert _main(["report", str(events_file), "-o", str(out), "--triage", str(notes)]) == 0
+    assert "seen in the SIEM" in out.read_text(encoding="utf-8")
+
+
+def test_an_invalid_triage_file_is_a_clear_error(tmp_path, events_file, capsys):
+    bad = tmp_path / "bad.triage.json"
+    bad.write_text('{"marks": [\n {"target": "u1", "status": "maybe"}\n]}\n', encoding="utf-8")
+    assert _main(["report", str(events_file), "-o", str(tmp_path / "r.html"), "--triage", str(bad)]) == 1
+    assert f"{bad}:2: status 'maybe'" in capsys.readouterr().err
