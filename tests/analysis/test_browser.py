@@ -16,7 +16,9 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
+from falco_lab.analysis._html import script_json
 from falco_lab.analysis.report import write_report
+from falco_lab.analysis.triage import Mark
 from falco_lab.events.load_diagnostics import LoadReport, Problem
 from tests.analysis.frames import alerts
 
@@ -140,3 +142,61 @@ def test_injected_markup_shows_as_text_and_never_runs(tmp_path, csp):
         assert "&lt;script&gt;" in body or "&lt;img src=x" in body or "&lt;svg onload" in body, section
     for text in ("Who opened the shells", "Blind spots", "Opened by", "Loading changed the data"):
         assert text in dom
+
+
+def _drive(html_path, steps: str) -> None:
+    """Append a script (with the report's own nonce) that acts as the reader: it runs last."""
+    text = html_path.read_text(encoding="utf-8")
+    nonce = re.search(r'<script nonce="([^"]+)">', text).group(1)
+    driver = f'<script nonce="{nonce}">(function(){{{steps}}})();</script>'
+    html_path.write_text(text.replace("</body>", driver + "</body>"), encoding="utf-8")
+
+
+def _type_into_filters(*texts: str) -> str:
+    """JS that types each text, in turn, into every filter box (an ``input`` event each time)."""
+    return (
+        f"var texts={script_json(list(texts))};"
+        "document.querySelectorAll('.filter input').forEach(function(box){"
+        "texts.forEach(function(t){box.value=t;box.dispatchEvent(new Event('input'));});});"
+    )
+
+
+@pytest.mark.parametrize("csp", [True, False], ids=["with-csp", "escaping-alone"])
+def test_opened_json_and_typed_filters_keep_attacker_strings_as_text(tmp_path, csp):
+    df = _hostile_alerts()
+    marks = [Mark(str(df["uuid"].iloc[0]), "false_positive", note=SVG, who=IMG)]
+    html_path = write_report(df, tmp_path / "report.html", title=TITLE, csp=csp, triage=marks)
+    _drive(
+        html_path,
+        "document.querySelectorAll('details').forEach(function(d){d.open=true;});"
+        + _type_into_filters(IMG, SVG, SCRIPT),
+    )
+    dom = _dump_dom(html_path, tmp_path / "profile")
+    assert re.search(r"<title>(.*?)</title>", dom, re.S).group(1).startswith("Post-mortem &lt;script&gt;")
+    assert re.search(r"<body[^>]*>", dom).group(0) == "<body>"
+    assert "xss-ran" not in _ids(dom)
+    assert "<img" not in dom and "<svg onload" not in dom
+    # the JSON views were opened and show the payloads as text
+    opened = re.findall(r'<details class="raw" open="">.*?<pre>(.*?)</pre>', dom, re.S)
+    assert opened and any("&lt;/script&gt;&lt;img src=x" in pre for pre in opened)
+    # the filter ran on the typed payload: its count says how many rows still match
+    assert re.search(r'<div class="filter"><input[^>]*><span>\d+ of \d+ rows</span></div>', dom)
+    notes = dom[dom.index('<section id="case-notes">') :]
+    assert "&lt;svg onload" in notes[: notes.index("</section>")]
+
+
+def test_the_filter_box_hides_rows_that_do_not_match(tmp_path):
+    df = alerts(*({"k8s.pod.name": pod, "k8s.ns.name": "shop"} for pod in ("web", "db", "cache", "db")))
+    html_path = write_report(df, tmp_path / "report.html")
+    _drive(html_path, _type_into_filters("DB"))
+    dom = _dump_dom(html_path, tmp_path / "profile")
+    section = dom[dom.index('<section id="alerts">') :]
+    table = section[section.index("<tbody>") : section.index("</tbody>")]
+    rows = re.findall(r"<tr([^>]*)>(.*?)</tr>", table, re.S)
+    shown = sorted(
+        re.search(r'<td class="text">(web|db|cache)</td>', body).group(1)
+        for attrs, body in rows
+        if "hidden" not in attrs
+    )
+    assert len(rows) == 4 and shown == ["db", "db"]
+    assert "<span>2 of 4 rows</span>" in section
