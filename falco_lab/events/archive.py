@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from falco_lab.events import ocsf
 from falco_lab.events.jsonl import Chunk, read_jsonl_bytes
 from falco_lab.events.load import load_events
 from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport, Problem
@@ -41,7 +42,7 @@ PARTITIONS: tuple[str, ...] = ("day", "host")
 UNKNOWN_HOST = "_unknown"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 #: Columns an OCSF (Security Lake) file must have to be read as falcosidekick alerts.
-OCSF_REQUIRED = ("raw_data", "class_uid")
+OCSF_REQUIRED = ocsf.REQUIRED_COLUMNS
 #: Columns a Parquet file must have to be read as a canonical archive.
 CANONICAL_REQUIRED = ("time", "rule", "priority")
 
