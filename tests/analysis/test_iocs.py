@@ -458,3 +458,36 @@ def test_cli_negative_max_rows_is_rejected(tmp_path, capsys):
 
     assert main(["iocs", str(_events(tmp_path, _alert_line())), "--max-rows", "-1"]) == 2
     assert "--max-rows" in capsys.readouterr().err
+
+
+# -- the report's section -----------------------------------------------------------------------
+
+
+def _iocs_section(html: str) -> str:
+    start = html.index('<section id="iocs">')
+    return html[start : html.index("</section>", start)]
+
+
+def test_report_lists_indicators_escaped():
+    from falco_lab.analysis.report import build_report
+
+    evil = "/tmp/<img src=x onerror=alert(1)>"
+    body = _iocs_section(build_report(alerts({"fd.name": evil, "fd.sip": "203.0.113.9", "fd.sport": 4444})))
+    assert "/tmp/&lt;img src=x onerror=alert(1)&gt;" in body and "<img" not in body
+    assert "<td>ipv4</td><td>203.0.113.9</td><td>documentation</td><td>4444</td>" in body
+
+
+def test_report_caps_the_indicator_table_and_says_how_many_more():
+    from falco_lab.analysis.report import build_report
+    from falco_lab.analysis.report.sections.iocs import MAX_IOC_ROWS
+
+    body = _iocs_section(build_report(alerts(*({"fd.name": f"/tmp/f{i}"} for i in range(MAX_IOC_ROWS + 7)))))
+    assert body.count("<tr>") == MAX_IOC_ROWS + 1  # the header row, then the indicators
+    assert f"7 more indicator(s) not shown (of {MAX_IOC_ROWS + 7})" in body
+
+
+def test_report_names_capped_pods_with_the_count_left_out():
+    from falco_lab.analysis.report import build_report
+
+    df = alerts(*({"user.name": "root", "k8s.pod.name": f"p{i}"} for i in range(5)))
+    assert "p0, p1, p2 and 2 more" in _iocs_section(build_report(df))
