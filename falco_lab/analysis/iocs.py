@@ -584,35 +584,45 @@ def _aggregate(
             "source": pa.array(pairs["source"].to_numpy(object), pa.string()),
         }
     )
+    limit = "" if limits.max_rows is None else f"LIMIT {int(limits.max_rows)}"
+    type_order = "[" + ", ".join(f"'{t}'" for t in IOC_TYPES) + "]"
     con = duckdb.connect()
     try:
         con.register("alerts", alerts)
         con.register("found", found)
+        # stage 1: every indicator's order keys (cheap); stage 2: lists for the rows shown only
+        con.execute(
+            """
+            CREATE TEMP TABLE ranked AS
+            SELECT f.type, f.value, min(a.t) AS first_ns, max(a.t) AS last_ns,
+                   count(DISTINCT f.row) AS count, max(a.prio) AS prio
+            FROM found f JOIN alerts a USING (row)
+            GROUP BY f.type, f.value
+            """
+        ).fetchall()
+        total = int(_arrow(con, "SELECT count(*) AS n FROM ranked").column("n")[0].as_py())
         result = _arrow(
             con,
-            """
-            SELECT f.type, f.value,
+            f"""
+            WITH top AS (
+                SELECT *, row_number() OVER (
+                    ORDER BY prio DESC, first_ns, coalesce(list_position({type_order}, type), 99), value
+                ) AS rank
+                FROM ranked ORDER BY rank {limit}
+            )
+            SELECT top.type, top.value, top.first_ns, top.last_ns, top.count, top.prio,
                    list_sort(list(DISTINCT CAST(f.port AS INTEGER)) FILTER (WHERE f.port IS NOT NULL)) AS ports,
-                   min(a.t) AS first_ns, max(a.t) AS last_ns,
-                   count(DISTINCT f.row) AS count, max(a.prio) AS prio,
                    list_sort(list(DISTINCT a.pod) FILTER (WHERE a.pod IS NOT NULL)) AS pods,
                    list_sort(list(DISTINCT a.rule) FILTER (WHERE a.rule IS NOT NULL)) AS rules,
                    list_sort(list(DISTINCT f.source)) AS sources
-            FROM found f JOIN alerts a USING (row)
-            GROUP BY f.type, f.value
+            FROM top JOIN found f USING (type, value) JOIN alerts a USING (row)
+            GROUP BY top.type, top.value, top.first_ns, top.last_ns, top.count, top.prio, top.rank
+            ORDER BY top.rank
             """,
         )
     finally:
         con.close()
     raw = result.to_pandas()
-    order = {t: i for i, t in enumerate(IOC_TYPES)}
-    raw["_type_order"] = raw["type"].map(order).fillna(len(order))
-    raw = raw.sort_values(
-        ["prio", "first_ns", "_type_order", "value"], ascending=[False, True, True, True], kind="stable"
-    )
-    total = len(raw)
-    if limits.max_rows is not None:
-        raw = raw.head(limits.max_rows)
     out = pd.DataFrame(
         {
             "type": pd.array(raw["type"].to_numpy(object), dtype="string"),

@@ -18,7 +18,7 @@ def test_tiny_iocs_run_stamps_every_step_inside_the_run(tmp_path):
     result = json.loads((tmp_path / "iocs.json").read_text())
     started = datetime.fromisoformat(result["run"]["started_at"])
     finished = datetime.fromisoformat(result["run"]["finished_at"])
-    for name in ("load", "iocs", "iocs_fields_only"):
+    for name in ("load", "iocs", "iocs_all", "iocs_fields_only"):
         assert started <= datetime.fromisoformat(result[name]["measured_at"]) <= finished
     # the adversarial command lines carry one URL and its IP; the fields alone cannot see them
     assert {"url", "ipv4"} <= set(result["iocs"]["by_type"])
