@@ -40,6 +40,7 @@ __all__ = [
     "ecs_document",
     "export_events",
     "falco_alerts",
+    "ocsf_records",
     "ocsf_table",
 ]
 
@@ -47,13 +48,8 @@ FORMATS: tuple[str, ...] = ("ocsf", "ecs", "jsonl", "parquet")
 #: ECS version the documents follow.
 ECS_VERSION = "8.11.0"
 _PARQUET_SUFFIXES = (".parquet", ".pq")
-_GO_ESCAPES = (
-    ("<", "\\u003c"),
-    (">", "\\u003e"),
-    ("&", "\\u0026"),
-    ("\u2028", "\\u2028"),
-    ("\u2029", "\\u2029"),
-)
+#: Go's JSON encoder escapes these (U+2028/2029 too: :func:`_dumps` does that for every line).
+_GO_ESCAPES = ((b"<", b"\\u003c"), (b">", b"\\u003e"), (b"&", b"\\u0026"))
 
 
 # -- the frame as Falco alerts ---------------------------------------------------------------
@@ -158,10 +154,10 @@ def _raw_data(alert: dict[str, Any]) -> str:
         payload["tags"] = alert["tags"]
     if alert.get("hostname"):
         payload["hostname"] = alert["hostname"]
-    text = _dumps(payload).decode()
+    data = _dumps(payload)
     for char, escape in _GO_ESCAPES:
-        text = text.replace(char, escape)
-    return text
+        data = data.replace(char, escape)
+    return data.decode()
 
 
 def _observable_value(value: object) -> str | None:
@@ -175,58 +171,120 @@ def _observable_value(value: object) -> str | None:
     return None
 
 
-def ocsf_record(alert: dict[str, Any]) -> dict[str, Any]:
-    """One alert as an OCSF Security Finding (Parquet column names; see :mod:`falco_lab.events.ocsf`)."""
-    millis = int(pd.Timestamp(alert["time"]).value // 1_000_000)
-    severity_id, severity = ocsf.severity_of(alert["priority"])
-    observables = []
-    if alert.get("hostname"):
-        observables.append(_observable("hostname", alert["hostname"]))
-    for name in sorted(alert["output_fields"]):
-        text = _observable_value(alert["output_fields"][name])
-        if text is not None:
-            observables.append(_observable(name, text))
-    return {
-        "activity_id": ocsf.ACTIVITY[0],
-        "activity_name": ocsf.ACTIVITY[1],
-        "category_name": ocsf.CATEGORY[1],
-        "category_uid": ocsf.CATEGORY[0],
-        "classname": ocsf.CLASS[1],
-        "class_uid": ocsf.CLASS[0],
-        "finding": {
-            "created_time": millis,
-            "desc": alert.get("output", ""),
-            "title": alert["rule"],
-            "types": [alert.get("source", "")],
-            "uid": alert.get("uuid", ""),
-        },
-        "message": alert["rule"],
-        "metadata": {
-            "version": ocsf.SCHEMA_VERSION,
-            "product": {"vendor_name": ocsf.PRODUCT[0], "name": ocsf.PRODUCT[1]},
-            "labels": list(alert.get("tags") or []),
-        },
-        "observables": observables,
-        "raw_data": _raw_data(alert),
-        "severity": severity,
-        "severity_id": severity_id,
-        "state": ocsf.STATE[1],
-        "state_id": ocsf.STATE[0],
-        "status": alert["priority"],
-        "time": millis,
-        "type_name": ocsf.TYPE[1],
-        "type_uid": ocsf.TYPE[0],
-    }
+def _repeat(value: object, kind: pa.DataType, n: int) -> pa.Array:
+    return pa.repeat(pa.scalar(value, kind), n)
 
 
-def _observable(name: str, value: str) -> dict[str, Any]:
-    return {"name": name, "type": ocsf.OBSERVABLE_TYPE[1], "type_id": ocsf.OBSERVABLE_TYPE[0], "value": value}
+def _list_array(offsets: list[int], values: pa.Array, kind: pa.DataType) -> pa.Array:
+    return pa.ListArray.from_arrays(pa.array(offsets, pa.int32()), values, type=kind)
 
 
 def ocsf_table(frame: pd.DataFrame) -> pa.Table:
-    """The alerts as an Arrow table with :data:`falco_lab.events.ocsf.PARQUET_SCHEMA`."""
-    records = [ocsf_record(alert) for alert in falco_alerts(frame)]
-    return pa.Table.from_pylist(records, schema=ocsf.PARQUET_SCHEMA)
+    """The alerts as OCSF Security Findings: an Arrow table with :data:`falco_lab.events.ocsf.PARQUET_SCHEMA`.
+
+    Built column by column; only ``raw_data`` and the observables are made per alert.
+    """
+    alerts = list(falco_alerts(frame))
+    n = len(alerts)
+    millis = pa.array(frame["time"].array.asi8 // 1_000_000, pa.int64())
+    raw: list[str] = []
+    rules: list[str] = []
+    outputs: list[str] = []
+    uids: list[str] = []
+    priorities: list[str] = []
+    sources: list[str] = []
+    tag_offsets, tag_values = [0], list[str]()
+    obs_offsets, obs_names, obs_values = [0], list[str](), list[str]()
+    for alert in alerts:
+        raw.append(_raw_data(alert))
+        rules.append(alert["rule"])
+        outputs.append(alert.get("output", ""))
+        uids.append(alert.get("uuid", ""))
+        priorities.append(alert["priority"])
+        sources.append(alert.get("source", ""))
+        tag_values.extend(alert.get("tags") or ())
+        tag_offsets.append(len(tag_values))
+        if alert.get("hostname"):
+            obs_names.append("hostname")
+            obs_values.append(alert["hostname"])
+        fields = alert["output_fields"]
+        for name in sorted(fields):
+            text = _observable_value(fields[name])
+            if text is not None:
+                obs_names.append(name)
+                obs_values.append(text)
+        obs_offsets.append(len(obs_names))
+    severities = [ocsf.severity_of(p) for p in priorities]
+    text, int32 = pa.string(), pa.int32()
+    schema = ocsf.PARQUET_SCHEMA
+    rule_array = pa.array(rules, text)
+    finding = pa.StructArray.from_arrays(
+        [
+            millis,
+            pa.array(outputs, text),
+            rule_array,
+            _list_array(
+                list(range(n + 1)), pa.array(sources, text), schema.field("finding").type.field("types").type
+            ),
+            pa.array(uids, text),
+        ],
+        fields=list(schema.field("finding").type),
+    )
+    product = pa.StructArray.from_arrays(
+        [_repeat(ocsf.PRODUCT[0], text, n), _repeat(ocsf.PRODUCT[1], text, n)],
+        fields=list(schema.field("metadata").type.field("product").type),
+    )
+    metadata = pa.StructArray.from_arrays(
+        [
+            _repeat(ocsf.SCHEMA_VERSION, text, n),
+            product,
+            _list_array(
+                tag_offsets, pa.array(tag_values, text), schema.field("metadata").type.field("labels").type
+            ),
+        ],
+        fields=list(schema.field("metadata").type),
+    )
+    observable_fields = list(schema.field("observables").type.value_type)
+    observables = _list_array(
+        obs_offsets,
+        pa.StructArray.from_arrays(
+            [
+                pa.array(obs_names, text),
+                _repeat(ocsf.OBSERVABLE_TYPE[1], text, len(obs_names)),
+                _repeat(ocsf.OBSERVABLE_TYPE[0], int32, len(obs_names)),
+                pa.array(obs_values, text),
+            ],
+            fields=observable_fields,
+        ),
+        schema.field("observables").type,
+    )
+    columns = {
+        "activity_id": _repeat(ocsf.ACTIVITY[0], int32, n),
+        "activity_name": _repeat(ocsf.ACTIVITY[1], text, n),
+        "category_name": _repeat(ocsf.CATEGORY[1], text, n),
+        "category_uid": _repeat(ocsf.CATEGORY[0], int32, n),
+        "classname": _repeat(ocsf.CLASS[1], text, n),
+        "class_uid": _repeat(ocsf.CLASS[0], int32, n),
+        "finding": finding,
+        "message": rule_array,
+        "metadata": metadata,
+        "observables": observables,
+        "raw_data": pa.array(raw, text),
+        "severity": pa.array([s[1] for s in severities], text),
+        "severity_id": pa.array([s[0] for s in severities], int32),
+        "state": _repeat(ocsf.STATE[1], text, n),
+        "state_id": _repeat(ocsf.STATE[0], int32, n),
+        "status": pa.array(priorities, text),
+        "time": millis,
+        "type_name": _repeat(ocsf.TYPE[1], text, n),
+        "type_uid": _repeat(ocsf.TYPE[0], int32, n),
+    }
+    return pa.Table.from_arrays([columns[name] for name in schema.names], schema=schema)
+
+
+def ocsf_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """The alerts as OCSF Security Finding dicts, with the Parquet column names (``classname``)."""
+    return ocsf_table(frame).to_pylist()
 
 
 def _ocsf_json(record: dict[str, Any]) -> dict[str, Any]:
@@ -413,5 +471,5 @@ def export_events(frame: pd.DataFrame, path: str | os.PathLike, fmt: str) -> str
     if parquet:
         pq.write_table(ocsf_table(frame), path, compression="snappy")
         return "OCSF Parquet"
-    _write_lines((_dumps(_ocsf_json(ocsf_record(a))) for a in falco_alerts(frame)), path)
+    _write_lines((_dumps(_ocsf_json(r)) for r in ocsf_records(frame)), path)
     return "OCSF JSON lines"

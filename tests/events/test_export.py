@@ -12,7 +12,7 @@ import pytest
 
 from falco_lab.cli import main as cli_main
 from falco_lab.events import frame_from_alerts, load_events
-from falco_lab.events.export import ecs_document, export_events, falco_alerts, ocsf_record
+from falco_lab.events.export import ecs_document, export_events, falco_alerts, ocsf_records
 from tests.events.helpers import alert, jsonl
 
 #: falcosidekick's Security Lake Parquet columns and their types, as the ``parquet`` struct tags of
@@ -150,7 +150,7 @@ def test_ocsf_parquet_column_order_is_the_go_structs(tmp_path):
 
 def test_ocsf_record_is_a_security_finding_of_the_alert():
     source = alert(0)
-    (record,) = [ocsf_record(a) for a in falco_alerts(_frame(source))]
+    (record,) = ocsf_records(_frame(source))
     assert (record["class_uid"], record["classname"], record["category_uid"]) == (2001, "Security Finding", 2)
     assert (record["type_uid"], record["activity_id"], record["state"]) == (200101, 1, "New")
     assert record["finding"]["uid"] == source["uuid"]
@@ -176,14 +176,14 @@ def test_ocsf_record_is_a_security_finding_of_the_alert():
     ],
 )
 def test_ocsf_severity_mapping(priority, severity):
-    (record,) = [ocsf_record(a) for a in falco_alerts(_frame(alert(0, priority=priority)))]
+    (record,) = ocsf_records(_frame(alert(0, priority=priority)))
     assert (record["severity_id"], record["severity"]) == severity
 
 
 def test_ocsf_observables_are_hostname_then_text_and_number_fields():
     source = alert(0)
     source["output_fields"] = {"proc.pid": 42, "b.flag": True, "a.name": "x", "c.list": ["y"], "d.none": None}
-    (record,) = [ocsf_record(a) for a in falco_alerts(_frame(source))]
+    (record,) = ocsf_records(_frame(source))
     assert [(o["name"], o["value"]) for o in record["observables"]] == [
         ("hostname", source["hostname"]),
         ("a.name", "x"),
@@ -194,7 +194,7 @@ def test_ocsf_observables_are_hostname_then_text_and_number_fields():
 
 def test_ocsf_raw_data_is_the_alert_as_go_marshals_it():
     source = alert(0, output="a <b> & c")
-    (record,) = [ocsf_record(a) for a in falco_alerts(_frame(source))]
+    (record,) = ocsf_records(_frame(source))
     raw = record["raw_data"]
     assert "\\u003cb\\u003e \\u0026 c" in raw and "<" not in raw
     decoded = json.loads(raw)
@@ -214,7 +214,7 @@ def test_ocsf_raw_data_is_the_alert_as_go_marshals_it():
 
 def test_ocsf_raw_data_time_drops_trailing_zeros_as_go_does():
     source = alert(0, time="2026-11-27T10:00:00.120000000Z")
-    (record,) = [ocsf_record(a) for a in falco_alerts(_frame(source))]
+    (record,) = ocsf_records(_frame(source))
     assert json.loads(record["raw_data"])["time"] == "2026-11-27T10:00:00.12Z"
 
 
