@@ -27,9 +27,12 @@ Values are attacker-controlled text: they are returned verbatim (never interpret
 every writer (CSV, JSON, STIX, the report) escapes them for its format.
 
 Speed: the output text is searched once per alert with one RE2 expression inside DuckDB
-(multi-threaded, linear time); fields are handled per distinct value.  On the adversarial
-generator (``benchmarks/adversarial.py``, ~2 KB of output text per alert) see
-:mod:`benchmarks.bench_iocs` for the figures.
+(multi-threaded, linear time); fields are handled per distinct value; ranking and the row
+cap are applied in DuckDB before any list is built.  Measured with
+``benchmarks/bench_iocs.py`` on 1,000,000 adversarial lines (979,955 alerts after duplicates,
+2.05 GB of output text, 1.45 million distinct indicators; 2 shared cores): 19.3 s with the
+default caps (37.2 s without the row cap, 10.7 s fields only), against 37.2 s for
+``load_events`` of the same file in the same run.
 """
 
 from __future__ import annotations
