@@ -491,3 +491,17 @@ def test_report_names_capped_pods_with_the_count_left_out():
 
     df = alerts(*({"user.name": "root", "k8s.pod.name": f"p{i}"} for i in range(5)))
     assert "p0, p1, p2 and 2 more" in _iocs_section(build_report(df))
+
+
+def test_audit_and_cloud_source_addresses_are_ips():
+    df = alerts(
+        {"source": "k8s_audit", "ka.sourceips": ["198.51.100.4", "10.0.0.9"], "ka.user.name": "alice"},
+        {"source": "aws_cloudtrail", "ct.srcip": "203.0.113.77", "ct.user": "bob"},
+    )
+    assert _pairs(extract_iocs(df, output_text=False)) == {
+        ("ipv4", "198.51.100.4"),
+        ("ipv4", "10.0.0.9"),
+        ("ipv4", "203.0.113.77"),
+        ("user", "alice"),
+        ("user", "bob"),
+    }
