@@ -337,3 +337,9 @@ def test_cli_bad_record_is_named_and_the_rest_exported(tmp_path, capsys):
     )
     assert f"{path}:4" in capsys.readouterr().err
     assert len(load_events(tmp_path / "o.jsonl")) == 3
+
+
+def test_ocsf_severity_of_an_unknown_priority_is_spelt_as_falcosidekick_spells_it():
+    from falco_lab.events.ocsf import severity_of
+
+    assert severity_of("Loud") == (0, "Uknown")
