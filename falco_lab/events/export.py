@@ -8,9 +8,9 @@
 * ``parquet`` - the project's archive (:func:`~falco_lab.events.to_parquet`, exact);
 * ``ocsf`` - OCSF Security Finding records as falcosidekick's AWS Security Lake output
   writes them (:mod:`falco_lab.events.ocsf`): **Parquet** when ``path`` ends in
-  ``.parquet``/``.pq`` (as Security Lake stores them; ``load_events`` reads them back from
-  ``raw_data``, nanoseconds included, while the OCSF ``time`` is in milliseconds), **JSON
-  lines** otherwise (OCSF JSON names: ``class_name``), for a collector;
+  ``.parquet``/``.pq`` (as Security Lake stores them), **JSON lines** otherwise (OCSF JSON
+  names: ``class_name``), for a collector.  ``load_events`` reads both back from
+  ``raw_data``, nanoseconds included (the OCSF ``time`` columns are milliseconds);
 * ``ecs`` - Elastic Common Schema NDJSON (:func:`ecs_document`).
 
 Text goes to ``path`` (``-`` for standard output, line formats only).

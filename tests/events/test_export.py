@@ -343,3 +343,23 @@ def test_ocsf_severity_of_an_unknown_priority_is_spelt_as_falcosidekick_spells_i
     from falco_lab.events.ocsf import severity_of
 
     assert severity_of("Loud") == (0, "Uknown")
+
+
+def test_ocsf_json_lines_read_back_as_the_same_alerts(tmp_path):
+    frame = _mixed()
+    export_events(frame, tmp_path / "lake.jsonl", "ocsf")
+    _same(load_events(tmp_path / "lake.jsonl", warn=False), frame)
+
+
+def test_bad_ocsf_json_line_is_named_by_line_and_the_rest_read(tmp_path):
+    export_events(_frame(alert(0), alert(1)), tmp_path / "lake.jsonl", "ocsf")
+    lines = (tmp_path / "lake.jsonl").read_bytes().splitlines()
+    broken = json.loads(lines[1])
+    del broken["raw_data"]
+    broken["class_uid"] = 2001
+    (tmp_path / "lake.jsonl").write_bytes(lines[0] + b"\n" + json.dumps(broken).encode() + b"\n{oops\n")
+    from falco_lab.events import load_report
+
+    back = load_events(tmp_path / "lake.jsonl", warn=False)
+    problems = [(p.line, p.reason.split(":")[0]) for p in load_report(back).problems]
+    assert len(back) == 1 and problems == [(2, "OCSF line without raw_data"), (3, "OCSF line is not JSON")]
