@@ -166,7 +166,7 @@ _HASH_KV = re.compile(r"(?i)(sha256|sha1|md5)[:=]([0-9a-f]+)")
 _HASH_LENGTHS = {64: "sha256", 40: "sha1", 32: "md5"}
 _HASH_FIELD = re.compile(r"(?i)sha256|sha1|md5|hash")
 _HEX = re.compile(r"[0-9a-fA-F]+")
-_PY_TEXT = re.compile(TEXT_PATTERN)
+_PY_TEXT = re.compile(TEXT_PATTERN, re.ASCII)  # RE2 (DuckDB) classes are ASCII too
 _URL_TRAILING = ".,;:!?"
 
 #: Columns of the frame :func:`extract_iocs` returns, in order.

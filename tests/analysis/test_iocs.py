@@ -6,6 +6,8 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from falco_lab.analysis.iocs import (
     IOC_COLUMNS,
@@ -505,3 +507,27 @@ def test_audit_and_cloud_source_addresses_are_ips():
         ("user", "alice"),
         ("user", "bob"),
     }
+
+
+_PIECES = [
+    *"0123456789abcdefxyz.:/-_@=[]() \t'\"<>Ωé",
+    "http://",
+    ".com",
+    "sha256=",
+    "file=/",
+    "::",
+    "10.0.0.",
+]
+_TRICKY = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(_TRICKY, min_size=1, max_size=4))
+def test_duckdb_and_python_find_the_same_text_indicators(texts):
+    from falco_lab.analysis.iocs import _text_pairs
+
+    df = alerts(*({"output": t} for t in texts))
+    pairs = _text_pairs(df)
+    by_duckdb = {(int(r), k, v) for r, k, v in zip(pairs["row"], pairs["type"], pairs["value"], strict=True)}
+    by_python = {(i, k, v) for i, t in enumerate(texts) for k, v, _ in text_indicators(t)}
+    assert by_duckdb == by_python
