@@ -20,8 +20,10 @@ Each indicator is one row: ``type``, ``value``, ``scope`` (for IPs: ``public``, 
 ``loopback``, ``link-local``, ``multicast``, ``documentation``, ``reserved``; see
 :func:`classify_ip`), ``ports``, ``first_seen``, ``last_seen``, ``count`` (alerts that carry it), ``priority`` (the worst of those alerts),
 ``pods``/``rules``/``sources`` (capped lists) with ``pod_count``/``rule_count`` (the
-totals).  Rows are ordered by worst priority, then first seen; at most ``max_rows`` are
-returned and ``df.attrs["iocs_more"]`` says how many were left out.
+totals).  Rows are ordered by worst priority, then type (:data:`IOC_TYPES`: network first,
+users last), external addresses before internal ones (private, loopback, link-local), then
+first seen; at most ``max_rows`` are returned and ``df.attrs["iocs_more"]`` says how many
+were left out.
 
 Values are attacker-controlled text: they are returned verbatim (never interpreted);
 every writer (CSV, JSON, STIX, the report) escapes them for its format.
@@ -593,6 +595,7 @@ def _aggregate(
     try:
         con.register("alerts", alerts)
         con.register("found", found)
+        con.register("internal_ips", _internal_ips(pairs))
         # stage 1: every indicator's order keys (cheap); stage 2: lists for the rows shown only
         con.execute(
             """
@@ -609,9 +612,10 @@ def _aggregate(
             f"""
             WITH top AS (
                 SELECT *, row_number() OVER (
-                    ORDER BY prio DESC, first_ns, coalesce(list_position({type_order}, type), 99), value
+                    ORDER BY prio DESC, coalesce(list_position({type_order}, type), 99),
+                             coalesce(i.internal, FALSE), first_ns, value
                 ) AS rank
-                FROM ranked ORDER BY rank {limit}
+                FROM ranked LEFT JOIN internal_ips i USING (type, value) ORDER BY rank {limit}
             )
             SELECT top.type, top.value, top.first_ns, top.last_ns, top.count, top.prio,
                    list_sort(list(DISTINCT CAST(f.port AS INTEGER)) FILTER (WHERE f.port IS NOT NULL)) AS ports,
@@ -650,6 +654,19 @@ def _aggregate(
         }
     )
     return _finish(out, total, limits)
+
+
+def _internal_ips(pairs: pd.DataFrame) -> pa.Table:
+    """(type, value, internal) for every distinct IP: private, loopback and link-local are internal."""
+    ips = pairs.loc[pairs["type"].isin(("ipv4", "ipv6")), ["type", "value"]].drop_duplicates()
+    internal = [classify_ip(v) in ("private", "loopback", "link-local") for v in ips["value"]]
+    return pa.table(
+        {
+            "type": pa.array(ips["type"].to_numpy(object), pa.string()),
+            "value": pa.array(ips["value"].to_numpy(object), pa.string()),
+            "internal": pa.array(internal, pa.bool_()),
+        }
+    )
 
 
 def _capped(values: Iterable, cap: int) -> np.ndarray:

@@ -531,3 +531,18 @@ def test_duckdb_and_python_find_the_same_text_indicators(texts):
     by_duckdb = {(int(r), k, v) for r, k, v in zip(pairs["row"], pairs["type"], pairs["value"], strict=True)}
     by_python = {(i, k, v) for i, t in enumerate(texts) for k, v, _ in text_indicators(t)}
     assert by_duckdb == by_python
+
+
+def test_network_indicators_and_external_addresses_come_first_within_a_priority():
+    df = alerts(
+        {"user.name": "root", "t": 0},
+        {"fd.name": "/tmp/x", "t": 1},
+        {"fd.sip": "10.0.0.5", "t": 2},
+        {"fd.sip": "198.51.100.7", "t": 3},
+    )
+    assert extract_iocs(df, output_text=False)["value"].tolist() == [
+        "198.51.100.7",
+        "10.0.0.5",
+        "/tmp/x",
+        "root",
+    ]
