@@ -93,5 +93,9 @@ def test_the_report_has_a_source_breakdown_and_the_exec_link():
     html = build_report(alerts({**EXEC, "t": 0}, {**SHELL, "t": 2}, CLOUDTRAIL, DROP), simulated=False)
     sources = html[html.index('<section id="sources">') :]
     assert "Who opened the shells" in sources and "alice@example.com" in sources
-    assert "<td>k8s_audit</td>" in sources and "<td>cloud</td>" in sources and "<td>falco</td>" in sources
+    assert (
+        '<td class="text">k8s_audit</td>' in sources
+        and '<td class="text">cloud</td>' in sources
+        and '<td class="text">falco</td>' in sources
+    )
     assert "Opened by</b> <code>alice@example.com</code>" in html
