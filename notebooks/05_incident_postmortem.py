@@ -192,10 +192,66 @@ else:
     display(nb.table(gaps))
 
 # %% [markdown]
+# ## Case work: mark what you looked at
+#
+# As you go through the alerts, write your verdicts down: an **alert** (by its `uuid`), an
+# **attack chain** (`chain:<namespace>/<pod>`) or a **finding** (`finding:<id>`, shown next to each
+# finding in the report) is `triaged`, a `false_positive` or `confirmed`, with a note saying why.
+# `mark(...)` keeps the marks in a small JSON file next to the events, `<events>.triage.json`;
+# `falco-lab report` reads that file by itself (or `--triage FILE`). The report lists the marks
+# under "Case notes", labels what they mark, and sets false positives aside from the attack
+# chains, with a note saying so: nothing is dropped silently.
+#
+# Below, as a responder would, we confirm the leading chain (the attack) and mark one alert as
+# a false positive: one outside the attack if there is any (a routine one first, such as a health
+# probe), else, as an exercise, the least severe alert of the chain, to see how the report sets
+# it aside from the chain and says so. This notebook writes its marks to `case.triage.json` in
+# `out_dir` (a fresh case each run) and adds the marks already next to `events_path`, if any.
+
+# %%
+from falco_lab.analysis.chains import routine_mask
+from falco_lab.analysis.fields import column
+from falco_lab.analysis.triage import apply_triage, chain_id, load_triage, mark, triage_path
+
+case_file = Path(out_dir) / "case.triage.json"
+case_file.unlink(missing_ok=True)  # the notebook's own demo case starts empty each run
+lead_pod = chains[0].where.partition("/")[2] if chains else None
+outside = column(window, "k8s.pod.name").ne(lead_pod).fillna(True).to_numpy()  # host alerts too
+routine = routine_mask(window).to_numpy()
+if (outside & routine).any():
+    candidates, why = window[outside & routine], "routine: the same rule again and again in one workload"
+elif outside.any():
+    candidates, why = window[outside], "reviewed: expected behaviour of this workload"
+else:  # every alert is in the leading chain: the exercise marks its least severe, latest alert
+    candidates = window.sort_values(["priority", "time"], ascending=[True, False], kind="stable")
+    why = "exercise: marked false positive to see the chain without it"
+if chains:
+    mark(events_path or "simulated", chain_id(chains[0].where), "confirmed",
+         "patient zero and the steps after it reviewed: this is the attack; escalate", who="workshop",
+         triage_file=case_file)
+if len(candidates):
+    first = candidates.iloc[0]
+    mark(events_path or "simulated", str(first["uuid"]), "false_positive", f"{first['rule']}: {why}",
+         who="workshop", triage_file=case_file)
+existing = triage_path(events_path) if events_path else None
+marks = (load_triage(existing) if existing is not None and existing.exists() else []) + (
+    load_triage(case_file) if case_file.exists() else [])
+marked = apply_triage(window, marks)
+false_positive = marked["triage"].eq("false_positive").fillna(False).to_numpy()
+after = attack_chains(window[~false_positive], top=3)
+print(f"{len(marks)} mark(s); {int(false_positive.sum())} alert(s) marked false positive")
+print("chains before:", [f"{c.where} ({c.alerts} alerts)" for c in chains])
+print("chains after: ", [f"{c.where} ({c.alerts} alerts)" for c in after])
+nb.record("triage_marks", len(marks))
+nb.record("false_positives", int(false_positive.sum()))
+nb.table(marked[marked["triage"].notna()], ["time", "rule", "k8s.pod.name", "triage", "triage_note"])
+
+# %% [markdown]
 # ## The report
 #
-# One HTML file with the summary, the timeline, the lineage, the ATT&CK view, the findings
-# and the alerts table. plotly is embedded, so it works offline, and every string that came
+# One HTML file with the summary, the timeline, the lineage, the ATT&CK view, the findings,
+# the case notes and the alerts table (each alert's JSON one click away; a filter box over the
+# tables). plotly is embedded, so it works offline, and every string that came
 # from an event is escaped. Open it in a browser, or attach it to the incident ticket.
 
 # %%
@@ -203,7 +259,7 @@ from falco_lab.analysis import write_report
 
 Path(out_dir).mkdir(parents=True, exist_ok=True)
 report = write_report(window, Path(out_dir) / "report.html",
-                      filters={k: v for k, v in filters.items() if v}, group_by="pod")
+                      filters={k: v for k, v in filters.items() if v}, group_by="pod", triage=marks)
 print(f"report written: {report} ({report.stat().st_size / 1024:.0f} kB)")
 nb.record("report_path", str(report.resolve()))
 

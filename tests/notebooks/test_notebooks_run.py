@@ -284,6 +284,13 @@ def test_postmortem_leads_with_the_attacked_pod_with_the_project_rules_alone(pos
     assert postmortem_own["chains"][0].startswith("shop/api-")
 
 
+def test_postmortem_case_work_marks_a_false_positive_shown_in_the_report(postmortem, postmortem_dir) -> None:
+    assert (postmortem["triage_marks"], postmortem["false_positives"]) == (2, 1)
+    assert (postmortem_dir / "case.triage.json").is_file()
+    report = (postmortem_dir / "report.html").read_text(encoding="utf-8")
+    assert "1 confirmed, 1 false positive" in report and '<span class="mark"' in report
+
+
 def test_postmortem_finds_the_injected_chain(postmortem) -> None:
     assert any("Critical" in finding for finding in postmortem["findings"])
     assert postmortem["lineage_processes"] > 0
