@@ -183,10 +183,10 @@ nav a{margin-right:1em}
 table{border-collapse:collapse;font-size:.85em;margin:.5em 0;width:100%}
 th,td{border:1px solid #ddd;padding:3px 6px;text-align:left;vertical-align:top}
 th{background:#f4f4f4;position:sticky;top:0;word-break:normal;overflow-wrap:normal;hyphens:none;white-space:normal}
-td.text,td.long{overflow-wrap:anywhere}
+td.text{overflow-wrap:break-word}td.long{overflow-wrap:anywhere}
 td.num{white-space:nowrap;text-align:right;font-variant-numeric:tabular-nums}
 td.time{white-space:nowrap;font-variant-numeric:tabular-nums}
-td.long{min-width:16em;max-width:40em}
+td.long{min-width:12em;max-width:40em}
 .clamp{display:-webkit-box;-webkit-box-orient:vertical;-webkit-line-clamp:3;line-clamp:3;overflow:hidden;cursor:pointer}
 .clamp:focus{display:block;-webkit-line-clamp:unset;line-clamp:none;overflow:visible;outline:1px dotted #888}
 table.alerts td.text{min-width:6em;max-width:18em}
