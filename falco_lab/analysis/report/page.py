@@ -21,7 +21,17 @@ from falco_lab.analysis.report.options import ReportOptions
 from falco_lab.analysis.triage import Mark
 from falco_lab.priorities import PRIORITY_COLORS
 
-__all__ = ["Page", "cell", "cell_kind", "fmt_time", "html_table", "mark_label", "raw_details", "render", "section"]
+__all__ = [
+    "Page",
+    "cell",
+    "cell_kind",
+    "fmt_time",
+    "html_table",
+    "mark_label",
+    "raw_details",
+    "render",
+    "section",
+]
 
 
 @cache

@@ -26,9 +26,7 @@ def _findings(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object]
         items.append(
             f'<li><span class="prio" style="background:{PRIORITY_COLORS.get(finding.severity, "#ddd")}">'
             f"{esc(finding.severity)}</span>{label} <b>{esc(finding.title)}</b> {esc(finding.detail)} "
-            f'<code class="id">{esc(target)}</code>'
-            + (f"<ul>{evidence}</ul>" if evidence else "")
-            + "</li>"
+            f'<code class="id">{esc(target)}</code>' + (f"<ul>{evidence}</ul>" if evidence else "") + "</li>"
         )
     return f'<ol class="findings">{"".join(items)}</ol>' if items else "<p>No findings.</p>"
 
