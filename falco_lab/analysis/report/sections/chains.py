@@ -42,7 +42,8 @@ def _set_aside(
         f'<div class="note"><b>Set aside as false positives</b> (see <a href="#case-notes">Case notes</a>): '
         f"{int(aside.sum()):,} alert{'s' if int(aside.sum()) != 1 else ''} marked false positive left out of "
         f"the chains; {len(false_chains):,} chain{'s' if len(false_chains) != 1 else ''} marked false positive"
-        f"{':' if false_chains else '.'}<ul>{listed}{more}</ul></div>"
+        + (f":<ul>{listed}{more}</ul>" if false_chains else ".")
+        + "</div>"
     )
 
 
