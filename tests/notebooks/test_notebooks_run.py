@@ -15,9 +15,9 @@ import papermill
 import pytest
 
 from falco_lab.lab.figures import missing_fallbacks
+from falco_lab.lab.nb import cell_errors, read_records
 from falco_lab.rules import load_rules
 from falco_lab.simulate.detect import PROJECT_RULES
-from falco_lab.lab.nb import cell_errors, read_records
 from tests.conftest import shared_file
 
 ROOT = Path(__file__).resolve().parents[2]
