@@ -9,6 +9,7 @@ from falco_lab.analysis.report.registry import register_section
 from falco_lab.analysis.report.sections import (
     activity,
     alerts,
+    capture_activity,
     chains,
     drilldown,
     findings,
@@ -32,6 +33,7 @@ BUILT_IN = (
     timeline.SECTION,
     drilldown.SECTION,
     lineage.SECTION,
+    capture_activity.SECTION,
     mitre.SECTION,
     noise.SECTION,
     alerts.SECTION,
