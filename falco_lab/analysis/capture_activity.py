@@ -29,6 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 __all__ = [
@@ -47,6 +48,11 @@ OPEN_TYPES = frozenset({"open", "openat", "openat2", "creat", "open_by_handle_at
 CONNECT_TYPES = frozenset({"connect", "accept", "accept4", "sendto", "sendmsg", "bind", "listen"})
 #: Socket fd types (``fd.typechar``): IPv4, IPv6, unix.
 SOCKET_TYPECHARS = frozenset({"4", "6", "u"})
+#: The capture columns this module reads.
+USED_COLUMNS = (
+    "evt.time", "evt.type", "evt.hostname", "evt.arg.flags", "container.id", "proc.pid", "proc.vpid", "proc.ppid",
+    "proc.name", "proc.exe", "proc.cmdline", "fd.name", "fd.num", "fd.typechar", "fd.l4proto",
+)  # fmt: skip
 #: Open flags that mean the file was opened to be changed.
 WRITE_FLAGS = ("O_WRONLY", "O_RDWR", "O_CREAT", "O_TRUNC", "O_APPEND")
 
@@ -235,28 +241,51 @@ def _children(capture: pd.DataFrame, times: pd.Series, pid: int, cap: int) -> tu
     return children[:cap], max(len(children) - cap, 0)
 
 
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """The capture's matching columns, converted once (not once per alert)."""
+
+    pids: pd.Series
+    vpids: pd.Series
+    text: dict[str, pd.Series]
+    host_missing: pd.Series
+
+    def window(self, lo: int, hi: int) -> _Columns:
+        """The rows ``lo:hi``."""
+        return _Columns(
+            self.pids.iloc[lo:hi],
+            self.vpids.iloc[lo:hi],
+            {name: column.iloc[lo:hi] for name, column in self.text.items()},
+            self.host_missing.iloc[lo:hi],
+        )
+
+    @classmethod
+    def of(cls, capture: pd.DataFrame) -> _Columns:
+        names = ("container.id", "evt.hostname", "proc.name", "proc.cmdline")
+        return cls(
+            pd.to_numeric(capture["proc.pid"], errors="coerce"),
+            pd.to_numeric(_column(capture, "proc.vpid"), errors="coerce"),
+            {name: _column(capture, name).astype(str) for name in names},
+            _column(capture, "evt.hostname").isna(),
+        )
+
+
 def _process(
-    capture: pd.DataFrame,
-    pids: pd.Series,
-    scope: pd.Series,
-    pid: object,
-    vpid: object,
-    name: object,
-    cmdline: object,
+    cols: _Columns, scope: pd.Series, pid: object, vpid: object, name: object, cmdline: object
 ) -> pd.Series:
     """Rows in ``scope`` of the process an alert names (see the module docstring)."""
     if pid is not None:
-        who = pids == int(str(pid))
+        who = cols.pids == int(str(pid))
     elif vpid is not None:
-        who = pd.to_numeric(_column(capture, "proc.vpid"), errors="coerce") == int(str(vpid))
+        who = cols.vpids == int(str(vpid))
     else:
-        who = _column(capture, "proc.name").astype(str) == str(name)
+        who = cols.text["proc.name"] == str(name)
         if cmdline is not None:
-            who &= _column(capture, "proc.cmdline").astype(str) == str(cmdline)
+            who &= cols.text["proc.cmdline"] == str(cmdline)
     who = scope & who.fillna(False).astype(bool)
     if name is not None and (pid is not None or vpid is not None):
-        named = who & (_column(capture, "proc.name").astype(str) == str(name))
-        who &= pids.isin(pids[named].dropna().unique())
+        named = who & (cols.text["proc.name"] == str(name))
+        who &= cols.pids.isin(cols.pids[named].dropna().unique())
     return who
 
 
@@ -313,8 +342,14 @@ def capture_activity(
     if capture.empty:
         result.unmatched = len(alerts)
         return result
-    times = _times(capture)
-    pids = pd.to_numeric(capture["proc.pid"], errors="coerce")
+    # only the columns read (copies stay small), sorted by time so a window is a slice
+    capture = capture[[c for c in USED_COLUMNS if c in capture.columns]]
+    capture = (
+        capture[capture["evt.time"].notna()].sort_values("evt.time", kind="stable").reset_index(drop=True)
+    )
+    all_times = _times(capture)
+    times_ns = all_times.astype("int64").to_numpy()
+    all_cols = _Columns.of(capture)
     entries: list[ProcessActivity] = []
     for _, alert in alerts.iterrows():
         pid, vpid, name = _value(alert, "proc.pid"), _value(alert, "proc.vpid"), _value(alert, "proc.name")
@@ -324,28 +359,36 @@ def capture_activity(
         when = pd.Timestamp(alert["time"])
         when = when.tz_localize("UTC") if when.tzinfo is None else when
         start, end = when - pd.Timedelta(seconds=before), when + pd.Timedelta(seconds=after)
-        scope = (times >= start) & (times <= end)
+        lo, hi = (
+            int(np.searchsorted(times_ns, start.value, "left")),
+            int(np.searchsorted(times_ns, end.value, "right")),
+        )
+        part, times, cols = capture.iloc[lo:hi], all_times.iloc[lo:hi], all_cols.window(lo, hi)
+        pids = cols.pids
+        scope = pd.Series(True, index=part.index)
         container = _value(alert, "container.id")
         if container is not None:
-            scope &= _column(capture, "container.id").astype(str) == str(container)
+            scope &= cols.text["container.id"] == str(container)
         host = _value(alert, "hostname")
         any_host = scope
-        if match_host and host is not None and "evt.hostname" in capture.columns:
-            capture_host = capture["evt.hostname"]
-            scope = scope & (capture_host.isna() | (capture_host.astype(str) == str(host)))
-        who = _process(capture, pids, scope, pid, vpid, name, _value(alert, "proc.cmdline"))
+        if match_host and host is not None and "evt.hostname" in part.columns:
+            scope = scope & (cols.host_missing | (cols.text["evt.hostname"] == str(host)))
+        who = _process(cols, scope, pid, vpid, name, _value(alert, "proc.cmdline"))
         matched = sorted(int(p) for p in pids[who].dropna().unique())
         if not matched:
             result.unmatched += 1
-            if any_host is not scope and _process(capture, pids, any_host, pid, vpid, name, None).any():
+            if any_host is not scope and _process(cols, any_host, pid, vpid, name, None).any():
                 result.other_host += 1
             continue
         for process in matched:
-            rows = capture[who & (pids == process)]
+            if len(entries) >= max_processes:  # counted, not computed
+                result.processes_more += 1
+                continue
+            rows = part[who & (pids == process)]
             last = rows.iloc[-1]
             files, files_more = _files(rows, times, max_items)
             connections, connections_more = _connections(rows, times, max_items)
-            window = capture[scope]
+            window = part[scope]
             children, children_more = _children(window, times, process, max_items)
             entries.append(
                 ProcessActivity(
@@ -367,8 +410,7 @@ def capture_activity(
                     children_more=children_more,
                 )
             )
-    result.processes = entries[:max_processes]
-    result.processes_more = max(len(entries) - max_processes, 0)
+    result.processes = entries
     return result
 
 

@@ -148,3 +148,10 @@ def test_lists_are_capped_with_the_number_left_out() -> None:
 def test_a_negative_window_is_refused() -> None:
     with pytest.raises(ValueError, match="must not be negative"):
         capture_activity(pd.DataFrame(), pd.DataFrame(), before=-1)
+
+
+def test_alerting_processes_are_capped_with_the_number_left_out() -> None:
+    events, alerts = _replay("falco__cat_write.scap", CAT_RULE)
+    three = pd.concat([alerts] * 3, ignore_index=True)
+    activity = capture_activity(three, events, max_processes=1)
+    assert (len(activity.processes), activity.processes_more) == (1, 2)
