@@ -25,6 +25,7 @@ out_dir = "../build"  # report.html is written here
 seed = 5  # simulate: seed
 nodes = 3  # simulate: worker nodes
 hours = 3.0  # simulate: hours of background activity around the incident
+capture_path = None  # a .scap capture of the incident (Falco's capture output, sysdig -w): what each process did
 
 # %%
 from pathlib import Path
@@ -162,6 +163,35 @@ nb.record("lineage_processes", len(tree))
 tree_figure(tree, max_nodes=120)
 
 # %% [markdown]
+# ## What the processes did (from a capture)
+#
+# Alerts say what a rule matched; a syscall capture (`.scap`, written by Falco's `capture`
+# output or `sysdig -w`) holds everything the process did. Set `capture_path` to a capture of
+# the incident and this cell lists, for each alerting process (matched by host, container, pid
+# and time), the files it opened, its connections and the processes it started, from 30 s
+# before to 60 s after each alert. The report below gets the same section.
+
+# %%
+from IPython.display import display
+
+from falco_lab.analysis.capture_activity import activity_rows, capture_activity
+
+capture_events = None
+if capture_path:
+    from falco_lab.capture import load_capture
+
+    capture_events = load_capture(capture_path)
+    did = capture_activity(window, capture_events)
+    print(f"{len(capture_events):,} events in {capture_path}: {len(did.processes)} alerting process(es) found, "
+          f"{did.unmatched} alert(s) not in the capture ({did.other_host} on another host name)")
+    nb.record("capture_processes", len(did.processes))
+    if did.processes:
+        display(nb.table(activity_rows(did)))
+else:
+    print("No capture given (capture_path = None): set it to a .scap file of the incident to see "
+          "what each alerting process did.")
+
+# %% [markdown]
 # ## MITRE ATT&CK
 #
 # The alerts by tactic and technique: the attacker's path reads left to right.
@@ -259,7 +289,8 @@ from falco_lab.analysis import write_report
 
 Path(out_dir).mkdir(parents=True, exist_ok=True)
 report = write_report(window, Path(out_dir) / "report.html",
-                      filters={k: v for k, v in filters.items() if v}, group_by="pod", triage=marks)
+                      filters={k: v for k, v in filters.items() if v}, group_by="pod", triage=marks,
+                      capture=capture_events)
 print(f"report written: {report} ({report.stat().st_size / 1024:.0f} kB)")
 nb.record("report_path", str(report.resolve()))
 

@@ -18,6 +18,9 @@ SHARED = Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared"))
 # fetch cache). The suite, and the notebooks it runs, use the reference copies of ../shared.
 if "FALCO_LAB_RULES_DIR" not in os.environ and (SHARED / "upstream" / "falco_rules.yaml").is_file():
     os.environ["FALCO_LAB_RULES_DIR"] = str(SHARED / "upstream")
+# Likewise the public captures the notebooks replay (``falco_lab.capture.fetch.find_capture``).
+if "FALCO_LAB_CAPTURES_DIR" not in os.environ and (SHARED / "captures").is_dir():
+    os.environ["FALCO_LAB_CAPTURES_DIR"] = str(SHARED / "captures")
 
 
 def shared_file(relative: str) -> Path:

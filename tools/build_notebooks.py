@@ -21,7 +21,8 @@ execution counts, which is what ``pytest --nbval-lax`` compares.
 
 The checked outputs depend on the upstream rulesets the notebooks find, so both this
 builder and the nbval test pin them: ``FALCO_LAB_RULES_DIR`` is set to the reference copies
-in ``../shared/upstream`` (or ``$FALCO_LAB_SHARED/upstream``).
+in ``../shared/upstream`` (or ``$FALCO_LAB_SHARED/upstream``); likewise ``FALCO_LAB_CAPTURES_DIR``
+to ``../shared/captures`` for the captures they replay.
 
 ``python tools/build_notebooks.py --check`` exits 1 when a committed notebook differs
 from its source (outputs of checked cells aside); the notebook tests call the same code.
@@ -111,6 +112,8 @@ def fill_checked_outputs(nb: nbformat.NotebookNode, notebook_dir: Path, timeout:
     if not (UPSTREAM_RULES / "falco_rules.yaml").is_file():
         raise SystemExit(f"{UPSTREAM_RULES}: upstream rulesets not found; set FALCO_LAB_SHARED")
     os.environ["FALCO_LAB_RULES_DIR"] = str(UPSTREAM_RULES)
+    if (UPSTREAM_RULES.parent / "captures").is_dir():  # the public captures the notebooks replay
+        os.environ["FALCO_LAB_CAPTURES_DIR"] = str(UPSTREAM_RULES.parent / "captures")
     with tempfile.TemporaryDirectory() as tmp:
         source = Path(tmp) / "in.ipynb"
         target = Path(tmp) / "out.ipynb"

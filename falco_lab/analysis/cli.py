@@ -91,6 +91,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         action="store_true",
         help="keep alerts loaded twice (default: drop them and count them in the load report)",
     )
+    parser.add_argument(
+        "--capture",
+        action="append",
+        metavar="FILE.scap",
+        help="a syscall capture of the incident (repeatable): the report shows what each alerting process did",
+    )
+    parser.add_argument(
+        "--capture-window",
+        default="30,60",
+        metavar="BEFORE,AFTER",
+        help="seconds before and after each alert shown from the capture (default: 30,60)",
+    )
     parser.add_argument("--csv", type=Path, metavar="PATH", help="also export the filtered alerts as CSV")
     parser.add_argument(
         "--parquet", type=Path, metavar="PATH", help="also export the filtered alerts as Parquet"
@@ -177,6 +189,33 @@ def _print_load_problems(df: pd.DataFrame, limit: int = 10) -> None:
         print(f"  ... {len(problems) - limit} more (listed in the report)", file=sys.stderr)
 
 
+def _capture_window(text: str) -> tuple[float, float]:
+    parts = text.split(",")
+    try:
+        before, after = (float(p) for p in parts)
+    except ValueError:
+        raise ValueError(
+            f"--capture-window {text!r}: expected BEFORE,AFTER in seconds (e.g. 30,60)"
+        ) from None
+    if before < 0 or after < 0:
+        raise ValueError(f"--capture-window {text!r}: seconds must not be negative")
+    return before, after
+
+
+def _load_captures(paths: list[str] | None) -> pd.DataFrame | None:
+    """The events of the captures, concatenated; ``None`` without any."""
+    if not paths:
+        return None
+    from falco_lab.capture import is_capture, load_capture
+
+    frames = []
+    for path in paths:
+        if not Path(path).is_file() or not is_capture(path):
+            raise ValueError(f"--capture {path}: not a scap capture (checked by content)")
+        frames.append(load_capture(path))
+    return pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+
+
 def run_report(args: argparse.Namespace) -> int:
     """Handler of ``falco-lab report``: load, filter, write the report (and exports)."""
     from falco_lab.errors import FalcoLabError  # root of the loaders' errors
@@ -185,6 +224,8 @@ def run_report(args: argparse.Namespace) -> int:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
         triage = _load_triage(list(args.events), args.triage)
+        window = _capture_window(args.capture_window)
+        capture = _load_captures(args.capture)
     except (OSError, FalcoLabError, ValueError) as exc:
         print(f"falco-lab report: {exc}", file=sys.stderr)
         return 1
@@ -242,6 +283,8 @@ def run_report(args: argparse.Namespace) -> int:
         what_ifs=what_ifs,
         triage=triage,
         collected_at=args.collected_at,
+        capture=capture,
+        capture_window=window,
     )
     path = write_report(selected, args.output, options)
     print(

@@ -7,7 +7,7 @@ or corrupt (the events before the bad block are written, the error names file an
 or 2 when a file is not a capture.
 
 ``falco-lab capture fetch [NAME...] [--dir DIR] [--list]`` downloads public captures by pinned URL
-and sha256 (:mod:`falco_lab.capture.fetch`).
+and sha256 into the cache the notebooks read (:mod:`falco_lab.capture.fetch`), or into ``DIR``.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import IO, Any
 
-from falco_lab.capture.fetch import fetch, public_captures
+from falco_lab.capture.fetch import default_cache_dir, fetch, public_captures
 from falco_lab.capture.load import capture_events
 from falco_lab.capture.reader import CaptureError, is_capture
 
@@ -53,7 +53,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "names", nargs="*", metavar="NAME", help="capture file names (default: all; see --list)"
     )
     fetch.add_argument(
-        "--dir", type=Path, default=Path("captures"), help="destination folder (default: ./captures)"
+        "--dir",
+        type=Path,
+        default=None,
+        help="destination folder (default: the cache, $FALCO_LAB_CAPTURES_DIR or ~/.cache/falco-lab/captures, "
+        "where the notebooks look)",
     )
     fetch.add_argument("--list", action="store_true", help="list the known captures and exit")
     fetch.set_defaults(handler=fetch_command)
@@ -100,7 +104,7 @@ def fetch_command(args: argparse.Namespace) -> int:
             print(f"{entry.name}\t{entry.what}")
         return 0
     try:
-        paths = fetch(list(args.names) or list(registry), args.dir)
+        paths = fetch(list(args.names) or list(registry), args.dir or default_cache_dir())
     except CaptureError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

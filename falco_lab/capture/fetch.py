@@ -1,14 +1,18 @@
 """Download public captures by pinned URL and checksum (never committed into the project).
 
 The registry (``data/public_captures.json``) names each capture with a URL pinned to a commit
-and its sha256.  :func:`fetch` downloads into a folder, checks the sha256 before keeping the
-file, and leaves a file that is already there with the right checksum alone.
+and its sha256.  :func:`fetch` downloads into a folder (by default the cache,
+:func:`default_cache_dir`), checks the sha256 before keeping the file, and leaves a file that is
+already there with the right checksum alone.  :func:`find_capture` is what the notebooks call: it
+looks in an explicit folder, then ``$FALCO_LAB_CAPTURES_DIR``, then the cache, as the rules'
+:func:`falco_lab.rules.find_upstream_rules` does, and never anywhere else.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import urllib.request
 from dataclasses import dataclass
 from functools import cache
@@ -16,8 +20,16 @@ from importlib import resources
 from pathlib import Path
 
 from falco_lab.capture.reader import CaptureError
+from falco_lab.errors import FalcoLabError
 
-__all__ = ["PublicCapture", "fetch", "public_captures"]
+__all__ = [
+    "CaptureNotFound",
+    "PublicCapture",
+    "default_cache_dir",
+    "fetch",
+    "find_capture",
+    "public_captures",
+]
 
 MAX_BYTES = 64 << 20
 
@@ -40,6 +52,54 @@ def public_captures() -> dict[str, PublicCapture]:
         row["name"]: PublicCapture(row["name"], row["url"], row["sha256"], row["what"])
         for row in json.loads(text)["captures"]
     }
+
+
+class CaptureNotFound(FalcoLabError):
+    """A public capture is nowhere to be found (the message says where it looked and how to get it)."""
+
+
+def default_cache_dir() -> Path:
+    """``$FALCO_LAB_CAPTURES_DIR``, else ``$XDG_CACHE_HOME/falco-lab/captures``, else ``~/.cache/falco-lab/captures``."""
+    env = os.environ.get("FALCO_LAB_CAPTURES_DIR")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "falco-lab" / "captures"
+
+
+def find_capture(name: str, dir: str | os.PathLike[str] | None = None) -> Path:
+    """The local copy of the public capture ``name`` with its pinned sha256.
+
+    Looks in ``dir`` (if given), ``$FALCO_LAB_CAPTURES_DIR`` and the cache
+    (:func:`default_cache_dir`); a file there with another checksum is not used.
+
+    Raises
+    ------
+    CaptureNotFound
+        Naming where it looked and the command that downloads the capture; also for a name
+        that is not in the registry.
+    """
+    registry = public_captures()
+    if name not in registry:
+        raise CaptureNotFound(f"{name}: not a known public capture (known: {', '.join(sorted(registry))})")
+    folders = [Path(dir).expanduser()] if dir is not None else []
+    env = os.environ.get("FALCO_LAB_CAPTURES_DIR")
+    if env:
+        folders.append(Path(env).expanduser())
+    folders.append(default_cache_dir())
+    folders = list(dict.fromkeys(folders))
+    wrong = []
+    for folder in folders:
+        path = folder / name
+        if path.is_file():
+            if _sha256(path) == registry[name].sha256:
+                return path
+            wrong.append(str(path))
+    mismatch = f"; {', '.join(wrong)} has another sha256 than the pinned one" if wrong else ""
+    raise CaptureNotFound(
+        f"the capture {name} is not here (looked in {', '.join(str(f) for f in folders)}){mismatch}: "
+        f"run `falco-lab capture fetch {name}` to get it (needs internet access)"
+    )
 
 
 def _sha256(path: Path) -> str:

@@ -10,6 +10,9 @@ value that no notebook recorded is shown as "not recorded".
 Before the notebooks, ``run`` tries ``falco-lab rules fetch`` (pinned, checksummed; a short
 timeout) so the notebooks detect with the upstream rulesets too; when it cannot download and no
 upstream ruleset is found locally, it says once ``offline: using the project's rules only``.
+Likewise for the public capture notebook 2 replays (``falco-lab capture fetch``, pinned and
+checksummed; :func:`prepare_capture`): offline and absent, it says so once and notebook 2 says
+how to get it.
 The kernels are started quietly: their own log lines (ipykernel's "running over TCP" warning,
 IPython's note on an unwritable home) are not printed; a notebook's errors are, in the summary.
 """
@@ -34,6 +37,7 @@ __all__ = [
     "NotebookRun",
     "WorkshopRun",
     "main",
+    "prepare_capture",
     "prepare_upstream_rules",
     "run_workshop",
     "summary_lines",
@@ -143,6 +147,34 @@ def prepare_upstream_rules(
     (folder,) = folders
     log(f"upstream rules: {', '.join(paths)} from {folder}")
     return folder
+
+
+def prepare_capture(
+    *,
+    timeout: float = FETCH_TIMEOUT,
+    log: Callable[[str], object] = print,
+    url_override: dict[str, str] | None = None,
+) -> Path | None:
+    """Find or try to download the public capture notebook 2 replays; its path, or None.
+
+    Looks where :func:`~falco_lab.capture.fetch.find_capture` looks; when it is not there,
+    tries ``falco-lab capture fetch`` into the cache (``url_override``: a mirror, for tests).
+    When that fails, logs once that the capture is absent; the notebook runs without it.
+    """
+    from falco_lab.capture import CaptureError
+    from falco_lab.capture.fetch import CaptureNotFound, default_cache_dir, fetch, find_capture
+    from falco_lab.lab.replay import ATTACK_CAPTURE
+
+    try:
+        path = find_capture(ATTACK_CAPTURE)
+    except CaptureNotFound:
+        try:
+            (path,) = fetch([ATTACK_CAPTURE], default_cache_dir(), timeout=timeout, url_override=url_override)
+        except CaptureError:
+            log(f"offline: the public capture {ATTACK_CAPTURE} is absent (notebook 2 says how to fetch it)")
+            return None
+    log(f"public capture: {path}")
+    return path
 
 
 @contextmanager
@@ -356,7 +388,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "--fetch-rules",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="without --upstream-rules, first try `falco-lab rules fetch` (default: yes)",
+        help="without --upstream-rules, first try `falco-lab rules fetch`, and `falco-lab capture fetch` "
+        "of the capture notebook 2 replays (default: yes)",
     )
     run.add_argument(
         "--fetch-timeout",
@@ -383,6 +416,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         upstream = args.upstream_rules
         if upstream is None and args.fetch_rules:
             upstream = prepare_upstream_rules(timeout=args.fetch_timeout)
+        if args.fetch_rules:
+            prepare_capture(timeout=args.fetch_timeout)
         result = run_workshop(
             args.out,
             notebooks_dir=args.notebooks,

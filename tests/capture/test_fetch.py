@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from falco_lab.capture import CaptureError
-from falco_lab.capture.fetch import fetch, public_captures
+from falco_lab.capture.fetch import CaptureNotFound, default_cache_dir, fetch, find_capture, public_captures
 from tests.capture._files import CAPTURES, capture
 from tests.conftest import serve_http, shared_file
 
@@ -63,3 +63,34 @@ def test_fetch_discards_a_download_with_another_checksum(tmp_path: Path) -> None
 def test_unknown_name_is_refused(tmp_path: Path) -> None:
     with pytest.raises(CaptureError, match="not a known public capture"):
         fetch(["nope.scap"], tmp_path)
+
+
+def test_find_capture_uses_the_captures_dir_variable(tmp_path: Path, monkeypatch) -> None:
+    name = "falco__syscall.scap"
+    (tmp_path / name).write_bytes(capture(name).read_bytes())
+    monkeypatch.setenv("FALCO_LAB_CAPTURES_DIR", str(tmp_path))
+    assert find_capture(name) == tmp_path / name
+
+
+def test_find_capture_looks_in_the_cache_fetch_writes_to(tmp_path: Path, monkeypatch) -> None:
+    name = "falco__syscall.scap"
+    monkeypatch.delenv("FALCO_LAB_CAPTURES_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with _server(capture(name).read_bytes()) as server:
+        fetch([name], default_cache_dir(), url_override={name: f"http://127.0.0.1:{server.server_port}/x"})
+    assert find_capture(name) == tmp_path / "falco-lab" / "captures" / name
+
+
+def test_a_missing_capture_says_how_to_get_it(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("FALCO_LAB_CAPTURES_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    with pytest.raises(CaptureNotFound, match=r"run `falco-lab capture fetch falco__syscall.scap` to get it"):
+        find_capture("falco__syscall.scap")
+
+
+def test_a_local_copy_with_another_checksum_is_not_used(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.delenv("FALCO_LAB_CAPTURES_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    (tmp_path / "falco__syscall.scap").write_bytes(b"tampered")
+    with pytest.raises(CaptureNotFound, match="has another sha256 than the pinned one"):
+        find_capture("falco__syscall.scap", dir=tmp_path)

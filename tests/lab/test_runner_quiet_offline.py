@@ -80,3 +80,24 @@ def test_make_run_exits_non_zero_and_names_the_failed_notebook(tmp_path, no_rule
     assert re.search(r"^  01_bad +[\d.]+ s  FAILED \(cell \d+: RuntimeError: no luck\)$", captured.out, re.M)
     assert captured.out.rstrip().endswith("result:    FAILED")
     assert captured.err == "", "the kernel's own log must not be printed"
+
+
+def test_offline_with_no_capture_anywhere_it_says_so_once(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("FALCO_LAB_CAPTURES_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    said: list[str] = []
+    name = "falco__psp_run_as_user_0_container.scap"
+    assert runner.prepare_capture(timeout=2, log=said.append, url_override={name: _closed_port_url()}) is None
+    assert said == [f"offline: the public capture {name} is absent (notebook 2 says how to fetch it)"]
+
+
+def test_a_local_capture_is_used_without_downloading(monkeypatch) -> None:
+    name = "falco__psp_run_as_user_0_container.scap"
+    folder = shared_file(f"captures/{name}").parent
+    monkeypatch.setenv("FALCO_LAB_CAPTURES_DIR", str(folder))
+    said: list[str] = []
+    assert (
+        runner.prepare_capture(timeout=2, log=said.append, url_override={name: _closed_port_url()})
+        == folder / name
+    )
+    assert said == [f"public capture: {folder / name}"]

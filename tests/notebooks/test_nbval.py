@@ -26,7 +26,13 @@ SANITIZE = ROOT / "tests" / "notebooks" / "nbval_sanitize.cfg"
 
 def test_nbval_lax_passes_on_the_committed_notebooks(tmp_path) -> None:
     upstream = shared_file("upstream/falco_rules.yaml").parent
-    env = dict(os.environ, PLOTLY_RENDERER="plotly_mimetype", FALCO_LAB_RULES_DIR=str(upstream))
+    captures = shared_file("captures/README.md").parent
+    env = dict(
+        os.environ,
+        PLOTLY_RENDERER="plotly_mimetype",
+        FALCO_LAB_RULES_DIR=str(upstream),
+        FALCO_LAB_CAPTURES_DIR=str(captures),
+    )
     # byte-identical copies, so that what the notebooks write (../build/report.html) stays in tmp_path
     shutil.copytree(ROOT / "notebooks", tmp_path / "notebooks")
     shutil.copy(ROOT / "values.yaml", tmp_path / "values.yaml")

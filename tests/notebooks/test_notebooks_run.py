@@ -140,6 +140,7 @@ EXPECTED_PARAMETERS = {
     "04_analyze_events": ["mode", *RULES, "events_path", "since", "seed", "nodes", "hours"],
     "05_incident_postmortem": [
         "mode", *RULES, "events_path", "since", "until", "namespace", "pod", "out_dir", "seed", "nodes", "hours",
+        "capture_path",
     ],
 }  # fmt: skip
 
@@ -259,7 +260,47 @@ def test_analysis_loads_events(analysis) -> None:
     assert analysis["events_loaded"] > 0
 
 
+def test_rules_replay_of_the_attacker_session_fires_the_typed_command_rule(rules_upstream) -> None:
+    assert rules_upstream["replay"] == {
+        "capture": "falco__psp_run_as_user_0_container.scap",
+        "available": True,
+        "fired": ["Lab Command Typed In Container"],
+    }
+
+
+def test_rules_without_the_capture_say_so_and_run_to_the_end(tmp_path, monkeypatch) -> None:
+    monkeypatch.delenv("FALCO_LAB_CAPTURES_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "empty-cache"))  # the kernel inherits it
+    records = _execute("02_rules_and_macros", tmp_path / "nb", use_upstream_rules=False, **SMALL)
+    assert records["replay"]["available"] is False and records["replay"]["fired"] == []
+    assert records["disabled"]["rule"]  # the cells after the replay ran
+
+
 # --- 05 ---------------------------------------------------------------------------------------
+
+
+def test_postmortem_shows_what_the_alerting_process_did_in_a_capture(tmp_path) -> None:
+    from falco_lab.capture import load_capture
+    from falco_lab.rules import RulesFile
+
+    scap = shared_file("captures/falco__psp_run_as_user_0_container.scap")
+    events = load_capture(scap)
+    rule = """\
+- rule: Shell forks in a container
+  desc: bash in a container starts a process
+  condition: evt.type = clone and proc.name = bash and container.id != host and evt.rawres > 0
+  output: bash forked (vpid=%proc.vpid cmdline=%proc.cmdline)
+  priority: WARNING
+"""
+    alerts = load_rules(RulesFile("r.yaml", rule)).alerts(events, hostname="ubuntu")
+    alerts_path = tmp_path / "alerts.jsonl"
+    alerts_path.write_text("".join(json.dumps(a) + "\n" for a in alerts), encoding="utf-8")
+    records = _execute(
+        "05_incident_postmortem", tmp_path / "nb", events_path=str(alerts_path), capture_path=str(scap),
+        out_dir=str(tmp_path),
+    )  # fmt: skip
+    assert records["capture_processes"] == 1
+    assert "<td>32052 ls</td>" in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def test_postmortem_writes_the_report(postmortem, postmortem_dir) -> None:

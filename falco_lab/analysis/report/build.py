@@ -101,11 +101,10 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
     if df.empty:
         page.add(section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
     else:
-        page.add(
-            "<nav>" + "".join(f'<a href="#{esc(s.anchor)}">{esc(s.nav)}</a>' for s in SECTIONS) + "</nav>"
-        )
+        shown = [s for s in SECTIONS if s.shown is None or s.shown(options)]
+        page.add("<nav>" + "".join(f'<a href="#{esc(s.anchor)}">{esc(s.nav)}</a>' for s in shown) + "</nav>")
         ctx = ReportContext(df, options, page)
-        for registered in SECTIONS:
+        for registered in shown:
             registered.render(ctx)
     return render(page, options, simulated)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema
 from falco_lab.analysis.noise import WhatIf
 from falco_lab.analysis.triage import Mark
@@ -44,6 +46,11 @@ class ReportOptions:
         When the alerts were collected (a time or ISO text); default: the latest
         modification time of the loaded files, if any.  "Still going on?" measures quiet
         time against it.
+    capture, capture_window:
+        Events of syscall captures (:func:`falco_lab.capture.load_capture`, several
+        concatenated) and the window around each alert, in seconds ``(before, after)``: the
+        section "What the processes did" lists, per alerting process, its files,
+        connections and children in that window; without a capture the section is left out.
     """
 
     title: str = "Falco incident post-mortem"
@@ -60,3 +67,5 @@ class ReportOptions:
     schema: AlertSchema = DEFAULT_SCHEMA
     csp: bool = True
     collected_at: object = None
+    capture: pd.DataFrame | None = None
+    capture_window: tuple[float, float] = (30.0, 60.0)

@@ -46,11 +46,15 @@ class Section:
         The label in the navigation bar.
     render:
         Adds the section's HTML (a ``<section id=anchor>`` element) to ``ctx.page``.
+    shown:
+        Whether the section (and its navigation link) is in a report with these options;
+        ``None``: always.
     """
 
     anchor: str
     nav: str
     render: Callable[[ReportContext], None]
+    shown: Callable[[ReportOptions], bool] | None = None
 
 
 #: The sections of a non-empty report, in page order.

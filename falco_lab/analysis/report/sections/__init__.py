@@ -9,6 +9,7 @@ from falco_lab.analysis.report.registry import register_section
 from falco_lab.analysis.report.sections import (
     activity,
     alerts,
+    capture_activity,
     casenotes,
     chains,
     drilldown,
@@ -36,6 +37,7 @@ BUILT_IN = (
     timeline.SECTION,
     drilldown.SECTION,
     lineage.SECTION,
+    capture_activity.SECTION,
     mitre.SECTION,
     noise.SECTION,
     alerts.SECTION,
