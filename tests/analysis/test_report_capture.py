@@ -33,7 +33,7 @@ def test_with_a_capture_the_report_lists_the_child_the_alerting_shell_started() 
     events, alerts, _ = _replay()
     html = build_report(alerts, capture=events)
     part = html.split('<section id="capture-activity">', 1)[1].split("</section>", 1)[0]
-    assert "<td>child</td><td>32052 ls</td>" in part
+    assert '<td class="text">child</td><td class="text">32052 ls</td>' in part
     assert '<a href="#capture-activity">' in html
 
 
@@ -65,7 +65,7 @@ def test_falco_lab_report_takes_capture_files(tmp_path, capsys) -> None:
         ["report", str(events), "--capture", str(capture(NAME)), "--capture-window", "1,1", "-o", str(out)]
     )
     assert code == 0, capsys.readouterr().err
-    assert "<td>32052 ls</td>" in out.read_text(encoding="utf-8")
+    assert '<td class="text">32052 ls</td>' in out.read_text(encoding="utf-8")
 
 
 def test_a_capture_argument_that_is_no_capture_is_an_error_naming_it(tmp_path, capsys) -> None:

@@ -38,7 +38,9 @@ def _execute(name: str, workdir: Path, **parameters) -> dict:
         execution_timeout=300,
     )
     assert cell_errors(output) == []
-    assert missing_fallbacks(json.loads(output.read_text(encoding="utf-8"))) == [], "figures without a static fallback"
+    assert missing_fallbacks(json.loads(output.read_text(encoding="utf-8"))) == [], (
+        "figures without a static fallback"
+    )
     return read_records(output)
 
 
@@ -86,7 +88,9 @@ def install_own(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def analysis_own(tmp_path_factory) -> dict:
-    return _execute("04_analyze_events", tmp_path_factory.mktemp("nb04own"), use_upstream_rules=False, **SMALL)
+    return _execute(
+        "04_analyze_events", tmp_path_factory.mktemp("nb04own"), use_upstream_rules=False, **SMALL
+    )
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +304,7 @@ def test_postmortem_shows_what_the_alerting_process_did_in_a_capture(tmp_path) -
         out_dir=str(tmp_path),
     )  # fmt: skip
     assert records["capture_processes"] == 1
-    assert "<td>32052 ls</td>" in (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert '<td class="text">32052 ls</td>' in (tmp_path / "report.html").read_text(encoding="utf-8")
 
 
 def test_postmortem_writes_the_report(postmortem, postmortem_dir) -> None:
