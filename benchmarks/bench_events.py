@@ -505,7 +505,8 @@ METHODS = ("baseline", "falco_lab", "duckdb", "polars", "duckdb_schema")
 PEERS = ("duckdb", "polars", "duckdb_schema")
 #: Which engine load_events uses on JSON lines, and why (stored in the JSON).
 ENGINE = {
-    "engine": "pyarrow.json (explicit sampled schema, parts parsed in parallel) + orjson for bad lines",
+    "engine": "pyarrow.json (explicit head+tail sampled schema, 4 parts per core parsed in parallel, "
+    "a memory-mapped file's pages released part by part) + orjson line by line for bad lines",
     "why": "the peers' defaults lose data on Falco's traps: DuckDB's read_json samples the first 20,480 "
     "rows, so a field null there is typed NULL and its later values are dropped, a field that only "
     "appears later is dropped, and time is truncated to microseconds; polars' read_ndjson panics on the "

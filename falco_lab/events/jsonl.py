@@ -1,16 +1,17 @@
 """Falco JSON lines (``json_output: true``) -> canonical frame, fast and without losing data.
 
-Fast path (clean input): the input is cut at line breaks into parts (``PARTS_PER_WORKER``
-per worker thread, one thread per CPU, at most 4); on a worker each part is scanned with
-numpy (every line must start with ``{``; line count; ASCII or not) and read by single-threaded ``pyarrow.json``
-with an explicit schema for the top-level keys (``time`` parsed to ``timestamp[ns, UTC]`` by
-Arrow) and for the scalar output fields typed in a head and a tail sample; fields the
-samples do not type (late fields, fields ``null`` in both samples) are inferred, and
-the parts' tables are merged with permissive type promotion (each part's
-``output_fields`` struct rebuilt from its own children, so no value is copied), so the
-null-then-int and late-field traps cannot lose values.  A memory-mapped file's pages are
-given back once their part is parsed, so the file does not stay resident beside the table.  The result is only accepted if Arrow returned
-one row per line and every row passes the checks of
+Fast path (clean input): the input is cut at line breaks into parts
+(``PARTS_PER_WORKER`` per worker thread, one thread per CPU, at most 4); on a worker each
+part is scanned with numpy (every line must start with ``{``; line count; ASCII or not)
+and read by single-threaded ``pyarrow.json`` with an explicit schema for the top-level
+keys (``time`` parsed to ``timestamp[ns, UTC]`` by Arrow) and for the scalar output
+fields typed in a head and a tail sample; fields the samples do not type (late fields,
+fields ``null`` in both samples) are inferred, and the parts' tables are merged with
+permissive type promotion (each part's ``output_fields`` struct rebuilt from its own
+children, so no value is copied), so the null-then-int and late-field traps cannot lose
+values.  A memory-mapped file's pages are given back once their part is parsed, so the
+file does not stay resident beside the table.  The result is only accepted if Arrow
+returned one row per line and every row passes the checks of
 :func:`falco_lab.events.validate.check_alert`.
 
 Careful path (anything else): the lines are bisected; halves that pass the fast path
