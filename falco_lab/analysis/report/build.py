@@ -1,0 +1,120 @@
+"""Building the report: the header, then every registered section, rendered as one page."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import fields, replace
+from pathlib import Path
+
+import pandas as pd
+
+from falco_lab.analysis._html import esc, shorten
+from falco_lab.analysis.fields import is_simulated
+from falco_lab.analysis.report import sections  # noqa: F401  (importing it registers the built-in sections)
+from falco_lab.analysis.report.options import ReportOptions
+from falco_lab.analysis.report.page import Page, render, section
+from falco_lab.analysis.report.registry import SECTIONS, ReportContext
+
+__all__ = ["build_report", "write_report"]
+
+_NO_EVENTS = "No events: the input is empty or the filters removed every alert."
+
+
+def _load_notes(report: object) -> str:
+    """Load warnings (converted times) and the duplicate count, escaped and capped."""
+    notes = list(getattr(report, "warnings", ()))
+    duplicates = int(getattr(report, "duplicates", 0) or 0)
+    if not notes and not duplicates:
+        return ""
+    items = "".join(f"<li><code>{esc(shorten(str(n), 400))}</code></li>" for n in notes[:20])
+    more = f"<li>… {len(notes) - 20:,} more</li>" if len(notes) > 20 else ""
+    dup = (
+        f"<li>{duplicates:,} duplicate alert{'s' if duplicates != 1 else ''} dropped (same uuid, or same "
+        "time, rule, output and hostname)</li>"
+        if duplicates
+        else ""
+    )
+    return f'<div class="note"><b>Loading changed the data:</b><ul>{dup}{items}{more}</ul></div>'
+
+
+def _load_problems(df: pd.DataFrame) -> str:
+    report = df.attrs.get("load_report")
+    if report is None:
+        return ""
+    notes = _load_notes(report)
+    if not getattr(report, "problems", ()):
+        return notes
+    problems = list(report.problems)
+    items = "".join(f"<li><code>{esc(p)}</code></li>" for p in problems[:20])
+    more = f"<li>… {len(problems) - 20:,} more</li>" if len(problems) > 20 else ""
+    return (
+        f'<div class="warn"><b>{len(problems):,} input record{"s were" if len(problems) != 1 else " was"} '
+        "rejected while loading</b>"
+        f"<ul>{items}{more}</ul></div>" + notes
+    )
+
+
+def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwargs: object) -> str:
+    """Render the post-mortem report for the alerts in ``df`` as one HTML string.
+
+    Parameters
+    ----------
+    df:
+        Canonical events frame (already filtered; see
+        :func:`~falco_lab.analysis.fields.filter_alerts`).
+    options:
+        :class:`ReportOptions`; keyword arguments override its fields
+        (``build_report(df, title="...", simulated=True)``).
+
+    Returns
+    -------
+    str
+        A complete HTML document with plotly.js embedded once; no external resource is
+        referenced.  An empty frame gives a report that says there are no events.
+    """
+    options = options or ReportOptions()
+    unknown = sorted(set(kwargs) - {f.name for f in fields(ReportOptions)})
+    if unknown:
+        raise TypeError(f"unknown report option {unknown[0]!r}")
+    options = replace(options, **kwargs)  # type: ignore[arg-type]  # the caller's options object is left as it was
+    simulated = options.simulated if options.simulated is not None else is_simulated(df)
+    nonce = secrets.token_urlsafe(18)
+    page = Page(nonce)
+    generated = f"{pd.Timestamp.now(tz='UTC'):%Y-%m-%d %H:%M:%S}Z"
+
+    page.add(f"<h1>{esc(options.title)}</h1>")
+    if simulated:
+        page.add(
+            '<div class="banner" role="alert">SIMULATED DATA — these alerts were produced by falco-lab\'s '
+            "simulate mode (a simulated cluster and falco-lab's own rules engine), not by Falco on a real "
+            "cluster.</div>"
+        )
+    header = [f"generated {esc(generated)}"]
+    if options.sources:
+        header.append("sources: " + ", ".join(f"<code>{esc(s)}</code>" for s in options.sources))
+    if options.filters:
+        header.append(
+            "filters: " + ", ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in options.filters.items())
+        )
+    page.add(f'<p class="note">{" · ".join(header)}</p>' + _load_problems(df))
+
+    if df.empty:
+        page.add(section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
+    else:
+        page.add(
+            "<nav>" + "".join(f'<a href="#{esc(s.anchor)}">{esc(s.nav)}</a>' for s in SECTIONS) + "</nav>"
+        )
+        ctx = ReportContext(df, options, page)
+        for registered in SECTIONS:
+            registered.render(ctx)
+    return render(page, options, simulated)
+
+
+def write_report(
+    df: pd.DataFrame, path: str | Path, options: ReportOptions | None = None, **kwargs: object
+) -> Path:
+    """Write :func:`build_report` to ``path`` (UTF-8), creating its folder, and return the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(build_report(df, options, **kwargs), encoding="utf-8")
+    return path

@@ -1,0 +1,77 @@
+""" "Still going on?": last activity per place and Falco's blind spots."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from falco_lab.analysis._html import esc
+from falco_lab.analysis.activity import ACTIVE_WITHIN, blind_spots, collection_time, still_active
+from falco_lab.analysis.report.options import ReportOptions
+from falco_lab.analysis.report.page import fmt_time, html_table, section
+from falco_lab.analysis.report.registry import ReportContext, Section
+
+#: Places listed in "Still going on?".
+MAX_ACTIVITY_ROWS = 15
+
+
+def _collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | None:
+    if options.collected_at is not None:
+        stamp = pd.Timestamp(options.collected_at)  # type: ignore[arg-type]
+        return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+    report = df.attrs.get("load_report")
+    return collection_time(getattr(report, "sources", ()) or options.sources)
+
+
+def _activity(df: pd.DataFrame, options: ReportOptions) -> str:
+    collected = _collected_at(df, options)
+    table = still_active(df, options.schema, collected)
+    spots = blind_spots(df, options.schema)
+    end = df["time"].max()
+    active = table[table["status"] == "active at the end"]
+    when = (
+        f"collected at {esc(fmt_time(collected))} ({(collected - end).total_seconds():,.0f} s after the last alert)"
+        if collected is not None
+        else "collection time unknown (pass --collected-at)"
+    )
+    lead = (
+        f"<p>The data ends at {esc(fmt_time(end))}; {when}. "
+        f"<b>{len(active):,} place{'s' if len(active) != 1 else ''} still alerting in the last "
+        f"{ACTIVE_WITHIN.total_seconds() / 60:.0f} min of the data.</b> Alerts do not record process exits: "
+        "the processes listed may still be running.</p>"
+    )
+    parts = [
+        lead,
+        html_table(
+            table,
+            [
+                "place",
+                "status",
+                "alerts",
+                "last_seen",
+                "quiet_before_end",
+                "quiet_before_collection",
+                "last_processes",
+            ],
+            limit=MAX_ACTIVITY_ROWS,
+            headers={
+                "quiet_before_end": "quiet before end (s)",
+                "quiet_before_collection": "quiet before collection (s)",
+            },
+        ),
+    ]
+    if len(spots):
+        parts.append(
+            "<h3>Blind spots</h3><p>Falco reported trouble of its own (dropped events ...) in these windows: "
+            "what happened there may be missing from the data.</p>"
+            + html_table(spots, limit=MAX_ACTIVITY_ROWS)
+        )
+    else:
+        parts.append("<p>No Falco health alert (event drops) in the data: no known blind spot.</p>")
+    return "".join(parts)
+
+
+def _render(ctx: ReportContext) -> None:
+    ctx.page.add(section("activity", "Still going on?", _activity(ctx.df, ctx.options)))
+
+
+SECTION = Section("activity", "Still going on?", _render)

@@ -1,0 +1,45 @@
+"""Noise: alerts per workload, groups of near-identical alerts, what-if results."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from falco_lab.analysis._html import esc
+from falco_lab.analysis.noise import similar_alerts, top_n
+from falco_lab.analysis.report.options import ReportOptions
+from falco_lab.analysis.report.page import html_table, section
+from falco_lab.analysis.report.registry import ReportContext, Section
+
+
+def _noise(df: pd.DataFrame, options: ReportOptions) -> str:
+    groups = similar_alerts(df, 15)
+    workloads = top_n(df, "workload", 10, options.schema)
+    parts = [
+        "<p>Alerts per workload (pods grouped by their owner: ReplicaSet hash, Job/CronJob and "
+        "StatefulSet suffixes removed):</p>",
+        html_table(
+            workloads, ["workload", "alerts", "share", "rules", "max_priority", "first_seen", "last_seen"]
+        ),
+        f"<p>{groups.attrs['groups']:,} groups of near-identical alerts (same rule and same output once "
+        "numbers, ids, addresses and times are normalised); the biggest:</p>",
+        html_table(groups, ["rule", "template", "alerts", "share", "first_seen", "last_seen"]),
+    ]
+    for result in options.what_ifs:
+        changed = result.by_rule[result.by_rule["suppressed"] > 0]
+        parts.append(
+            f"<h3>What if: {esc(result.description)}</h3><p>{result.before:,} → {result.after:,} alerts: "
+            f"{result.suppressed:,} fewer ({result.reduction:.1%}).</p>"
+            + (
+                html_table(changed, ["rule", "before", "after", "suppressed", "reduction"])
+                if len(changed)
+                else "<p>No alert would be suppressed.</p>"
+            )
+        )
+    return "".join(parts)
+
+
+def _render(ctx: ReportContext) -> None:
+    ctx.page.add(section("noise", "Noise", _noise(ctx.df, ctx.options)))
+
+
+SECTION = Section("noise", "Noise", _render)
