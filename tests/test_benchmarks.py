@@ -31,6 +31,7 @@ SMOKE: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "archive": (["--size", "300"], ()),
     "capture": (["--events", "5000"], ("captures/falco__psp_run_as_user_0_container.scap",)),
     "evaluate": (["--events", "5000", "--repeat", "1"], ("upstream/falco_rules.yaml",)),
+    "iocs": (["--size", "300"], ()),
     "events": (["--size", "300", "--adversarial-size", "0", "--repeat", "1"], ()),
     "report": (["--alerts", "2000", "--baseline-sample", "300"], ()),
     "rules": (["--events", "3000", "--sample", "300"], ("upstream/falco_rules.yaml",)),
