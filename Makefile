@@ -35,10 +35,15 @@ format-check: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy falco_lab
 
-## bench: benchmarks, results as JSON under build/bench/
+## bench: benchmarks, results as JSON under build/bench/ (each stamped by bench_common: run times, load, seed, baseline and peers), then the total time
 bench: $(STAMP)
 	@mkdir -p build/bench
-	@set -e; for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b --out build/bench; done
+	@set -e; start=$$(date +%s); \
+	for b in benchmarks/bench_*.py; do \
+		[ "$$b" = benchmarks/bench_common.py ] && continue; \
+		echo "== $$b"; $(BIN)/python $$b --out build/bench; \
+	done; \
+	echo "== make bench: total $$(( $$(date +%s) - start )) s (each JSON under build/bench/ has its own run times)"
 
 ## notebooks: rebuild notebooks/*.ipynb from their paired sources notebooks/*.py (jupytext)
 notebooks: $(STAMP)

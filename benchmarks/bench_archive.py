@@ -25,16 +25,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_common import BenchRun, comparison  # noqa: E402
 
 _PREFIX = "BENCH-RESULT "
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
 
 
 def _peak_mb() -> float:
@@ -86,13 +82,14 @@ def step(name: str, source: Path, archive: Path) -> dict:
             "timeline_rows": len(timeline),
             "noise_rows": len(noise),
         }
-    return {
-        "step": name,
-        "seconds": round(time.perf_counter() - start, 3),
-        "peak_rss_mb": round(_peak_mb(), 1),
-        "measured_at": _now(),
-        **detail,
-    }
+    return BenchRun.stamp(
+        {
+            "step": name,
+            "seconds": round(time.perf_counter() - start, 3),
+            "peak_rss_mb": round(_peak_mb(), 1),
+            **detail,
+        }
+    )
 
 
 def _run(name: str, source: Path, archive: Path) -> dict:
@@ -128,37 +125,39 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--out DIR is required")
     import bench_events
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    started, load_before = _now(), os.getloadavg()
+    run = BenchRun("archive")
     with tempfile.TemporaryDirectory(prefix="bench_archive_") as tmp:
         source, archive = Path(tmp) / "alerts.jsonl", Path(tmp) / "archive"
         size = bench_events.write_alerts(source, args.size, seed=args.seed)
         steps = {name: _run(name, source, archive) for name in ("archive", "duckdb", "baseline")}
         archive_mb = sum(p.stat().st_size for p in archive.rglob("*.parquet")) / 1e6
-    result = {
-        "benchmark": "archive",
-        "run": {"started_at": started, "finished_at": _now()},
-        "machine": {
-            "cpus": os.cpu_count(),
-            "load_average_before": [round(x, 2) for x in load_before],
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+    result = run.result(
+        {
+            **steps,
+            "duckdb_vs_baseline": {
+                "time_ratio": round(steps["duckdb"]["seconds"] / steps["baseline"]["seconds"], 3),
+                "memory_ratio": round(steps["duckdb"]["peak_rss_mb"] / steps["baseline"]["peak_rss_mb"], 3),
+            },
+            "notes": "each step in a fresh process (imports excluded from seconds, included in peak_rss_mb); "
+            "target in issue 12 is 10M alerts -> report <= 180 s, <= 4 GB; this run's size is in data.alerts",
         },
-        "data": {
+        data={
             "generator": "benchmarks/bench_events.py:write_alerts",
             "seed": args.seed,
             "alerts": args.size,
             "jsonl_mb": round(size / 1e6, 1),
             "archive_mb": round(archive_mb, 1),
         },
-        **steps,
-        "duckdb_vs_baseline": {
-            "time_ratio": round(steps["duckdb"]["seconds"] / steps["baseline"]["seconds"], 3),
-            "memory_ratio": round(steps["duckdb"]["peak_rss_mb"] / steps["baseline"]["peak_rss_mb"], 3),
-        },
-        "notes": "each step in a fresh process (imports excluded from seconds, included in peak_rss_mb); "
-        "target in issue 12 is 10M alerts -> report <= 180 s, <= 4 GB; this run's size is in data.alerts",
-    }
-    (args.out / "archive.json").write_text(json.dumps(result, indent=2) + "\n")
+        baseline=comparison("baseline", "load_events(archive) into pandas + groupby aggregations"),
+        peers=[
+            comparison(
+                None,
+                "a general-purpose engine",
+                missing="the measured method (duckdb) is itself DuckDB queries over the files",
+            )
+        ],
+    )
+    run.write(args.out, result)
     print(json.dumps({k: result[k] for k in ("data", "duckdb_vs_baseline")}))
     for name in steps:
         print(name, steps[name]["seconds"], "s", steps[name]["peak_rss_mb"], "MB")

@@ -34,6 +34,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_common import BenchRun, comparison  # noqa: E402
+
 SHARED = Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared"))
 DEFAULT_SOURCE = SHARED / "captures" / "falco__psp_run_as_user_0_container.scap"
 EVENT_BLOCKS = {0x204: 0, 0x8010ABCD: 0, 0x216: 0, 0x221: 0, 0x208: 4, 0x217: 4, 0x222: 4}
@@ -109,7 +113,7 @@ def _run(method: str, path: Path, events: int) -> dict[str, float]:
     ).stdout
     result = json.loads(out.strip().splitlines()[-1])
     result["events_per_s"] = events / result["seconds"]
-    return result
+    return BenchRun.stamp(result)
 
 
 def _sysdig(path: Path, events: int) -> dict[str, object] | None:
@@ -129,12 +133,14 @@ def _sysdig(path: Path, events: int) -> dict[str, object] | None:
     version = subprocess.run(
         [sysdig, "--version"], capture_output=True, text=True, check=False
     ).stdout.strip()
-    return {
-        "version": version,
-        "seconds": seconds,
-        "events_per_s": events / seconds,
-        "peak_rss_mb": usage.ru_maxrss / 1024,
-    }
+    return BenchRun.stamp(
+        {
+            "version": version,
+            "seconds": seconds,
+            "events_per_s": events / seconds,
+            "peak_rss_mb": usage.ru_maxrss / 1024,
+        }
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -152,25 +158,37 @@ def main(argv: list[str] | None = None) -> int:
     if not args.source.is_file():
         print(f"source capture {args.source} not found (set FALCO_LAB_SHARED)", file=sys.stderr)
         return 2
-    args.out.mkdir(parents=True, exist_ok=True)
+    run = BenchRun("capture")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.scap"
         events = build(args.source, args.events, path)
-        result: dict[str, object] = {
-            "benchmark": "capture",
-            "source": args.source.name,
+        file_mb = path.stat().st_size / 1e6
+        figures: dict[str, object] = {
             "events": events,
-            "file_mb": path.stat().st_size / 1e6,
-            "python": platform.python_version(),
-            "machine": platform.machine(),
-            "cpus": os.cpu_count(),
+            "file_mb": file_mb,
+            "architecture": platform.machine(),
         }
         for method in ("decode", "fields", "frame"):
-            result[method] = _run(method, path, events)
-            print(f"{method}: {result[method]}", file=sys.stderr)
-        result["sysdig"] = _sysdig(path, events)
-        print(f"sysdig: {result['sysdig']}", file=sys.stderr)
-    (args.out / "capture.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+            figures[method] = _run(method, path, events)
+            print(f"{method}: {figures[method]}", file=sys.stderr)
+        figures["sysdig"] = _sysdig(path, events)
+        print(f"sysdig: {figures['sysdig']}", file=sys.stderr)
+    sysdig_missing = None if figures["sysdig"] else "sysdig is not installed on this machine"
+    result = run.result(
+        figures,
+        data={
+            "generator": "benchmarks/bench_capture.py:build (the source's event blocks repeated, fresh "
+            "thread ids and later timestamps per repetition)",
+            "seed": None,
+            "seed_note": "deterministic: no random numbers, the same source and size give the same file",
+            "source": args.source.name,
+            "events": events,
+            "file_mb": round(file_mb, 1),
+        },
+        baseline=comparison("decode", "CaptureReader: blocks and parameters only, the floor of any reader"),
+        peers=[comparison("sysdig", "sysdig -r FILE -p <the frame's fields> > /dev/null", sysdig_missing)],
+    )
+    run.write(args.out, result)
     print(json.dumps(result, indent=2))
     return 0
 

@@ -27,10 +27,8 @@ shape.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import platform
 import statistics
 import sys
 import time
@@ -45,6 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from bench_common import BenchRun, comparison  # noqa: E402
 from bench_rules import _POOLS  # noqa: E402
 
 from falco_lab.rules import alerts_frame, load_rules  # noqa: E402
@@ -113,11 +112,14 @@ def bench(rules_dir: Path, n: int, seed: int, repeat: int) -> dict[str, Any]:
         mask_times.append(middle - start)
         format_times.append(time.perf_counter() - middle)
     alerts = len(hits.positions)
+    phases_stamp = BenchRun.stamp({})["measured_at"]
     column_times, column_frame = _timed(lambda: ruleset.evaluate(frame, **options), repeat)
+    column_stamp = BenchRun.stamp({})["measured_at"]
     reference_repeat = max(1, repeat // 2)
     reference_times, reference_frame = _timed(
         lambda: alerts_frame(ruleset.alerts(frame, **options)), reference_repeat
     )
+    reference_stamp = BenchRun.stamp({})["measured_at"]
     try:
         pd.testing.assert_frame_equal(column_frame, reference_frame, check_exact=True)
         identical, difference = True, None
@@ -153,6 +155,7 @@ def bench(rules_dir: Path, n: int, seed: int, repeat: int) -> dict[str, Any]:
                 f"formatting: outputs, output_fields and the canonical frame) timed apart in {repeat} other "
                 "runs; rates from the best runs"
             ),
+            "measured_at": [phases_stamp, column_stamp],
         },
         "per_alert_reference": {
             "end_to_end_seconds": _stats(reference_times),
@@ -165,6 +168,7 @@ def bench(rules_dir: Path, n: int, seed: int, repeat: int) -> dict[str, Any]:
                 f"alerts_frame(RuleSet.alerts(frame)), {reference_repeat} runs; formatting derived as its best "
                 "end to end minus the best masks time above"
             ),
+            "measured_at": reference_stamp,
         },
         "speedup_end_to_end": round(best_reference / best_column, 2),
         "identical_frames": identical,
@@ -188,24 +192,24 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared")) / "upstream",
     )
     args = parser.parse_args(argv)
-    load_before = os.getloadavg()
-    started = dt.datetime.now(dt.UTC)
+    run = BenchRun("evaluate")
     result = bench(args.rules_dir, args.events, args.seed, args.repeat)
-    report = {
-        "benchmark": "evaluate",
-        "measured_at": started.isoformat(timespec="seconds"),
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
-        "numpy": np.__version__,
-        "cpus": os.cpu_count(),
-        "load_average_before": [round(v, 2) for v in load_before],
-        "load_average_after": [round(v, 2) for v in os.getloadavg()],
-        **result,
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "evaluate.json").write_text(
-        json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    data = result.pop("data")
+    report = run.result(
+        {"pandas": pd.__version__, "numpy": np.__version__, **result},
+        data=data,
+        baseline=comparison(
+            "per_alert_reference", "alerts_frame(RuleSet.alerts(frame)): one alert dict at a time, same run"
+        ),
+        peers=[
+            comparison(
+                None,
+                "a general-purpose engine",
+                missing="no general-purpose engine evaluates Falco rules and formats their outputs",
+            )
+        ],
     )
+    run.write(args.out, report)
     print(json.dumps(report, indent=2, ensure_ascii=False))
     return 0
 

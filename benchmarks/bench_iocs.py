@@ -31,6 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import adversarial  # noqa: E402  - the adversarial generator next to this file
+from bench_common import BenchRun, comparison  # noqa: E402
 
 
 def _now() -> str:
@@ -51,16 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     from falco_lab.analysis.iocs import IocLimits, extract_iocs
     from falco_lab.events import load_events
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    result: dict = {"run": {"started_at": _now()}, "data": adversarial.shape(args.size, seed=args.seed)}
+    run = BenchRun("iocs")
+    data = adversarial.shape(args.size, seed=args.seed)
+    result: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "adversarial.jsonl"
-        result["data"]["bytes"] = adversarial.write_adversarial(path, args.size, seed=args.seed)
+        data["bytes"] = adversarial.write_adversarial(path, args.size, seed=args.seed)
         start = time.perf_counter()
         frame = load_events(path, warn=False)
         result["load"] = {"seconds": round(time.perf_counter() - start, 3), "alerts": len(frame)}
         result["load"]["measured_at"] = _now()
-    result["data"]["output_text_bytes"] = int(frame["output"].str.len().sum())
+    data["output_text_bytes"] = int(frame["output"].str.len().sum())
     runs = (("iocs", True, IocLimits()), ("iocs_all", True, IocLimits(max_rows=None)))
     for name, text, limits in (*runs, ("iocs_fields_only", False, IocLimits())):
         start = time.perf_counter()
@@ -73,8 +75,13 @@ def main(argv: list[str] | None = None) -> int:
             "measured_at": _now(),
         }
     result["peak_rss_mb"] = round(_peak_mb(), 1)
-    result["run"]["finished_at"] = _now()
-    (args.out / "iocs.json").write_text(json.dumps(result, indent=1) + "\n")
+    result = run.result(
+        result,
+        data=data,
+        baseline=comparison("load", "load_events of the same file, which every command pays first"),
+        peers=[comparison(None, "a general-purpose IOC extractor", missing="none is measured in this run")],
+    )
+    run.write(args.out, result)
     print(json.dumps({k: result[k] for k in ("load", "iocs", "iocs_all", "iocs_fields_only", "peak_rss_mb")}))
     return 0
 

@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
@@ -358,6 +357,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, type=Path, help="directory for report.json")
     parser.add_argument("--alerts", type=int, default=1_000_000)
     parser.add_argument("--baseline-sample", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -367,25 +367,24 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    args.out.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from bench_common import BenchRun, comparison
+
+    run = BenchRun("report")
     with tempfile.TemporaryDirectory(prefix="bench_report_") as tmp:
         parquet = str(Path(tmp) / "alerts.parquet")
         t0 = time.perf_counter()
         from falco_lab.events import to_parquet
 
-        to_parquet(generate(args.alerts), parquet)
+        to_parquet(generate(args.alerts, args.seed), parquet)
         gen_s = time.perf_counter() - t0
-        ours = _run_child("report", parquet, str(Path(tmp) / "report.html"))
-        base = _run_child("baseline", parquet, str(Path(tmp) / "naive.html"), str(args.baseline_sample))
+        ours = BenchRun.stamp(_run_child("report", parquet, str(Path(tmp) / "report.html")))
+        base = BenchRun.stamp(
+            _run_child("baseline", parquet, str(Path(tmp) / "naive.html"), str(args.baseline_sample))
+        )
         parquet_mb = os.path.getsize(parquet) / 1e6
     scale = args.alerts / max(base["alerts"], 1)
-    result = {
-        "benchmark": "report",
-        "machine": {
-            "python": platform.python_version(),
-            "cpus": os.cpu_count(),
-            "platform": platform.platform(),
-        },
+    figures = {
         "alerts": args.alerts,
         "generate_s": round(gen_s, 1),
         "parquet_mb": round(parquet_mb, 1),
@@ -401,7 +400,13 @@ def main(argv: list[str] | None = None) -> int:
         and ours["peak_rss_mb"] <= TARGET_RSS_MB
         and ours["html_mb"] <= TARGET_HTML_MB,
     }
-    (args.out / "report.json").write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    result = run.result(
+        figures,
+        data={"generator": "benchmarks/bench_report.py:generate", "seed": args.seed, "alerts": args.alerts},
+        baseline=comparison("baseline_naive", "plotly.express.scatter + DataFrame.to_html on a sample"),
+        peers=[comparison(None, "a general-purpose tool", missing="none writes a Falco post-mortem report")],
+    )
+    run.write(args.out, result)
     print(json.dumps(result, indent=2))
     return 0 if result["meets_targets"] else 1
 

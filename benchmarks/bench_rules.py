@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_common import BenchRun, comparison  # noqa: E402
 
 from falco_lab.rules.evaluators.frame import FrameCache  # noqa: E402
 
@@ -223,18 +225,20 @@ def bench_load(rules_dir: Path) -> dict:
 
     seconds, ruleset = _best(cold, 3)
     warm_seconds, _ = _best(lambda: load_rules(*paths), 3)
-    return {
-        "available": True,
-        "files": [p.name for p in paths],
-        "seconds": round(seconds, 4),
-        "method": "load_rules on the three files together, caches cleared before each run; best of 3",
-        "warm_seconds": round(warm_seconds, 4),
-        "rules": len(ruleset),
-        "ok": bool(ruleset.ok),
-        "errors": len(list(ruleset.errors)),
-        "target_seconds": TARGET_LOAD_S,
-        "meets_target": seconds <= TARGET_LOAD_S,
-    }
+    return BenchRun.stamp(
+        {
+            "available": True,
+            "files": [p.name for p in paths],
+            "seconds": round(seconds, 4),
+            "method": "load_rules on the three files together, caches cleared before each run; best of 3",
+            "warm_seconds": round(warm_seconds, 4),
+            "rules": len(ruleset),
+            "ok": bool(ruleset.ok),
+            "errors": len(list(ruleset.errors)),
+            "target_seconds": TARGET_LOAD_S,
+            "meets_target": seconds <= TARGET_LOAD_S,
+        }
+    )
 
 
 def stable_conditions(rules_dir: Path) -> list[tuple[str, object]]:
@@ -246,21 +250,23 @@ def stable_conditions(rules_dir: Path) -> list[tuple[str, object]]:
     return [(rule.name, rule.compiled) for rule in ruleset if rule.enabled and rule.source == "syscall"]
 
 
-def bench_evaluate(rules_dir: Path, n: int, sample: int) -> dict:
+def bench_evaluate(rules_dir: Path, n: int, sample: int, seed: int = 7) -> dict:
     conditions = stable_conditions(rules_dir)
-    frame = synthetic_events(n)
+    frame = synthetic_events(n, seed)
 
     def vectorised() -> dict[str, np.ndarray]:
         cache = FrameCache(frame)
         return {name: cond.mask(frame, cache).to_numpy() for name, cond in conditions}
 
     vec_seconds, masks = _best(vectorised, 3)
+    vectorised_stamp = BenchRun.stamp({})["measured_at"]
     events = frame.iloc[:sample].to_dict("records")
 
     def per_event() -> dict[str, list[bool]]:
         return {name: [cond.matches(e) for e in events] for name, cond in conditions}
 
     per_seconds, results = _best(per_event, 1)
+    per_event_stamp = BenchRun.stamp({})["measured_at"]
     mismatches = sum(
         int(np.count_nonzero(np.asarray(results[name], dtype=bool) != masks[name][:sample]))
         for name, _ in conditions
@@ -274,6 +280,7 @@ def bench_evaluate(rules_dir: Path, n: int, sample: int) -> dict:
             "seconds": round(vec_seconds, 4),
             "events_per_s": round(vec_rate),
             "method": "Condition.mask for every rule with one shared FrameCache (includes factorising columns); best of 3",
+            "measured_at": vectorised_stamp,
         },
         "per_event": {
             "sample_events": sample,
@@ -281,6 +288,7 @@ def bench_evaluate(rules_dir: Path, n: int, sample: int) -> dict:
             "events_per_s": round(per_rate),
             "extrapolated_seconds_for_all_events": round(per_seconds * n / sample, 2),
             "method": f"Condition.matches on the first {sample} events (dict records), extrapolated linearly",
+            "measured_at": per_event_stamp,
         },
         "speedup": round(vec_rate / per_rate, 1),
         "alerts_per_rule": {name: int(m.sum()) for name, m in masks.items() if m.any()},
@@ -300,17 +308,34 @@ def main(argv: list[str] | None = None) -> int:
         type=Path,
         default=Path(os.environ.get("FALCO_LAB_SHARED", ROOT.parent / "shared")) / "upstream",
     )
+    parser.add_argument("--seed", type=int, default=7, help="generator seed (default 7)")
     args = parser.parse_args(argv)
-    report = {
-        "benchmark": "rules",
-        "python": platform.python_version(),
-        "pandas": pd.__version__,
-        "cpus": os.cpu_count(),
-        "load": bench_load(args.rules_dir),
-        "evaluate": bench_evaluate(args.rules_dir, args.events, args.sample),
-    }
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "rules.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    run = BenchRun("rules")
+    load = bench_load(args.rules_dir)
+    evaluate = bench_evaluate(args.rules_dir, args.events, args.sample, args.seed)
+    report = run.result(
+        {"pandas": pd.__version__, "load": load, "evaluate": evaluate},
+        data={
+            "generator": "benchmarks/bench_rules.py:synthetic_events",
+            "seed": args.seed,
+            "events": args.events,
+            "columns": len(_POOLS),
+            "per_event_sample": args.sample,
+            "rulesets": [str(args.rules_dir / name) for name in RULESETS],
+        },
+        baseline=comparison(
+            "evaluate", "per event: Condition.matches on each event (evaluate.per_event, same run)"
+        ),
+        peers=[
+            comparison(
+                None,
+                "a general-purpose engine",
+                missing="no general-purpose engine evaluates Falco rule conditions (libsinsp needs a live "
+                "capture; bench_capture compares with sysdig)",
+            )
+        ],
+    )
+    run.write(args.out, report)
     print(json.dumps(report, indent=2))
     return 0
 

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -26,6 +24,10 @@ import nbformat
 import papermill
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_common import BenchRun, comparison  # noqa: E402
+
 TARGET_SECONDS = 90.0
 
 
@@ -48,11 +50,14 @@ def baseline(count: int, work: Path) -> float:
     return time.perf_counter() - start
 
 
-def workshop(out: Path) -> tuple[float, int, str]:
-    """Seconds, exit status and output of ``python -m falco_lab.lab.runner run --out out``."""
+def workshop(out: Path, only: list[str], upstream_rules: Path | None = None) -> tuple[float, int, str]:
+    """Seconds, exit status and output of ``python -m falco_lab.lab.runner run --out out [--only N]...``."""
     start = time.perf_counter()
+    selection = [arg for name in only for arg in ("--only", name)]
+    if upstream_rules is not None:
+        selection += ["--upstream-rules", str(upstream_rules)]
     proc = subprocess.run(
-        [sys.executable, "-m", "falco_lab.lab.runner", "run", "--out", str(out)],
+        [sys.executable, "-m", "falco_lab.lab.runner", "run", "--out", str(out), *selection],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -64,43 +69,71 @@ def workshop(out: Path) -> tuple[float, int, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, required=True, help="directory for run.json")
+    parser.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="run only these notebooks (the runner's --only; a smoke run, not the target)",
+    )
+    parser.add_argument(
+        "--upstream-rules",
+        type=Path,
+        metavar="DIR",
+        help="the runner's --upstream-rules (default: the runner fetches or finds them itself)",
+    )
     args = parser.parse_args(argv)
-    args.out.mkdir(parents=True, exist_ok=True)
     notebooks = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    load_before = os.getloadavg()[0]
+    if args.only:
+        notebooks = [p for p in notebooks if any(p.stem.startswith(name) for name in args.only)]
+    run = BenchRun("run")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         base_seconds = baseline(len(notebooks), work)
-        run_seconds, status, output = workshop(work / "build")
+        baseline_stamp = BenchRun.stamp({})["measured_at"]
+        run_seconds, status, output = workshop(work / "build", args.only, args.upstream_rules)
+        run_stamp = BenchRun.stamp({})["measured_at"]
         per_notebook = {}
         for line in output.splitlines():
             parts = line.split()
             if len(parts) >= 3 and parts[0][:2].isdigit() and parts[2] == "s":
                 per_notebook[parts[0]] = float(parts[1])
-    result = {
-        "benchmark": "run",
-        "what": "python -m falco_lab.lab.runner run (all notebooks, simulate mode), wall time",
-        "notebooks": len(notebooks),
-        "seconds": round(run_seconds, 2),
-        "exit_status": status,
-        "per_notebook_seconds": per_notebook,
-        "baseline": {
-            "what": f"papermill executing an empty notebook x {len(notebooks)}",
-            "seconds": round(base_seconds, 2),
+    everything = not args.only
+    result = run.result(
+        {
+            "what": "python -m falco_lab.lab.runner run (simulate mode), wall time"
+            + ("" if everything else f" - only {', '.join(args.only)} (smoke run, not the target)"),
+            "seconds": round(run_seconds, 2),
+            "measured_at": run_stamp,
+            "exit_status": status,
+            "per_notebook_seconds": per_notebook,
+            "baseline": {
+                "what": f"papermill executing an empty notebook x {len(notebooks)}",
+                "seconds": round(base_seconds, 2),
+                "measured_at": baseline_stamp,
+            },
+            "overhead_over_baseline_seconds": round(run_seconds - base_seconds, 2),
+            "ratio_to_baseline": round(run_seconds / base_seconds, 2) if base_seconds else None,
+            "target_seconds": TARGET_SECONDS,
+            "meets_target": everything and status == 0 and run_seconds <= TARGET_SECONDS,
         },
-        "overhead_over_baseline_seconds": round(run_seconds - base_seconds, 2),
-        "ratio_to_baseline": round(run_seconds / base_seconds, 2) if base_seconds else None,
-        "target_seconds": TARGET_SECONDS,
-        "meets_target": status == 0 and run_seconds <= TARGET_SECONDS,
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "platform": platform.platform(),
-            "load_average_1min": {"before": round(load_before, 2), "after": round(os.getloadavg()[0], 2)},
+        data={
+            "generator": "the workshop notebooks in simulate mode (falco_lab.simulate)",
+            "seed": None,
+            "seed_note": "each notebook fixes its own simulator seeds; the runner takes none",
+            "notebooks": len(notebooks),
+            "names": [p.stem for p in notebooks],
         },
-    }
-    path = args.out / "run.json"
-    path.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        baseline=comparison("baseline", "papermill executing an empty notebook once per workshop notebook"),
+        peers=[
+            comparison(
+                None,
+                "a general-purpose runner",
+                missing="papermill is both the runner used and the baseline's; no other peer applies",
+            )
+        ],
+    )
+    run.write(args.out, result)
     print(json.dumps(result, indent=2))
     if status != 0:
         print(output[-3000:], file=sys.stderr)

@@ -34,6 +34,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from bench_common import BenchRun, comparison  # noqa: E402
 
 from falco_lab.simulate import Simulator, build_world  # noqa: E402
 from falco_lab.simulate import workloads as wl  # noqa: E402
@@ -75,6 +78,7 @@ def run(nodes: int, hours: float, seed: int, rules: list[str] | None, sample: in
     alerts = detect(frame, ruleset)
     detect_s = time.perf_counter() - t0
     detect_cpu = time.process_time() - c0
+    detect_stamp = BenchRun.stamp({})["measured_at"]
 
     rng = random.Random(seed)
     positions = sorted(rng.sample(range(events), min(sample, events)))
@@ -85,6 +89,7 @@ def run(nodes: int, hours: float, seed: int, rules: list[str] | None, sample: in
     per_event = [ruleset.matches(event) for event in sampled]
     baseline_s = time.perf_counter() - t0
     baseline_cpu = time.process_time() - c0
+    baseline_stamp = BenchRun.stamp({})["measured_at"]
 
     # agreement: the vectorised path on the sampled rows must fire the same rules per event
     vectorised: dict[int, list[str]] = {}
@@ -104,7 +109,7 @@ def run(nodes: int, hours: float, seed: int, rules: list[str] | None, sample: in
         "benchmark": "simulate",
         "simulated": True,
         "python": platform.python_version(),
-        "machine": platform.machine(),
+        "architecture": platform.machine(),
         "nodes": nodes,
         "hours": hours,
         "seed": seed,
@@ -121,6 +126,7 @@ def run(nodes: int, hours: float, seed: int, rules: list[str] | None, sample: in
         "detect_seconds": round(detect_s, 3),
         "evaluated_events_per_second": round(vector_rate),
         "detect_cpu_seconds": round(detect_cpu, 3),
+        "measured_at": detect_stamp,
         "end_to_end_seconds": round(generate_s + frame_s + detect_s, 3),
         "baseline": {
             "method": "RuleSet.matches per event (mappings), same ruleset",
@@ -128,6 +134,7 @@ def run(nodes: int, hours: float, seed: int, rules: list[str] | None, sample: in
             "seconds": round(baseline_s, 3),
             "evaluated_events_per_second": round(baseline_rate),
             "cpu_seconds": round(baseline_cpu, 3),
+            "measured_at": baseline_stamp,
         },
         "speedup_vs_baseline": round(vector_rate / baseline_rate, 2) if baseline_rate else None,
         "sample_agreement": agree,
@@ -148,10 +155,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rules", action="append", default=None)
     parser.add_argument("--sample", type=int, default=5000)
     args = parser.parse_args(argv)
-    result = run(args.nodes, args.hours, args.seed, args.rules, args.sample)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "simulate.json"
-    path.write_text(json.dumps(result, indent=2) + "\n")
+    bench_run = BenchRun("simulate")
+    figures = run(args.nodes, args.hours, args.seed, args.rules, args.sample)
+    figures.pop("benchmark")
+    result = bench_run.result(
+        figures,
+        data={
+            "generator": "falco_lab.simulate: build_world + deploy_fleet + background workload",
+            "seed": args.seed,
+            "nodes": args.nodes,
+            "hours": args.hours,
+            "syscall_events": figures["syscall_events"],
+            "per_event_sample": args.sample,
+        },
+        baseline=comparison("baseline", "RuleSet.matches per event on a sample (mappings), same run"),
+        peers=[
+            comparison(
+                None,
+                "a general-purpose engine",
+                missing="no general-purpose engine evaluates Falco rules over simulated syscalls",
+            )
+        ],
+    )
+    path = bench_run.write(args.out, result)
     print(json.dumps(result, indent=2))
     print(f"wrote {path}")
     return 0 if result["sample_agreement"] else 1

@@ -1,14 +1,17 @@
 """Falco JSON lines (``json_output: true``) -> canonical frame, fast and without losing data.
 
-Fast path (clean input): the input is cut at line breaks into one part per CPU (at
-most 4); on its own thread each part is scanned with numpy (every line must start
-with ``{``; line count; ASCII or not) and read by single-threaded ``pyarrow.json``
-with an explicit schema for the top-level keys (``time`` parsed to ``timestamp[ns, UTC]`` by
-Arrow) and for the scalar output fields typed in a head and a tail sample; fields the
-samples do not type (late fields, fields ``null`` in both samples) are inferred, and
-the parts' tables are merged with permissive type promotion, so the null-then-int and
-late-field traps cannot lose values.  The result is only accepted if Arrow returned
-one row per line and every row passes the checks of
+Fast path (clean input): the input is cut at line breaks into parts
+(``PARTS_PER_WORKER`` per worker thread, one thread per CPU, at most 4); on a worker each
+part is scanned with numpy (every line must start with ``{``; line count; ASCII or not)
+and read by single-threaded ``pyarrow.json`` with an explicit schema for the top-level
+keys (``time`` parsed to ``timestamp[ns, UTC]`` by Arrow) and for the scalar output
+fields typed in a head and a tail sample; fields the samples do not type (late fields,
+fields ``null`` in both samples) are inferred, and the parts' tables are merged with
+permissive type promotion (each part's ``output_fields`` struct rebuilt from its own
+children, so no value is copied), so the null-then-int and late-field traps cannot lose
+values.  A memory-mapped file's pages are given back once their part is parsed, so the
+file does not stay resident beside the table.  The result is only accepted if Arrow
+returned one row per line and every row passes the checks of
 :func:`falco_lab.events.validate.check_alert`.
 
 Careful path (anything else): the lines are bisected; halves that pass the fast path
@@ -72,6 +75,8 @@ GZIP_MAGIC = b"\x1f\x8b"
 PARALLEL_PARTS: int | None = None
 #: Inputs smaller than this per part are parsed in one piece.
 _MIN_PART_BYTES = 8 << 20
+#: Parts per worker thread of a large input (see :func:`_parts`).
+PARTS_PER_WORKER = 4
 _SCAN_BYTES = 1 << 20
 _NEWLINE, _OPEN_BRACE = ord("\n"), ord("{")
 #: Anything ``read_jsonl_bytes`` reads from: ``bytes`` or a read-only memory map.
@@ -189,6 +194,7 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
         table = _read(part, block, schema, validate_utf8=not ascii_only)
         if table is None and schema is not _TOP_LEVEL:  # a sampled type did not hold
             table = _read(part, block, _TOP_LEVEL, validate_utf8=not ascii_only)
+        _release(data, *bounds)  # Arrow copied what it needs: the part's mapped pages can go
         # Every line starts an object and Arrow returned one row per line: row i is line i.
         return (lines, table) if table is not None and table.num_rows == lines else None
 
@@ -196,13 +202,16 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
     if len(parts) == 1:
         results = [read_part(parts[0])]
     else:
-        with ThreadPoolExecutor(len(parts)) as pool:  # numpy and Arrow release the GIL
+        with ThreadPoolExecutor(min(len(parts), _workers())) as pool:  # numpy and Arrow release the GIL
             results = list(pool.map(read_part, parts))
     if any(r is None for r in results):
         return None
     tables = [table for _, table in results]  # type: ignore[misc]
     try:
-        table = pa.concat_tables(tables, promote_options="permissive") if len(tables) > 1 else tables[0]
+        if len(tables) > 1:
+            table = pa.concat_tables(_with_one_struct_type(tables), promote_options="permissive")
+        else:
+            table = tables[0]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None  # a field typed differently in two parts (e.g. int here, text there)
     try:
@@ -211,9 +220,75 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
         return None  # invalid UTF-8 in a key (Arrow validates values, not field names): line by line decides
 
 
+def _release(data: Buffer, start: int, end: int) -> None:
+    """Drop the resident pages of a memory map wholly inside ``[start, end)``.
+
+    The map is read-only and backed by the file, so a later read of those bytes (the
+    careful path) faults them in again from the page cache; until then they no longer
+    count in the process's memory.
+    """
+    if not isinstance(data, mmap.mmap) or not hasattr(mmap, "MADV_DONTNEED"):
+        return
+    first = -(-start // mmap.PAGESIZE) * mmap.PAGESIZE
+    last = end // mmap.PAGESIZE * mmap.PAGESIZE
+    if last > first:
+        data.madvise(mmap.MADV_DONTNEED, first, last - first)
+
+
+def _with_one_struct_type(tables: list[pa.Table]) -> list[pa.Table]:
+    """The parts' tables with one ``output_fields`` struct type, built without copying values.
+
+    ``concat_tables`` would cast each part's struct to the unified type, copying every
+    field's values (~the file's size for 200k alerts); here each part's struct is rebuilt
+    from its own children (a field it lacks is all null; only a field whose type differs
+    is cast).  Raises ``ArrowTypeError`` / ``ArrowInvalid`` when a field's types cannot be
+    unified (the caller falls back to the careful path).
+    """
+    kinds = [
+        t.schema.field("output_fields").type if "output_fields" in t.column_names else None for t in tables
+    ]
+    structs = [k for k in kinds if k is not None and pa.types.is_struct(k)]
+    if len(structs) != len(tables) or all(k == structs[0] for k in structs):
+        return tables
+    unified = (
+        pa.unify_schemas(
+            [pa.schema([pa.field("output_fields", k)]) for k in structs], promote_options="permissive"
+        )
+        .field("output_fields")
+        .type
+    )
+    rebuilt = []
+    for table in tables:
+        chunks = []
+        for chunk in table.column("output_fields").chunks:
+            own = chunk.type
+            children = []
+            for wanted in unified:
+                index = own.get_field_index(wanted.name)
+                if index < 0:
+                    children.append(pa.nulls(len(chunk), wanted.type))
+                    continue
+                child = chunk.field(index)
+                children.append(child if child.type == wanted.type else child.cast(wanted.type))
+            mask = chunk.is_null() if chunk.null_count else None
+            chunks.append(pa.StructArray.from_arrays(children, fields=list(unified), mask=mask))
+        position = table.column_names.index("output_fields")
+        rebuilt.append(table.set_column(position, "output_fields", pa.chunked_array(chunks, unified)))
+    return rebuilt
+
+
+def _workers() -> int:
+    """Threads parsing parts at once: one per CPU, at most 4."""
+    return min(os.cpu_count() or 1, 4)
+
+
 def _parts(data: Buffer, end: int) -> list[tuple[int, int]]:
-    """Split ``[0, end)`` at line breaks into about equal parts for parallel parsing."""
-    wanted = PARALLEL_PARTS or min(os.cpu_count() or 1, 4)
+    """Split ``[0, end)`` at line breaks into about equal parts for parallel parsing.
+
+    By default ``PARTS_PER_WORKER`` parts per worker thread, none smaller than
+    ``_MIN_PART_BYTES``: a mapped file's pages are released part by part as they are parsed.
+    """
+    wanted = PARALLEL_PARTS or _workers() * PARTS_PER_WORKER
     wanted = max(1, min(wanted, end // _MIN_PART_BYTES if PARALLEL_PARTS is None else wanted))
     bounds = []
     start = 0

@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import orjson
 import pandas as pd
 
@@ -148,15 +149,18 @@ def frame_from_chunks(
     frame = concat_frames([c.frame for c in chunks])
     if since is not None and len(frame):
         frame = frame.loc[frame["time"] >= since_cutoff(since)].reset_index(drop=True)
+    order = None
     if sort and len(frame) and not frame["time"].is_monotonic_increasing:
-        frame = frame.sort_values("time", kind="stable", ignore_index=True)
+        # the permutation only: post_load takes the rows it keeps once, in this order
+        # (NaT last, as sort_values puts it)
+        order = np.argsort(frame["time"].to_numpy(dtype="datetime64[ns]"), kind="stable")
     report = LoadReport(
         sources=tuple(c.source for c in chunks),
         events=len(frame),
         problems=tuple(p for c in chunks for p in c.problems),
         skipped=sum(c.skipped for c in chunks),
     )
-    frame = post_load(frame, report, chunks)  # falco_lab.events.sanity: time units, duplicates
+    frame = post_load(frame, report, chunks, order)  # falco_lab.events.sanity: time units, duplicates
     return frame
 
 

@@ -129,36 +129,54 @@ def _messages(frame: pd.DataFrame, source: str) -> tuple[list[str], list[Problem
     return warnings, problems
 
 
-def _fix_times(frame: pd.DataFrame, reject: bool) -> pd.DataFrame:
+def _fix_times(frame: pd.DataFrame, reject: bool) -> tuple[pd.DataFrame, np.ndarray]:
+    """``frame`` with its convertible times converted, and the mask of the rows to keep.
+
+    No row is taken out here (that would copy every column): the caller takes the kept
+    rows once, together with the other selections.
+    """
+    keep = np.ones(len(frame), dtype=bool)
     found = _classify(frame)
     if not found:
-        return frame
+        return frame, keep
     fixed = frame["time"].copy()
-    keep = np.ones(len(frame), dtype=bool)
     for i, _unit, stamp in found:
         if stamp is None:
             keep[i] = not reject
         else:
             fixed.iloc[i] = stamp
-    return frame.assign(time=fixed).loc[keep]
+    return frame.assign(time=fixed), keep
 
 
-def _duplicates(frame: pd.DataFrame) -> np.ndarray:
-    uuid = frame["uuid"] if "uuid" in frame.columns else pd.Series(pd.NA, index=frame.index, dtype="string")
+def _duplicates(frame: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Which of the rows at ``positions`` (in that order) repeat an earlier one of them.
+
+    Only the columns the test needs are taken: ``uuid``, and for the rows without one, the
+    other columns of those rows alone.
+    """
+    if "uuid" in frame.columns:
+        uuid = frame["uuid"].take(positions).reset_index(drop=True)
+    else:
+        uuid = pd.Series(pd.NA, index=range(len(positions)), dtype="string")
     has_uuid = uuid.notna().to_numpy()
-    dup = np.zeros(len(frame), dtype=bool)
+    dup = np.zeros(len(positions), dtype=bool)
     if has_uuid.any():
         dup[has_uuid] = uuid[has_uuid].duplicated(keep="first").to_numpy()
     if (~has_uuid).any():
         # time, rule, output, hostname - and every output field, so two events that differ
         # only in a field the output text does not show are not merged
         key = [c for c in frame.columns if c not in ("tags", "uuid") and not c.startswith("_")]
-        rest = frame.loc[~has_uuid, key].astype("string").fillna("\x00")
+        rest = frame[key].take(positions[~has_uuid]).astype("string").fillna("\x00")
         dup[~has_uuid] = rest.duplicated(keep="first").to_numpy()
     return dup
 
 
-def post_load(frame: pd.DataFrame, report: LoadReport, chunks: Sequence[object] = ()) -> pd.DataFrame:
+def post_load(
+    frame: pd.DataFrame,
+    report: LoadReport,
+    chunks: Sequence[object] = (),
+    order: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Fix or reject implausible times, drop duplicates, and attach the updated report.
 
     Parameters
@@ -171,6 +189,10 @@ def post_load(frame: pd.DataFrame, report: LoadReport, chunks: Sequence[object] 
     chunks:
         The per-source chunks (objects with ``source`` and ``frame``) the frame was built
         from, so warnings and rejections name their source.
+    order:
+        Row positions in the order the result must have (e.g. a stable sort by ``time``);
+        duplicates are judged in that order ("first" is first in it).  ``None``: the
+        frame's order.  The kept rows are taken from ``frame`` once, in this order.
 
     Returns
     -------
@@ -200,11 +222,15 @@ def post_load(frame: pd.DataFrame, report: LoadReport, chunks: Sequence[object] 
                         f"{PLAUSIBLE[1]:%Y} and no alert has a plausible time: kept as they are "
                         f"(first: {found_problems[0].reason.removeprefix('implausible time: ')})"
                     )
-        frame = _fix_times(frame, reject)
-        dup = _duplicates(frame)
+        frame, keep = _fix_times(frame, reject)
+        positions = np.arange(len(frame)) if order is None else np.asarray(order, dtype=np.int64)
+        positions = positions[keep[positions]]
+        dup = _duplicates(frame, positions)
         dropped = 0 if _KEEP.get() else int(dup.sum())
         if dropped:
-            frame = frame.loc[~dup]
+            positions = positions[~dup]
+        if len(positions) != len(frame) or (positions != np.arange(len(frame))).any():
+            frame = frame.take(positions)
         frame = frame.reset_index(drop=True)
         report = replace(
             report,
@@ -213,5 +239,7 @@ def post_load(frame: pd.DataFrame, report: LoadReport, chunks: Sequence[object] 
             warnings=report.warnings + tuple(warnings),
             duplicates=report.duplicates + dropped,
         )
+    elif order is not None:
+        frame = frame.take(order).reset_index(drop=True)
     frame.attrs[ATTRS_KEY] = report
     return frame

@@ -81,15 +81,15 @@ def test_tiny_run_has_no_figure_older_than_the_run(tiny_run):
     started = datetime.fromisoformat(result["run"]["started_at"])
     finished = datetime.fromisoformat(result["run"]["finished_at"])
     stamps = [datetime.fromisoformat(s) for s in _stamps(result)]
-    # 4 methods x 2 data sets, one run each
-    assert len(stamps) == 8
+    # 5 methods x 2 data sets, one run each
+    assert len(stamps) == 10
     assert all(started <= s <= finished for s in stamps)
 
 
 def test_tiny_run_every_method_figure_carries_its_stamp(tiny_run):
     _, result = tiny_run
     for name in ("typical", "adversarial"):
-        for method in ("baseline", "falco_lab", "duckdb", "polars"):
+        for method in ("baseline", "falco_lab", "duckdb", "polars", "duckdb_schema"):
             figure = result[name][method]
             assert figure["measured_at"], (name, method)
             assert "seconds" in figure or "failed" in figure, (name, method)
@@ -103,7 +103,9 @@ def test_tiny_run_records_load_average_seed_and_shape(tiny_run):
     )
     assert result["typical"]["data"]["seed"] == 42 and result["typical"]["data"]["lines"] == 400
     assert result["adversarial"]["data"]["seed"] == 43 and result["adversarial"]["data"]["lines"] == 120
-    assert result["loader"]["engine"]
+    assert result["data"]["sets"]["typical"]["lines"] == 400
+    assert result["loader"]["engine"] and result["loader"]["why"]
+    assert isinstance(result["loader"]["peer_targets_met"], bool)
 
 
 def test_adversarial_set_loads_without_bad_records_and_keeps_its_traps(tmp_path):

@@ -406,3 +406,37 @@ def test_invalid_utf8_in_a_field_name_is_a_bad_line_not_a_crash():
     frame = load_bytes(b"\n".join([good[0], bad, good[1]]) + b"\n")
     assert len(frame) == 2
     assert [line for line, _ in problems(frame)] == [2]
+
+
+def test_mapped_parts_released_after_parsing_are_read_again_by_the_careful_path(tmp_path, monkeypatch):
+    import falco_lab.events.jsonl as jsonl_module
+    import falco_lab.events.load as load_module
+
+    monkeypatch.setattr(load_module, "MMAP_MIN_BYTES", 1)
+    monkeypatch.setattr(jsonl_module, "PARALLEL_PARTS", 3)
+    released: list[tuple[int, int]] = []
+    release = jsonl_module._release
+    monkeypatch.setattr(jsonl_module, "_release", lambda d, s, e: (released.append((s, e)), release(d, s, e)))
+    lines = [orjson.dumps(alert(i)) for i in range(3000)]
+    lines[2900] = b'{"rule": broken'  # starts like an object: only Arrow finds it, in the last part
+    path = tmp_path / "alerts.jsonl"
+    path.write_bytes(b"\n".join(lines) + b"\n")
+    frame = load_events(path, warn=False)
+    assert len(released) >= 2  # the clean parts gave their pages back before the fallback
+    assert len(frame) == 2999
+    assert frame["proc.cmdline"].iloc[-1] == "bash -c echo 2999"
+    assert [line for line, _ in problems(frame)] == [2901]
+
+
+def test_parts_typing_a_field_int_and_float_give_one_float_column(monkeypatch):
+    import falco_lab.events.jsonl as jsonl_module
+
+    monkeypatch.setattr(jsonl_module, "PARALLEL_PARTS", 2)
+    lines = [alert(i) for i in range(40)]
+    for i, event in enumerate(lines):
+        event["output_fields"]["ratio"] = i if i < 20 else i + 0.5
+    data = jsonl(lines)
+    frame = fast_frame(data, len(data) - 1, 1 << 20)
+    assert frame is not None
+    assert frame["ratio"].dtype == "Float64"
+    assert frame["ratio"].tolist() == [float(i) for i in range(20)] + [i + 0.5 for i in range(20, 40)]

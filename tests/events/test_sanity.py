@@ -96,3 +96,17 @@ def test_alerts_without_uuid_that_differ_in_an_output_field_are_both_kept(tmp_pa
     other_tty = {**plain, "output_fields": {**plain["output_fields"], "proc.tty": 34816}}
     df = load_events(_write(tmp_path, "c.jsonl", [plain, other_tty]))
     assert len(df) == 2 and load_report(df).duplicates == 0
+
+
+def test_unsorted_input_with_a_duplicate_and_a_rejected_alert_is_taken_once_in_time_order(tmp_path):
+    late = _alert(0, time="2026-11-24T09:00:00.000000000Z")
+    early_copy = _alert(0, time="2026-11-24T08:00:00.000000000Z", output="same uuid, earlier")
+    odd = _alert(2, output_fields={"evt.time": 12345})
+    del odd["time"]
+    middle = _alert(1, time="2026-11-24T08:30:00.000000000Z")
+    with pytest.warns(UserWarning):
+        df = load_events(_write(tmp_path, "d.jsonl", [late, odd, middle, early_copy]))
+    # sorted by time, the first of the two same-uuid alerts is the earlier one; the odd one is rejected
+    assert df["output"].tolist() == ["same uuid, earlier", "shell 1"]
+    assert df.index.tolist() == [0, 1]
+    assert load_report(df).duplicates == 1 and len(load_report(df).problems) == 1
