@@ -14,7 +14,15 @@ from falco_lab.analysis.lineage import build_process_tree, tree_to_text
 from falco_lab.analysis.timeline import empty_figure
 from falco_lab.priorities import PRIORITY_COLORS, PRIORITY_DTYPE
 
-__all__ = ["DRILLDOWN_LEVELS", "PodStory", "drilldown_figure", "drilldown_table", "pod_story", "pod_stories"]
+__all__ = [
+    "DRILLDOWN_LEVELS",
+    "PodStory",
+    "drilldown_figure",
+    "drilldown_figure_from_table",
+    "drilldown_table",
+    "pod_stories",
+    "pod_story",
+]
 
 #: Levels of the drill-down, outermost first.
 DRILLDOWN_LEVELS: tuple[str, ...] = ("namespace", "pod", "container", "process")
@@ -94,6 +102,18 @@ def drilldown_figure(
             first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
         ).reset_index().assign(process="(other processes)")  # fmt: skip
         table = pd.concat([kept, rest], ignore_index=True)
+    return drilldown_figure_from_table(table, title=title)
+
+
+def drilldown_figure_from_table(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """The treemap of :func:`drilldown_figure` from counts already grouped and capped.
+
+    ``table`` has the columns of :func:`drilldown_table` at process depth (``rules``
+    optional), one row per box of the last level, e.g. aggregated by DuckDB over a Parquet
+    archive.
+    """
+    if table.empty:
+        return empty_figure("No events in the selection: nothing to drill into.")
     ids, parents, labels, values, colors, hovers = [], [], [], [], [], []
     keys = list(DRILLDOWN_LEVELS)
     for depth in range(len(keys)):
