@@ -63,7 +63,7 @@ __all__ = [
 ]
 
 #: Default cap on the candidate rows materialised for the row-based sections.
-DEFAULT_MAX_ROWS = 200_000
+DEFAULT_MAX_ROWS = 100_000
 #: DuckDB's memory limit (it spills to disk beyond it).
 MEMORY_LIMIT = "2GB"
 #: Rank of each priority, as :data:`~falco_lab.priorities.PRIORITY_DTYPE`'s codes (Debug = 0).
@@ -339,11 +339,13 @@ def attribution_columns(have: set[str], schema: AlertSchema = DEFAULT_SCHEMA) ->
 
 
 def attribution_sql(columns: Sequence[str]) -> str:
-    """Alerts per combination of the attribution columns, with count, first/last time and the worst priority."""
+    """Alerts per combination of the attribution columns: count, first/last time, the worst priority and
+    the times of its newest alerts (:data:`~falco_lab.analysis.activity.MAX_PROCESSES` of them)."""
     keys = ", ".join(f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in columns)
     positions = ", ".join(str(i + 1) for i in range(len(columns)))
     return (
-        f"SELECT {keys}, count(*) AS _n, min(time) AS _first, max(time) AS _last, max(_prio) AS _prio "
+        f"SELECT {keys}, count(*) AS _n, min(time) AS _first, max(time) AS _last, max(_prio) AS _prio, "
+        f"max(time, {MAX_PROCESSES}) AS _newest "
         f"FROM selected GROUP BY {positions}"
     )
 
@@ -589,6 +591,14 @@ class ArchiveAggregates:
         )
         keys = pd.MultiIndex.from_arrays([rule, frame["workload"]])
         frame["routine"] = routine.reindex(keys).fillna(False).to_numpy(dtype=bool)
+        newest = (
+            pd.DataFrame({"place": frame["place"], "time": frame.pop("_newest")})
+            .explode("time")
+            .dropna()
+        )
+        newest["time"] = pd.to_datetime(newest["time"], utc=True)
+        since = newest.groupby("place")["time"].nlargest(MAX_PROCESSES).groupby(level=0).min()
+        frame["since"] = frame["place"].map(since)
         frame.attrs["columns"] = columns
         self.cache["attribution"] = frame
         return frame
@@ -625,24 +635,25 @@ class ArchiveAggregates:
             return self.cache["candidates"]  # type: ignore[return-value]
         frame = self.attribution()
         columns = frame.attrs["columns"]
-        keys = frame[[*columns, "routine", "place"]].copy()
-        self.connection.register("_groups", keys)  # type: ignore[attr-defined]
+        self.connection.register("_groups", frame[[*columns, "routine", "since"]])  # type: ignore[attr-defined]
         join = " AND ".join(
             f"g.{quote(c)} IS NOT DISTINCT FROM CAST(s.{quote(c)} AS VARCHAR)" for c in columns
         )
         internal = FALCO_INTERNAL_PREFIX.replace("'", "''")
         statement = (
-            f"WITH j AS (SELECT s.*, g.routine AS _routine, g.place AS _place FROM selected s JOIN _groups g ON {join}), "
-            "k AS (SELECT *, row_number() OVER (PARTITION BY _place ORDER BY time DESC) AS _newest, "
-            "row_number() OVER (ORDER BY time) AS _oldest FROM j) "
-            f"SELECT * EXCLUDE (_newest, _oldest) FROM k WHERE NOT _routine OR _prio >= {_RANK[NEVER_ROUTINE]} "
-            f"OR _newest <= {MAX_PROCESSES} OR _oldest = 1 OR starts_with(coalesce(rule, ''), '{internal}')"
+            "CREATE OR REPLACE TEMP TABLE _candidates AS SELECT s.*, g.routine AS _routine FROM selected s "
+            f"JOIN _groups g ON {join} WHERE NOT g.routine OR s._prio >= {_RANK[NEVER_ROUTINE]} OR s.time >= g.since "
+            f"OR s.time <= (SELECT min(time) FROM selected) OR starts_with(coalesce(s.rule, ''), '{internal}')"
         )
-        count = int(self.sql(f"SELECT count(*) AS n FROM ({statement})")["n"].iloc[0])
+        self.log.append(statement)
+        self.connection.execute(statement)  # type: ignore[attr-defined]
+        count = int(self.sql("SELECT count(*) AS n FROM _candidates")["n"].iloc[0])
         self.left_out = max(count - self.max_rows, 0)
         rows = self._rows(
-            f"{statement} ORDER BY _prio DESC, time DESC LIMIT {int(self.max_rows)}", extra=("_routine",)
+            f"SELECT * FROM _candidates ORDER BY _prio DESC, time DESC LIMIT {int(self.max_rows)}",
+            extra=("_routine",),
         )
+        self.connection.execute("DROP TABLE _candidates")  # type: ignore[attr-defined]
         severe = rows["priority"].astype(PRIORITY_DTYPE).cat.codes >= _RANK[NEVER_ROUTINE]
         routine = pd.Series(
             rows.pop("_routine").astype(bool).to_numpy() & ~severe.to_numpy(), index=rows.index
