@@ -263,6 +263,7 @@ def run_archive_report(args: argparse.Namespace) -> int:
     """
     from falco_lab.analysis.report.archive import open_archive
     from falco_lab.errors import FalcoLabError
+    from falco_lab.events.load_diagnostics import ATTRS_KEY
 
     refused = [flag for name, flag in _IN_MEMORY_ONLY if getattr(args, name, None)]
     if refused:
@@ -302,16 +303,21 @@ def run_archive_report(args: argparse.Namespace) -> int:
         rules=ruleset,
         collected_at=args.collected_at,
     )
+    carrier = pd.DataFrame()
+    carrier.attrs[ATTRS_KEY] = archive.load_report
+    _print_load_problems(carrier)
     path = write_report(archive, args.output, options)
+    everything = archive.unfiltered_total() if archive.cache.get("filtered") else total
     print(
-        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {total:,} alerts in {len(archive.files):,} Parquet "
-        f"file(s), out of core; {archive.materialised:,} candidate rows and {archive.story_rows:,} pod-story rows "
-        "materialised" + (" — no events matched: the report says so" if not total else "")
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {total:,} of {everything:,} alerts, out of core "
+        f"({len(archive.files):,} Parquet file(s); {archive.materialised:,} candidate rows and "
+        f"{archive.story_rows:,} pod-story rows materialised)"
+        + (" — no events matched: the report says so" if not total else "")
     )
     if args.print_sql:
         for statement in archive.statements():
             print(statement.rstrip(";") + ";")
-    if not total and not archive.unfiltered_total():
+    if not everything:
         print(f"falco-lab report: no alerts in {', '.join(map(str, args.events))}", file=sys.stderr)
         return 1
     return 0

@@ -224,7 +224,10 @@ def test_fifty_security_lake_files_are_reported_out_of_core(tmp_path, capsys):
     uuids = _security_lake(tmp_path / "lake", 50, 4)
     assert is_archive_input([tmp_path / "lake"])
     assert cli_main(["report", str(tmp_path / "lake"), "-o", str(tmp_path / "r.html")]) == 0
-    assert f"{len(uuids):,} alerts in 50 Parquet file(s), out of core" in capsys.readouterr().out
+    assert (
+        f"{len(uuids):,} of {len(uuids):,} alerts, out of core (50 Parquet file(s);"
+        in capsys.readouterr().out
+    )
 
 
 def test_security_lake_priorities_are_normalised(tmp_path):
@@ -268,3 +271,15 @@ def test_print_sql_prints_the_statements_run(incident_archive, tmp_path, capsys)
     assert cli_main(["report", str(path), "-o", str(tmp_path / "r.html"), "--print-sql"]) == 0
     out = capsys.readouterr().out
     assert "CREATE TEMP VIEW selected AS" in out and "count(DISTINCT rule) AS rules" in out
+
+
+def test_a_directory_of_both_kinds_materialises_rows_of_both(incident_archive, tmp_path):
+    import shutil
+
+    frame, path = incident_archive
+    shutil.copytree(path, tmp_path / "both")
+    uuids = _security_lake(tmp_path / "both" / "lake", 1, 3)
+    archive = open_archive([tmp_path / "both"])
+    rows = archive.most_severe(len(frame) + 10)
+    assert set(archive.kinds) == {"archive", "ocsf"}
+    assert sorted(rows["uuid"]) == sorted([*frame["uuid"].astype(str), *uuids])

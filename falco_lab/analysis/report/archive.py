@@ -31,13 +31,14 @@ running them on Athena or Trino).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 import orjson
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from falco_lab.analysis.activity import MAX_PROCESSES
 from falco_lab.analysis.chains import NEVER_ROUTINE, ROUTINE_ATTR, ROUTINE_COUNT, ROUTINE_PODS, ROUTINE_SPAN
@@ -47,9 +48,15 @@ from falco_lab.analysis.sources import FALCO_INTERNAL_PREFIX, SOURCE_KINDS, attr
 from falco_lab.analysis.workloads import workload_names
 from falco_lab.events.archive import ARCHIVE_KIND, OCSF_KIND, parquet_kind
 from falco_lab.events.archive_sql import quote
-from falco_lab.events.frame import arrow_column_to_series, object_array, priority_categorical, tags_lists
+from falco_lab.events.frame import (
+    arrow_column_to_series,
+    concat_frames,
+    object_array,
+    priority_categorical,
+    tags_lists,
+)
 from falco_lab.events.load import PARQUET_SUFFIXES
-from falco_lab.events.load_diagnostics import LoadError
+from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport, Problem
 from falco_lab.events.schema import BASE_COLUMNS, empty_frame
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
 
@@ -350,11 +357,12 @@ def attribution_sql(columns: Sequence[str]) -> str:
     )
 
 
-def mitre_sql() -> str:
+def mitre_sql(has_tags: bool = True) -> str:
     """Alerts per rule and tag list (the ATT&CK cells come from the tags)."""
+    tags = "tags" if has_tags else "CAST(NULL AS VARCHAR[])"
     return (
-        "SELECT rule, tags, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen "
-        "FROM selected GROUP BY rule, tags"
+        f"SELECT rule, {tags} AS tags, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen "
+        "FROM selected GROUP BY 1, 2"
     )
 
 
@@ -389,6 +397,8 @@ class ArchiveAggregates:
     materialised: int = 0
     story_rows: int = 0
     left_out: int = 0
+    #: The sources read and the records the archived loads rejected (kept in each file's metadata).
+    load_report: LoadReport = field(default_factory=LoadReport)
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -529,8 +539,8 @@ class ArchiveAggregates:
 
     def mitre_groups(self) -> pd.DataFrame:
         """Alerts per (rule, tags): ``rule``, ``tags`` (tuple), ``alerts``, ``first_seen``, ``last_seen``."""
-        frame = self.sql(mitre_sql())
-        frame["tags"] = [tuple(t) if t is not None else () for t in frame["tags"]]
+        frame = self.sql(mitre_sql("tags" in self.columns))
+        frame["tags"] = [tuple(t) if isinstance(t, (list, tuple, np.ndarray)) else () for t in frame["tags"]]
         return frame
 
     def alerts_groups(self, limit: int) -> pd.DataFrame:
@@ -592,9 +602,7 @@ class ArchiveAggregates:
         keys = pd.MultiIndex.from_arrays([rule, frame["workload"]])
         frame["routine"] = routine.reindex(keys).fillna(False).to_numpy(dtype=bool)
         newest = (
-            pd.DataFrame({"place": frame["place"], "time": frame.pop("_newest")})
-            .explode("time")
-            .dropna()
+            pd.DataFrame({"place": frame["place"], "time": frame.pop("_newest")}).explode("time").dropna()
         )
         newest["time"] = pd.to_datetime(newest["time"], utc=True)
         since = newest.groupby("place")["time"].nlargest(MAX_PROCESSES).groupby(level=0).min()
@@ -659,6 +667,7 @@ class ArchiveAggregates:
             rows.pop("_routine").astype(bool).to_numpy() & ~severe.to_numpy(), index=rows.index
         )
         rows.attrs[ROUTINE_ATTR] = routine
+        rows.attrs[ATTRS_KEY] = replace(self.load_report, events=self.total)
         self.materialised = len(rows)
         self.cache["candidates"] = rows
         return rows
@@ -681,9 +690,19 @@ class ArchiveAggregates:
         """The rows of ``statement`` as a canonical frame sorted by time (OCSF rows through the JSON loader)."""
         self.log.append(statement)
         table = self.connection.sql(statement).to_arrow_table()  # type: ignore[attr-defined]
-        if "raw_data" in table.column_names and table.num_rows:
+        if "raw_data" not in table.column_names or not table.num_rows:
+            return _canonical_rows(table, self.json_columns, extra)
+        from_ocsf = pc.is_valid(table.column("raw_data"))
+        if pc.all(from_ocsf).as_py():
             return _ocsf_rows(table, extra)
-        return _canonical_rows(table, self.json_columns, extra)
+        # a directory holding both kinds of files: each kind through its own reader
+        frames = [
+            _ocsf_rows(table.filter(from_ocsf), extra),
+            _canonical_rows(table.filter(pc.invert(from_ocsf)), self.json_columns, extra),
+        ]
+        merged = concat_frames([f for f in frames if len(f)])
+        order = np.argsort(merged["time"].to_numpy(), kind="stable")
+        return merged.iloc[order].reset_index(drop=True)
 
 
 def _priorities(codes: pd.Series) -> pd.Categorical:
@@ -786,12 +805,20 @@ def open_archive(
     files = archive_files(paths)
     by_kind: dict[str, list[Path]] = {ARCHIVE_KIND: [], OCSF_KIND: []}
     json_columns: set[str] = set()
+    problems: dict[tuple[str, int, str], Problem] = {}
+    skipped = 0
     for path in files:
         kind = parquet_kind(path)
         by_kind[kind].append(path)
         if kind == ARCHIVE_KIND:
             metadata = pq.read_schema(path).metadata or {}
             json_columns.update(orjson.loads(metadata.get(b"falco_lab.json_columns", b"[]")))
+            if b"falco_lab.load_report" in metadata:  # the records the archived load rejected
+                raw = orjson.loads(metadata[b"falco_lab.load_report"])
+                for problem in raw.get("problems", ()):
+                    key = (problem["file"], problem["line"], problem["reason"])
+                    problems.setdefault(key, Problem(*key))
+                skipped += int(raw.get("skipped", 0))
     connection = duckdb.connect()
     connection.execute(f"SET memory_limit = '{memory_limit}'")
     connection.execute("SET TimeZone = 'UTC'")
@@ -836,6 +863,10 @@ def open_archive(
         log=log,
     )
     aggregates.cache["selected_sql"] = selected
+    aggregates.cache["filtered"] = bool(where)
+    aggregates.load_report = LoadReport(
+        sources=tuple(map(str, files)), problems=tuple(problems.values()), skipped=skipped
+    )
     return aggregates
 
 

@@ -15,6 +15,7 @@ from falco_lab.analysis.report.archive import ArchiveAggregates
 from falco_lab.analysis.report.options import ReportOptions
 from falco_lab.analysis.report.page import Page, render, section
 from falco_lab.analysis.report.registry import SECTIONS, ReportContext
+from falco_lab.events.load_diagnostics import ATTRS_KEY
 from falco_lab.events.schema import empty_frame
 
 __all__ = ["build_report", "write_report"]
@@ -85,7 +86,9 @@ def build_report(
         raise TypeError(f"unknown report option {unknown[0]!r}")
     options = replace(options, **kwargs)  # type: ignore[arg-type]  # the caller's options object is left as it was
     if isinstance(df, ArchiveAggregates):
-        return _build(df.candidates() if df.total else empty_frame(), options, df)
+        frame = df.candidates() if df.total else empty_frame()
+        frame.attrs.setdefault(ATTRS_KEY, df.load_report)
+        return _build(frame, options, df)
     return _build(df, options, None)
 
 
