@@ -48,10 +48,11 @@ def _noise(n: int = 60) -> pd.DataFrame:
     )
 
 
-@pytest.fixture(scope="module")
-def incident_archive(tmp_path_factory) -> tuple[pd.DataFrame, Path]:
+@pytest.fixture(scope="module", params=[("project", 0), ("upstream", 1)], ids=["project-0", "upstream-1"])
+def incident_archive(request, tmp_path_factory) -> tuple[pd.DataFrame, Path]:
     """The simulated incident plus routine noise, in memory and archived (day/host Parquet)."""
-    df, _ = incident(0, "project")
+    mode, seed = request.param
+    df, _ = incident(seed, mode)
     frame = (
         pd.concat([df, _noise()], ignore_index=True).sort_values("time", kind="stable").reset_index(drop=True)
     )
