@@ -30,9 +30,10 @@ running them on Athena or Trino).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import orjson
@@ -59,6 +60,9 @@ from falco_lab.events.load import PARQUET_SUFFIXES
 from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport, Problem
 from falco_lab.events.schema import BASE_COLUMNS, empty_frame
 from falco_lab.priorities import PRIORITIES, PRIORITY_DTYPE, normalize_priority
+
+if TYPE_CHECKING:
+    import duckdb
 
 __all__ = [
     "DEFAULT_MAX_ROWS",
@@ -387,7 +391,7 @@ class ArchiveAggregates:
 
     files: tuple[Path, ...]
     kinds: dict[str, int]
-    connection: object
+    connection: duckdb.DuckDBPyConnection
     columns: frozenset[str]
     schema: AlertSchema = DEFAULT_SCHEMA
     max_rows: int = DEFAULT_MAX_ROWS
@@ -405,7 +409,7 @@ class ArchiveAggregates:
     def sql(self, statement: str) -> pd.DataFrame:
         """Run ``statement`` and return its (small) result as a frame; times as UTC timestamps."""
         self.log.append(statement)
-        frame = self.connection.sql(statement).df()  # type: ignore[attr-defined]
+        frame = self.connection.sql(statement).df()
         for name in frame.columns:
             if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
                 frame[name] = frame[name].dt.tz_convert("UTC")
@@ -469,7 +473,7 @@ class ArchiveAggregates:
         pods = self.sql(f"SELECT DISTINCT {ns} AS ns, {pod} AS pod FROM selected")
         names = workload_names(pods["pod"].astype("string"))
         pods["workload"] = (pods["ns"].astype("string") + "/" + names).fillna(names)
-        self.connection.register("_workloads", pods)  # type: ignore[attr-defined]
+        self.connection.register("_workloads", pods)
         base = self.cache["selected_sql"]
         statement = (
             f"CREATE OR REPLACE TEMP VIEW selected AS SELECT s.*, w.workload AS _workload FROM ({base}) s "
@@ -477,7 +481,7 @@ class ArchiveAggregates:
             f"AND w.pod IS NOT DISTINCT FROM {pod.replace(quote(self.schema.pod), 's.' + quote(self.schema.pod))}"
         )
         self.log.append(statement)
-        self.connection.execute(statement)  # type: ignore[attr-defined]
+        self.connection.execute(statement)
         self.columns = frozenset(self.columns | {"_workload"})
         self.cache["workloads"] = True
 
@@ -643,7 +647,7 @@ class ArchiveAggregates:
             return self.cache["candidates"]  # type: ignore[return-value]
         frame = self.attribution()
         columns = frame.attrs["columns"]
-        self.connection.register("_groups", frame[[*columns, "routine", "since"]])  # type: ignore[attr-defined]
+        self.connection.register("_groups", frame[[*columns, "routine", "since"]])
         join = " AND ".join(
             f"g.{quote(c)} IS NOT DISTINCT FROM CAST(s.{quote(c)} AS VARCHAR)" for c in columns
         )
@@ -654,14 +658,14 @@ class ArchiveAggregates:
             f"OR s.time <= (SELECT min(time) FROM selected) OR starts_with(coalesce(s.rule, ''), '{internal}')"
         )
         self.log.append(statement)
-        self.connection.execute(statement)  # type: ignore[attr-defined]
+        self.connection.execute(statement)
         count = int(self.sql("SELECT count(*) AS n FROM _candidates")["n"].iloc[0])
         self.left_out = max(count - self.max_rows, 0)
         rows = self._rows(
             f"SELECT * FROM _candidates ORDER BY _prio DESC, time DESC LIMIT {int(self.max_rows)}",
             extra=("_routine",),
         )
-        self.connection.execute("DROP TABLE _candidates")  # type: ignore[attr-defined]
+        self.connection.execute("DROP TABLE _candidates")
         severe = rows["priority"].astype(PRIORITY_DTYPE).cat.codes >= _RANK[NEVER_ROUTINE]
         routine = pd.Series(
             rows.pop("_routine").astype(bool).to_numpy() & ~severe.to_numpy(), index=rows.index
@@ -689,7 +693,7 @@ class ArchiveAggregates:
     def _rows(self, statement: str, extra: Sequence[str] = ()) -> pd.DataFrame:
         """The rows of ``statement`` as a canonical frame sorted by time (OCSF rows through the JSON loader)."""
         self.log.append(statement)
-        table = self.connection.sql(statement).to_arrow_table()  # type: ignore[attr-defined]
+        table = self.connection.sql(statement).to_arrow_table()
         if "raw_data" not in table.column_names or not table.num_rows:
             return _canonical_rows(table, self.json_columns, extra)
         from_ocsf = pc.is_valid(table.column("raw_data"))
@@ -868,15 +872,3 @@ def open_archive(
         sources=tuple(map(str, files)), problems=tuple(problems.values()), skipped=skipped
     )
     return aggregates
-
-
-def describe(aggregates: ArchiveAggregates) -> Mapping[str, object]:
-    """What the report header says about an archive: files per kind, alerts, rows materialised."""
-    return {
-        "files": len(aggregates.files),
-        "kinds": dict(aggregates.kinds),
-        "alerts": aggregates.total,
-        "materialised": aggregates.materialised,
-        "story_rows": aggregates.story_rows,
-        "left_out": aggregates.left_out,
-    }
