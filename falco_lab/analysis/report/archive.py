@@ -354,10 +354,11 @@ def attribution_sql(columns: Sequence[str]) -> str:
     the times of its newest alerts (:data:`~falco_lab.analysis.activity.MAX_PROCESSES` of them)."""
     keys = ", ".join(f"CAST({quote(c)} AS VARCHAR) AS {quote(c)}" for c in columns)
     positions = ", ".join(str(i + 1) for i in range(len(columns)))
+    newest = ", ".join(f"_newest[{k}] AS _newest{k}" for k in range(1, MAX_PROCESSES + 1))
     return (
-        f"SELECT {keys}, count(*) AS _n, min(time) AS _first, max(time) AS _last, max(_prio) AS _prio, "
-        f"max(time, {MAX_PROCESSES}) AS _newest "
-        f"FROM selected GROUP BY {positions}"
+        f"SELECT * EXCLUDE (_newest), {newest} FROM (SELECT {keys}, count(*) AS _n, min(time) AS _first, "
+        f"max(time) AS _last, max(_prio) AS _prio, max(time, {MAX_PROCESSES}) AS _newest "
+        f"FROM selected GROUP BY {positions})"
     )
 
 
@@ -605,11 +606,16 @@ class ArchiveAggregates:
         )
         keys = pd.MultiIndex.from_arrays([rule, frame["workload"]])
         frame["routine"] = routine.reindex(keys).fillna(False).to_numpy(dtype=bool)
-        newest = (
-            pd.DataFrame({"place": frame["place"], "time": frame.pop("_newest")}).explode("time").dropna()
-        )
-        newest["time"] = pd.to_datetime(newest["time"], utc=True)
-        since = newest.groupby("place")["time"].nlargest(MAX_PROCESSES).groupby(level=0).min()
+        newest = pd.concat(
+            [
+                pd.DataFrame({"place": frame["place"], "time": frame.pop(f"_newest{k}")})
+                for k in range(1, MAX_PROCESSES + 1)
+            ],
+            ignore_index=True,
+        ).dropna()
+        newest = newest.sort_values(["place", "time"], ascending=[True, False], kind="stable")
+        newest = newest[newest.groupby("place", sort=False).cumcount() < MAX_PROCESSES]
+        since = newest.groupby("place", sort=False)["time"].min()
         frame["since"] = frame["place"].map(since)
         frame.attrs["columns"] = columns
         self.cache["attribution"] = frame
@@ -652,20 +658,18 @@ class ArchiveAggregates:
             f"g.{quote(c)} IS NOT DISTINCT FROM CAST(s.{quote(c)} AS VARCHAR)" for c in columns
         )
         internal = FALCO_INTERNAL_PREFIX.replace("'", "''")
+        # two passes over the files (a count, then the capped rows) rather than one temporary table
+        # of every candidate: with long command lines that table would be most of the archive
         statement = (
-            "CREATE OR REPLACE TEMP TABLE _candidates AS SELECT s.*, g.routine AS _routine FROM selected s "
-            f"JOIN _groups g ON {join} WHERE NOT g.routine OR s._prio >= {_RANK[NEVER_ROUTINE]} OR s.time >= g.since "
+            f"SELECT s.*, g.routine AS _routine FROM selected s JOIN _groups g ON {join} "
+            f"WHERE NOT g.routine OR s._prio >= {_RANK[NEVER_ROUTINE]} OR s.time >= g.since "
             f"OR s.time <= (SELECT min(time) FROM selected) OR starts_with(coalesce(s.rule, ''), '{internal}')"
         )
-        self.log.append(statement)
-        self.connection.execute(statement)
-        count = int(self.sql("SELECT count(*) AS n FROM _candidates")["n"].iloc[0])
+        count = int(self.sql(f"SELECT count(*) AS n FROM ({statement})")["n"].iloc[0])
         self.left_out = max(count - self.max_rows, 0)
         rows = self._rows(
-            f"SELECT * FROM _candidates ORDER BY _prio DESC, time DESC LIMIT {int(self.max_rows)}",
-            extra=("_routine",),
+            f"{statement} ORDER BY s._prio DESC, s.time DESC LIMIT {int(self.max_rows)}", extra=("_routine",)
         )
-        self.connection.execute("DROP TABLE _candidates")
         severe = rows["priority"].astype(PRIORITY_DTYPE).cat.codes >= _RANK[NEVER_ROUTINE]
         routine = pd.Series(
             rows.pop("_routine").astype(bool).to_numpy() & ~severe.to_numpy(), index=rows.index
