@@ -284,3 +284,37 @@ def test_a_directory_of_both_kinds_materialises_rows_of_both(incident_archive, t
     rows = archive.most_severe(len(frame) + 10)
     assert set(archive.kinds) == {"archive", "ocsf"}
     assert sorted(rows["uuid"]) == sorted([*frame["uuid"].astype(str), *uuids])
+
+
+def test_bad_security_lake_rows_are_reported_by_file_and_row_not_dropped_silently(tmp_path):
+    folder = tmp_path / "lake"
+    folder.mkdir()
+    good = orjson.dumps(
+        {"time": "2026-11-23T10:00:00Z", "rule": "r", "priority": "Warning", "output": "x"}
+    ).decode()
+    raw = [good, "{not json", '{"rule": "no time"}', ""]
+    table = pa.table({"class_uid": pa.array([2001] * 4, pa.int32()), "raw_data": pa.array(raw, pa.string())})
+    pq.write_table(table, folder / "bad.parquet")
+    archive = open_archive([folder])
+    assert archive.total == 1
+    assert [(p.file.endswith("bad.parquet"), p.line) for p in archive.load_report.problems] == [
+        (True, 2),
+        (True, 3),
+        (True, 4),
+    ]
+
+
+def test_security_lake_export_of_the_incident_agrees_with_the_in_memory_facts(incident_archive, tmp_path):
+    from falco_lab.events.export import ocsf_table
+
+    frame, _ = incident_archive
+    (tmp_path / "lake").mkdir()
+    pq.write_table(ocsf_table(frame), tmp_path / "lake" / "findings.parquet")
+    facts = open_archive([tmp_path / "lake"]).facts()
+    assert (facts["alerts"], facts["first"], facts["last"], facts["rules"], facts["pods"]) == (
+        len(frame),
+        frame["time"].min(),
+        frame["time"].max(),
+        column(frame, "rule").nunique(),
+        column(frame, "k8s.pod.name").nunique(),
+    )

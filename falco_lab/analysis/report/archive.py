@@ -163,15 +163,45 @@ def _sql_list(paths: Sequence[Path]) -> str:
     return "[" + ", ".join("'" + str(p).replace("'", "''") + "'" for p in paths) + "]"
 
 
-def ocsf_view_sql(files: Sequence[Path], schema: AlertSchema = DEFAULT_SCHEMA) -> str:
-    """The alerts of Security Lake OCSF files: Falco's keys projected from ``raw_data`` (parsed once per row)."""
+def _ocsf_rows_sql(files: Sequence[Path], schema: AlertSchema) -> str:
+    """Every OCSF row with its file, row number, the projected values and whether it is a good alert."""
     fields = _ocsf_fields(schema)
     paths = [f"$.{k}" for k in _OCSF_BASE] + [
         '$.output_fields."' + f.replace('"', '\\"') + '"' for f in fields
     ]
     path_list = "[" + ", ".join("'" + p.replace("'", "''") + "'" for p in paths) + "]"
+    return (
+        f"SELECT filename AS _file, file_row_number AS _row, raw_data, "
+        f"CASE WHEN json_valid(raw_data) THEN json_extract_string(raw_data, {path_list}) END AS v "
+        f"FROM read_parquet({_sql_list(files)}, union_by_name = true, filename = true, file_row_number = true)"
+    )
+
+
+def _ocsf_good_sql() -> str:
+    """The condition of an OCSF row whose ``raw_data`` is a Falco alert (time, rule, known priority)."""
+    return (
+        f"v IS NOT NULL AND TRY_CAST(v[1] AS TIMESTAMPTZ) IS NOT NULL AND v[2] IS NOT NULL "
+        f"AND {_normalise_priority_sql('v[3]')} IS NOT NULL"
+    )
+
+
+def _ocsf_time_sql(text: str) -> str:
+    """An ISO time (any offset) to ``TIMESTAMPTZ_NS``, keeping Falco's nanoseconds (TIMESTAMPTZ keeps microseconds)."""
+    nanos = (
+        f"coalesce(TRY_CAST(rpad(regexp_extract({text}, '\\.\\d{{6}}(\\d{{1,3}})', 1), 3, '0') AS BIGINT), 0)"
+    )
+    return f"CAST(make_timestamp_ns(epoch_us(TRY_CAST({text} AS TIMESTAMPTZ)) * 1000 + {nanos}) AS TIMESTAMPTZ_NS)"
+
+
+def ocsf_view_sql(files: Sequence[Path], schema: AlertSchema = DEFAULT_SCHEMA) -> str:
+    """The alerts of Security Lake OCSF files: Falco's keys projected from ``raw_data`` (parsed once per row).
+
+    Rows whose ``raw_data`` is not a Falco alert are left out here and reported by
+    :func:`ocsf_rejected_sql` (the in-memory loader reports the same rows as problems).
+    """
+    fields = _ocsf_fields(schema)
     columns = [
-        "CAST(v[1] AS TIMESTAMPTZ) AS time",
+        f"{_ocsf_time_sql('v[1]')} AS time",
         "v[2] AS rule",
         f"{_normalise_priority_sql('v[3]')} AS priority",
         *(f"v[{i + 4}] AS {k}" for i, k in enumerate(_OCSF_BASE[3:])),
@@ -179,9 +209,15 @@ def ocsf_view_sql(files: Sequence[Path], schema: AlertSchema = DEFAULT_SCHEMA) -
         *(f"v[{i + len(_OCSF_BASE) + 1}] AS {quote(f)}" for i, f in enumerate(fields)),
         "raw_data",
     ]
+    return f"SELECT {', '.join(columns)} FROM ({_ocsf_rows_sql(files, schema)}) WHERE {_ocsf_good_sql()}"
+
+
+def ocsf_rejected_sql(files: Sequence[Path], schema: AlertSchema = DEFAULT_SCHEMA) -> str:
+    """OCSF rows whose ``raw_data`` is not a Falco alert: file, row (1-based), total count."""
     return (
-        f"SELECT {', '.join(columns)} FROM (SELECT raw_data, json_extract_string(raw_data, {path_list}) AS v "
-        f"FROM read_parquet({_sql_list(files)}, union_by_name = true) WHERE json_valid(raw_data))"
+        f"SELECT _file, _row + 1 AS row, raw_data IS NULL OR raw_data = '' AS empty, count(*) OVER () AS n "
+        f"FROM ({_ocsf_rows_sql(files, schema)}) WHERE NOT coalesce({_ocsf_good_sql()}, FALSE) "
+        "ORDER BY _file, _row LIMIT 100"
     )
 
 
@@ -737,7 +773,8 @@ def _canonical_rows(table: pa.Table, json_columns: frozenset[str], extra: Sequen
         if name in _INTERNAL and name not in extra:
             continue
         if name == "time":
-            data[name] = col.to_pandas().dt.tz_convert("UTC")
+            times = col.to_pandas()
+            data[name] = times.dt.tz_localize("UTC") if times.dt.tz is None else times.dt.tz_convert("UTC")
         elif name == "priority":
             data[name], _ = priority_categorical(col.cast(pa.string()))
         elif name == "tags":
@@ -836,6 +873,19 @@ def open_archive(
         parts.append(archive_view_sql(by_kind[ARCHIVE_KIND]))
     if by_kind[OCSF_KIND]:
         parts.append(ocsf_view_sql(by_kind[OCSF_KIND], schema))
+    if by_kind[OCSF_KIND]:
+        rejected = connection.sql(ocsf_rejected_sql(by_kind[OCSF_KIND], schema)).fetchall()
+        for file, row, empty, _ in rejected:
+            reason = (
+                "OCSF row without raw_data"
+                if empty
+                else "OCSF row raw_data is not a Falco alert (time, rule, priority)"
+            )
+            problems.setdefault((str(file), int(row), reason), Problem(str(file), int(row), reason))
+        if rejected and rejected[0][3] > len(rejected):
+            more = int(rejected[0][3]) - len(rejected)
+            key = (str(by_kind[OCSF_KIND][0].parent), 0, f"... {more:,} more OCSF rows that are not alerts")
+            problems.setdefault(key, Problem(*key))
     view = f"CREATE TEMP VIEW alerts AS {' UNION ALL BY NAME '.join(parts)}"
     log.append(view)
     connection.execute(view)
