@@ -31,7 +31,7 @@ from falco_lab.analysis.sources import attribute, link_execs
 from falco_lab.analysis.workloads import workload_names
 from falco_lab.priorities import PRIORITY_DTYPE
 
-__all__ = ["WEIGHTS", "AttackChain", "ChainStep", "attack_chains", "routine_mask"]
+__all__ = ["ROUTINE_ATTR", "WEIGHTS", "AttackChain", "ChainStep", "attack_chains", "routine_mask"]
 
 #: Weight of each score part.
 WEIGHTS: dict[str, float] = {"severity": 3.0, "rarity": 2.0, "progression": 3.0, "recency": 1.0}
@@ -45,6 +45,9 @@ ROUTINE_SPAN = 0.25
 NEVER_ROUTINE = "Critical"
 #: Evidence rows kept per step.
 MAX_EVIDENCE = 5
+#: ``df.attrs`` key of a routine flag decided elsewhere (over more alerts than ``df`` holds, e.g. a
+#: Parquet archive out of core): a boolean Series on ``df``'s index, used as is by :func:`routine_mask`.
+ROUTINE_ATTR = "routine"
 #: Tactic label of alerts whose rule carries no ATT&CK tag.
 UNMAPPED = "(no ATT&CK tag)"
 
@@ -155,10 +158,14 @@ def routine_mask(df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA) -> pd.S
     A group is routine when its alerts come from :data:`ROUTINE_PODS` pods or more (a
     CronJob's runs, every replica's probe) or number :data:`ROUTINE_COUNT` or more spread
     over :data:`ROUTINE_SPAN` of the data's time span (a probe every few seconds).  Alerts
-    of priority :data:`NEVER_ROUTINE` or worse are never routine.
+    of priority :data:`NEVER_ROUTINE` or worse are never routine.  A flag decided over more
+    alerts than ``df`` holds may be given in ``df.attrs[ROUTINE_ATTR]`` (same index).
     """
     if df.empty:
         return pd.Series(False, index=df.index, dtype=bool)
+    given = df.attrs.get(ROUTINE_ATTR)
+    if isinstance(given, pd.Series) and given.index.equals(df.index):
+        return given.astype(bool)
     frame = pd.DataFrame(
         {
             "rule": column(df, "rule").fillna("(none)"),

@@ -107,6 +107,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--parquet", type=Path, metavar="PATH", help="also export the filtered alerts as Parquet"
     )
+    parser.add_argument(
+        "--in-memory",
+        action="store_true",
+        help="load Parquet archives into memory (default: a report over Parquet files only runs its "
+        "aggregations as DuckDB queries over the files, out of core)",
+    )
+    parser.add_argument(
+        "--print-sql",
+        action="store_true",
+        help="print the SQL statements the out-of-core report ran (for Athena/Trino over the same files)",
+    )
     sim = parser.add_mutually_exclusive_group()
     sim.add_argument(
         "--simulated",
@@ -220,6 +231,11 @@ def run_report(args: argparse.Namespace) -> int:
     """Handler of ``falco-lab report``: load, filter, write the report (and exports)."""
     from falco_lab.errors import FalcoLabError  # root of the loaders' errors
 
+    if not args.in_memory:
+        from falco_lab.analysis.report.archive import is_archive_input
+
+        if is_archive_input(args.events):
+            return run_archive_report(args)
     try:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
@@ -259,18 +275,7 @@ def run_report(args: argparse.Namespace) -> int:
             return 2
         print(result)
         what_ifs.append(result)
-    filters = {
-        k: ", ".join(v) if isinstance(v, list) else str(v)
-        for k, v in (
-            ("since", args.since),
-            ("until", args.until),
-            ("namespace", args.namespace),
-            ("pod", args.pod),
-            ("rule", args.rule),
-            ("min-priority", args.min_priority),
-        )
-        if v
-    }
+    filters = _filters_shown(args)
     options = ReportOptions(
         title=args.title,
         simulated=args.simulated,
@@ -297,6 +302,100 @@ def run_report(args: argparse.Namespace) -> int:
             print(f"wrote {target}: {len(selected):,} alerts")
     if df.empty:
         # nothing to report on is a failure for scripts, even though the report says so too
+        print(f"falco-lab report: no alerts in {', '.join(map(str, args.events))}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _filters_shown(args: argparse.Namespace) -> dict[str, str]:
+    """The filters given on the command line, as the report header shows them."""
+    return {
+        k: ", ".join(v) if isinstance(v, list) else str(v)
+        for k, v in (
+            ("since", args.since),
+            ("until", args.until),
+            ("namespace", args.namespace),
+            ("pod", args.pod),
+            ("rule", args.rule),
+            ("min-priority", args.min_priority),
+        )
+        if v
+    }
+
+
+#: Options that need every alert in memory, refused out of core.
+_IN_MEMORY_ONLY = (
+    ("what_if_exception", "--what-if-exception"),
+    ("csv", "--csv"),
+    ("parquet", "--parquet"),
+    ("keep_duplicates", "--keep-duplicates"),
+)
+
+
+def run_archive_report(args: argparse.Namespace) -> int:
+    """``falco-lab report`` over Parquet files only: aggregations as DuckDB queries, out of core.
+
+    See :mod:`falco_lab.analysis.report.archive`.  A file that is not alerts is an error
+    naming it (exit 1); an archive with no alert left after the filters writes a report
+    that says so and exits 1, as the in-memory path does.
+    """
+    from falco_lab.analysis.report.archive import open_archive
+    from falco_lab.errors import FalcoLabError
+    from falco_lab.events.load_diagnostics import ATTRS_KEY
+
+    refused = [flag for name, flag in _IN_MEMORY_ONLY if getattr(args, name, None)]
+    if refused:
+        print(
+            f"falco-lab report: {', '.join(refused)} need(s) every alert in memory; add --in-memory "
+            "to load the Parquet archive into memory",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        archive = open_archive(
+            list(args.events),
+            since=args.since,
+            until=args.until,
+            namespace=args.namespace,
+            pod=args.pod,
+            rule=args.rule,
+            min_priority=args.min_priority,
+        )
+        ruleset = _load_rules(args.rules)
+        incidents = _incidents(args.incident)
+        total = archive.total
+    except (OSError, FalcoLabError) as exc:
+        print(f"falco-lab report: {exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"falco-lab report: {exc}", file=sys.stderr)
+        return 2
+    options = ReportOptions(
+        title=args.title,
+        simulated=args.simulated,
+        ref_times=incidents or None,
+        group_by=args.group_by,
+        max_table_rows=args.max_rows,
+        sources=list(args.events),
+        filters=_filters_shown(args),
+        rules=ruleset,
+        collected_at=args.collected_at,
+    )
+    carrier = pd.DataFrame()
+    carrier.attrs[ATTRS_KEY] = archive.load_report
+    _print_load_problems(carrier)
+    path = write_report(archive, args.output, options)
+    everything = archive.unfiltered_total() if archive.cache.get("filtered") else total
+    print(
+        f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {total:,} of {everything:,} alerts, out of core "
+        f"({len(archive.files):,} Parquet file(s); {archive.materialised:,} candidate rows and "
+        f"{archive.story_rows:,} pod-story rows materialised)"
+        + (" — no events matched: the report says so" if not total else "")
+    )
+    if args.print_sql:
+        for statement in archive.statements():
+            print(statement.rstrip(";") + ";")
+    if not everything:
         print(f"falco-lab report: no alerts in {', '.join(map(str, args.events))}", file=sys.stderr)
         return 1
     return 0

@@ -20,6 +20,7 @@ __all__ = [
     "SEVERITY_WEIGHTS",
     "PodStory",
     "drilldown_figure",
+    "drilldown_figure_from_table",
     "drilldown_table",
     "pod_stories",
     "pod_story",
@@ -127,6 +128,22 @@ def drilldown_figure(
             first_seen=("first_seen", "min"), last_seen=("last_seen", "max"), area=("area", "sum"),
         ).reset_index().assign(process="(other processes)")  # fmt: skip
         table = pd.concat([kept, rest], ignore_index=True)
+    return drilldown_figure_from_table(table, title=title)
+
+
+def drilldown_figure_from_table(table: pd.DataFrame, *, title: str | None = None) -> go.Figure:
+    """The treemap of :func:`drilldown_figure` from counts already grouped and capped.
+
+    ``table`` has the columns of :func:`drilldown_table` at process depth (``rules``
+    optional, ``area`` computed with :func:`severity_area` when absent), one row per box
+    of the last level, e.g. aggregated by DuckDB over a Parquet archive.
+    """
+    if table.empty:
+        return empty_figure("No events in the selection: nothing to drill into.")
+    if "area" not in table.columns:
+        table = table.assign(
+            area=(severity_area(table["max_priority"], table["alerts"]) * 100).round().astype("int64")
+        )
     ids, parents, labels, values, counts, colors, hovers = [], [], [], [], [], [], []
     keys = list(DRILLDOWN_LEVELS)
     for depth in range(len(keys)):

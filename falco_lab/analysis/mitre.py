@@ -35,6 +35,7 @@ __all__ = [
     "matrix_figure",
     "mitre_matrix",
     "mitre_summary",
+    "mitre_summary_from_counts",
     "parse_tags",
     "tactics",
     "technique",
@@ -255,6 +256,35 @@ def mitre_summary(df: pd.DataFrame) -> pd.DataFrame:
             )
     if not rows:
         return pd.DataFrame({c: [] for c in columns})
+    return _summary_cells(rows)
+
+
+def mitre_summary_from_counts(groups: pd.DataFrame) -> pd.DataFrame:
+    """:func:`mitre_summary` from alerts already counted per rule and tag list.
+
+    ``groups`` has the columns ``rule``, ``tags`` (a tuple or list of tags), ``alerts``,
+    ``first_seen`` and ``last_seen`` (e.g. a GROUP BY over a Parquet archive).
+    """
+    columns = list(SUMMARY_COLUMNS)
+    rows = []
+    for rule, tags, alerts, first, last in zip(
+        groups["rule"],
+        groups["tags"],
+        groups["alerts"],
+        groups["first_seen"],
+        groups["last_seen"],
+        strict=True,
+    ):
+        for tactic, tech in parse_tags(_tag_tuple(tags)).pairs():
+            rows.append((tactic, tech, int(alerts), [str(rule)], first, last))
+    if not rows:
+        return pd.DataFrame({c: [] for c in columns})
+    return _summary_cells(rows)
+
+
+def _summary_cells(rows: list[tuple]) -> pd.DataFrame:
+    """(tactic, technique, alerts, rules, first, last) rows -> the :func:`mitre_summary` table."""
+    columns = list(SUMMARY_COLUMNS)
     cells = pd.DataFrame(rows, columns=["tactic", "technique", "alerts", "rules", "first_seen", "last_seen"])
     out = (
         cells.groupby(["tactic", "technique"], sort=False)

@@ -15,14 +15,21 @@ import plotly.graph_objects as go
 
 from falco_lab.analysis._html import label
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column, group_values
-from falco_lab.events.charts import choose_freq, no_events_figure, timeline_by_priority
+from falco_lab.events.charts import (
+    choose_freq,
+    no_events_figure,
+    timeline_by_priority,
+    timeline_by_priority_from_table,
+)
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
 __all__ = [
     "bin_alerts",
     "empty_figure",
     "priority_counts_figure",
+    "priority_counts_figure_from_table",
     "timeline_figure",
+    "timeline_figure_from_bins",
 ]
 
 RefTimes = Mapping[str, object] | Iterable[object] | None
@@ -172,6 +179,34 @@ def timeline_figure(
     else:
         freq = _draw_bins(fig, df, group_by, max_bins, max_groups, schema)
         mode_note = f"{len(df):,} alerts in {freq} bins (marker size = count)"
+    return _finish(fig, group_by, ref_times, title, mode_note)
+
+
+def timeline_figure_from_bins(
+    binned: pd.DataFrame,
+    group_by: str = "rule",
+    *,
+    total: int | None = None,
+    ref_times: RefTimes = None,
+    title: str | None = None,
+) -> go.Figure:
+    """:func:`timeline_figure` from counts already binned (the columns of :func:`bin_alerts`).
+
+    For alerts that are not in memory (a Parquet archive aggregated by DuckDB); each bin
+    is one marker sized by its count, as :func:`timeline_figure` draws large inputs.
+    ``total`` is the number of alerts (default: the sum of the counts).
+    """
+    if binned.empty:
+        return empty_figure("No events in the selection: nothing to draw on the timeline.")
+    fig = go.Figure()
+    freq = _draw_binned(fig, binned)
+    total = int(binned["count"].sum()) if total is None else total
+    return _finish(fig, group_by, ref_times, title, f"{total:,} alerts in {freq} bins (marker size = count)")
+
+
+def _finish(
+    fig: go.Figure, group_by: str, ref_times: RefTimes, title: str | None, mode_note: str
+) -> go.Figure:
     _add_reference_lines(fig, ref_times)
     lanes = len({y for trace in fig.data for y in trace.y})
     fig.update_layout(
@@ -242,6 +277,10 @@ def _draw_bins(
     fig: go.Figure, df: pd.DataFrame, group_by: str, max_bins: int, max_groups: int, schema: AlertSchema
 ) -> str:
     binned = bin_alerts(df, group_by, max_bins=max_bins, max_groups=max_groups, schema=schema)
+    return _draw_binned(fig, binned)
+
+
+def _draw_binned(fig: go.Figure, binned: pd.DataFrame) -> str:
     freq = binned.attrs["freq"]
     width = pd.Timedelta(freq)
     biggest = max(int(binned["count"].max()), 1)
@@ -301,5 +340,17 @@ def priority_counts_figure(
             customdata=[f"{start:%Y-%m-%d %H:%M:%S}Z" for start in starts],
             hovertemplate=f"bin of {freq} from %{{customdata}}: %{{y}}<extra>{label(trace.name)}</extra>",
         )
+    _add_reference_lines(fig, ref_times)
+    return fig
+
+
+def priority_counts_figure_from_table(
+    table: pd.DataFrame, freq: str, *, ref_times: RefTimes = None, title: str = "Alerts by priority"
+) -> go.Figure:
+    """:func:`priority_counts_figure` from counts: ``table`` has one row per bin start (UTC) and one
+    column of counts per priority (for alerts aggregated outside pandas, e.g. by DuckDB)."""
+    if table.empty:
+        return empty_figure("No events in the selection.", title)
+    fig = timeline_by_priority_from_table(table, freq, title=title)
     _add_reference_lines(fig, ref_times)
     return fig

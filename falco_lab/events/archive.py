@@ -117,14 +117,20 @@ def archive_events(sources: Sequence[object], out: str | Path, *, compression: s
     return ArchiveResult(before, len(frame), skipped, tuple(files), report)
 
 
-def read_parquet_chunk(path: Path) -> Chunk:
-    """One Parquet file as alerts: a canonical archive file or a Security Lake OCSF file.
+#: What :func:`parquet_kind` returns for a canonical archive file and for a Security Lake file.
+ARCHIVE_KIND = "archive"
+OCSF_KIND = "ocsf"
+
+
+def parquet_kind(path: Path) -> str:
+    """:data:`ARCHIVE_KIND` or :data:`OCSF_KIND`, from the file's schema (its footer only).
 
     Raises
     ------
     LoadError
         The file is not Parquet, or its columns are neither a canonical archive's
-        (``time``, ``rule``, ``priority``) nor OCSF's (``raw_data``, ``class_uid``).
+        (``time``, ``rule``, ``priority``) nor OCSF's (``raw_data``, ``class_uid``, with
+        ``raw_data`` a string column); the message names the file.
     """
     try:
         schema = pq.read_schema(path)
@@ -132,7 +138,10 @@ def read_parquet_chunk(path: Path) -> Chunk:
         raise LoadError(f"{path}: cannot read Parquet archive: {exc}") from None
     names = set(schema.names)
     if all(n in names for n in OCSF_REQUIRED):
-        return _read_ocsf(path)
+        kind = schema.field("raw_data").type
+        if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+            raise LoadError(f"{path}: OCSF raw_data is {kind}, expected a string column")
+        return OCSF_KIND
     if not all(n in names for n in CANONICAL_REQUIRED):
         shown = ", ".join(sorted(names)[:12]) + (f" and {len(names) - 12} more" if len(names) > 12 else "")
         raise LoadError(
@@ -140,6 +149,19 @@ def read_parquet_chunk(path: Path) -> Chunk:
             f"(falco-lab archive) or {', '.join(OCSF_REQUIRED)} (falcosidekick Security Lake OCSF); "
             f"found {shown or 'no columns'}"
         )
+    return ARCHIVE_KIND
+
+
+def read_parquet_chunk(path: Path) -> Chunk:
+    """One Parquet file as alerts: a canonical archive file or a Security Lake OCSF file.
+
+    Raises
+    ------
+    LoadError
+        As :func:`parquet_kind`.
+    """
+    if parquet_kind(path) == OCSF_KIND:
+        return _read_ocsf(path)
     try:
         frame = table_to_canonical(pq.read_table(path))
     except (OSError, ValueError) as exc:
@@ -246,12 +268,15 @@ def archive_command(args: argparse.Namespace) -> int:
 
 
 __all__ = [
+    "ARCHIVE_KIND",
+    "OCSF_KIND",
     "ArchiveResult",
     "PARTITIONS",
     "archive_events",
     "archived_uuids",
     "host_partition",
     "is_ocsf_json_line",
+    "parquet_kind",
     "read_ocsf_json_lines",
     "read_parquet_chunk",
 ]

@@ -34,6 +34,39 @@ Generated statements (``source`` = the relation, ``limit`` = the cap)::
     FROM {source} GROUP BY 1, 2 ORDER BY 1, 2
 
     -- noise_sql(limit): the same top-N with "N more" over (rule, image, process)
+
+The report itself (``falco-lab report DIR`` on Parquet files,
+:mod:`falco_lab.analysis.report.archive`) runs its own statements over the view
+``alerts`` (the files; for Security Lake OCSF files the Falco keys are projected from
+``raw_data`` with ``json_extract_string``) and ``selected`` (``alerts`` with the report's
+filters and ``_prio``, the priority's rank 0-7).  ``falco-lab report DIR --print-sql`` prints
+every one of them; for example the summary's facts and a top-N table::
+
+    SELECT count(*) AS alerts, min(time) AS first, max(time) AS last, count(DISTINCT rule) AS rules,
+           count(DISTINCT CAST("k8s.ns.name" AS VARCHAR)) AS namespaces, ... FROM selected;
+    SELECT coalesce(rule, '(none)') AS key, count(*) AS alerts, count(DISTINCT rule) AS rules,
+           max(_prio) AS prio, min(time) AS first_seen, max(time) AS last_seen, count(*) OVER () AS groups
+    FROM selected GROUP BY 1 ORDER BY alerts DESC, prio DESC, first_seen, key LIMIT 10;
+
+To run them on Athena (Trino engine) or Trino over the same Parquet, create the table as
+above, then ``CREATE VIEW selected AS SELECT *, CASE priority WHEN 'Emergency' THEN 7 ...
+END AS _prio FROM falco_alerts WHERE ...`` (the printed view, with ``falco_alerts`` for
+``alerts``), and replace the DuckDB spellings:
+
+============================================  ==================================================
+DuckDB (printed)                              Athena / Trino
+============================================  ==================================================
+``epoch_ns(time) // w``                       ``CAST(to_unixtime("time") * 1e9 AS BIGINT) / w``
+``CAST(x AS TIMESTAMPTZ)``                    ``CAST(x AS timestamp with time zone)``
+``arg_min(output, time)``                     ``min_by(output, "time")``
+``mode(rule)``                                ``max_by(rule, n)`` over a per-rule count subquery
+``regexp_replace(s, p, r, 'g')``              ``regexp_replace(s, p, r)`` (replaces every match)
+``max(time, 3)``, ``starts_with``             the same (Trino has both)
+============================================  ==================================================
+
+The steps that join pandas frames registered in DuckDB (``_groups``: the routine decision
+per group; ``_workloads``: pod -> workload names) are Python-side and have no Athena
+equivalent; everything that counts runs there as printed.
 """
 
 from __future__ import annotations

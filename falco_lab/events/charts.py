@@ -184,6 +184,12 @@ def _timeline(
     bins = frame["time"].dt.floor(freq)
     keys = frame[column].astype("string").fillna("(none)")
     table = pd.crosstab(bins, keys).sort_index()
+    return _stacked(table, column, order, colors, title, freq)
+
+
+def _stacked(
+    table: pd.DataFrame, column: str, order: list[str], colors: dict[str, str] | None, title: str, freq: str
+) -> go.Figure:
     traces = []
     for name in [o for o in order if o in table.columns] + sorted(c for c in table.columns if c not in order):
         marker = {"color": colors[name]} if colors and name in colors else {}
@@ -212,6 +218,15 @@ def timeline_by_priority(
 ) -> go.Figure:
     """Stacked event counts per time bin and priority (``freq`` e.g. ``"1min"``; default: automatic)."""
     return _timeline(frame, "priority", list(PRIORITIES), PRIORITY_COLORS, title, freq)
+
+
+def timeline_by_priority_from_table(
+    table: pd.DataFrame, freq: str, title: str = "Timeline by priority"
+) -> go.Figure:
+    """:func:`timeline_by_priority` from counts: one row per bin start, one column per priority."""
+    if table.empty:
+        return no_events_figure(title)
+    return _stacked(table.sort_index(), "priority", list(PRIORITIES), PRIORITY_COLORS, title, freq)
 
 
 def timeline_by_source(

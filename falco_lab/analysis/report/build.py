@@ -11,9 +11,12 @@ import pandas as pd
 from falco_lab.analysis._html import esc, shorten
 from falco_lab.analysis.fields import is_simulated
 from falco_lab.analysis.report import sections  # noqa: F401  (importing it registers the built-in sections)
+from falco_lab.analysis.report.archive import ArchiveAggregates
 from falco_lab.analysis.report.options import ReportOptions
 from falco_lab.analysis.report.page import Page, render, section
 from falco_lab.analysis.report.registry import SECTIONS, ReportContext
+from falco_lab.events.load_diagnostics import ATTRS_KEY
+from falco_lab.events.schema import empty_frame
 
 __all__ = ["build_report", "write_report"]
 
@@ -54,14 +57,19 @@ def _load_problems(df: pd.DataFrame) -> str:
     )
 
 
-def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwargs: object) -> str:
+def build_report(
+    df: pd.DataFrame | ArchiveAggregates, options: ReportOptions | None = None, **kwargs: object
+) -> str:
     """Render the post-mortem report for the alerts in ``df`` as one HTML string.
 
     Parameters
     ----------
     df:
         Canonical events frame (already filtered; see
-        :func:`~falco_lab.analysis.fields.filter_alerts`).
+        :func:`~falco_lab.analysis.fields.filter_alerts`), or a Parquet archive opened out
+        of core with :func:`~falco_lab.analysis.report.archive.open_archive` (filtered
+        there): its aggregates are DuckDB queries and only the rows the sections show
+        are materialised (:mod:`~falco_lab.analysis.report.archive_sections`).
     options:
         :class:`ReportOptions`; keyword arguments override its fields
         (``build_report(df, title="...", simulated=True)``).
@@ -77,6 +85,14 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
     if unknown:
         raise TypeError(f"unknown report option {unknown[0]!r}")
     options = replace(options, **kwargs)  # type: ignore[arg-type]  # the caller's options object is left as it was
+    if isinstance(df, ArchiveAggregates):
+        frame = df.candidates() if df.total else empty_frame()
+        frame.attrs.setdefault(ATTRS_KEY, df.load_report)
+        return _build(frame, options, df)
+    return _build(df, options, None)
+
+
+def _build(df: pd.DataFrame, options: ReportOptions, archive: ArchiveAggregates | None) -> str:
     simulated = options.simulated if options.simulated is not None else is_simulated(df)
     nonce = secrets.token_urlsafe(18)
     page = Page(nonce)
@@ -97,20 +113,29 @@ def build_report(df: pd.DataFrame, options: ReportOptions | None = None, **kwarg
             "filters: " + ", ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in options.filters.items())
         )
     page.add(f'<p class="note">{" · ".join(header)}</p>' + _load_problems(df))
+    renderers = {}
+    if archive is not None:
+        from falco_lab.analysis.report.archive_sections import ARCHIVE_RENDERERS, archive_note
+
+        page.add(archive_note(archive))
+        renderers = ARCHIVE_RENDERERS
 
     if df.empty:
         page.add(section("summary", "Summary", f'<p class="empty"><b>{esc(_NO_EVENTS)}</b></p>'))
     else:
         shown = [s for s in SECTIONS if s.shown is None or s.shown(options)]
         page.add("<nav>" + "".join(f'<a href="#{esc(s.anchor)}">{esc(s.nav)}</a>' for s in shown) + "</nav>")
-        ctx = ReportContext(df, options, page)
+        ctx = ReportContext(df, options, page, archive=archive)
         for registered in shown:
-            registered.render(ctx)
+            renderers.get(registered.anchor, registered.render)(ctx)
     return render(page, options, simulated)
 
 
 def write_report(
-    df: pd.DataFrame, path: str | Path, options: ReportOptions | None = None, **kwargs: object
+    df: pd.DataFrame | ArchiveAggregates,
+    path: str | Path,
+    options: ReportOptions | None = None,
+    **kwargs: object,
 ) -> Path:
     """Write :func:`build_report` to ``path`` (UTF-8), creating its folder, and return the path."""
     path = Path(path)

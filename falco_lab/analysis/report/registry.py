@@ -25,13 +25,16 @@ class ReportContext:
     """What a section renders from: the alerts, the options and the page it writes to.
 
     ``cache`` lets sections share an expensive intermediate result (keyed by name) so
-    it is computed once per report.
+    it is computed once per report.  ``archive`` is set when the report is built from a
+    Parquet archive out of core (:class:`~falco_lab.analysis.report.archive.ArchiveAggregates`):
+    ``df`` then holds only the candidate rows it materialised.
     """
 
     df: pd.DataFrame
     options: ReportOptions
     page: Page
     cache: dict[str, object] = field(default_factory=dict)
+    archive: object | None = None
 
 
 @dataclass(frozen=True, slots=True)
