@@ -43,7 +43,7 @@ ROUTINE_COUNT = 10
 ROUTINE_SPAN = 0.25
 #: Alerts of this priority or worse are never set aside as routine.
 NEVER_ROUTINE = "Critical"
-#: Evidence rows kept per step.
+#: Evidence rows kept per step by default (the report takes ``ReportCaps.chain_evidence``).
 MAX_EVIDENCE = 5
 #: Tactic label of alerts whose rule carries no ATT&CK tag.
 UNMAPPED = "(no ATT&CK tag)"
@@ -66,7 +66,7 @@ class ChainStep:
     rules:
         Distinct rules, in order of first alert.
     evidence:
-        Up to :data:`MAX_EVIDENCE` rows: ``time``, ``rule``, ``priority``, ``process``,
+        Up to ``max_evidence`` (:data:`MAX_EVIDENCE`) rows: ``time``, ``rule``, ``priority``, ``process``,
         ``cmdline``, ``target`` (file or connection), in time order.
     """
 
@@ -201,7 +201,11 @@ def _step_tactic(tags: tuple[str, ...], order: dict[str, int], names: dict[str, 
 
 
 def attack_chains(
-    df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA, *, top: int | None = None
+    df: pd.DataFrame,
+    schema: AlertSchema = DEFAULT_SCHEMA,
+    *,
+    top: int | None = None,
+    max_evidence: int = MAX_EVIDENCE,
 ) -> list[AttackChain]:
     """The attack chains of ``df``, highest score first (``top`` of them; all when None).
 
@@ -248,7 +252,7 @@ def attack_chains(
         first = part.iloc[0]
         steps = []
         for tactic, rows in sorted(part.groupby("step", sort=False), key=lambda kv: kv[1]["time"].min()):
-            evidence = rows[["time", "rule", "priority", "process", "cmdline", "target"]].head(MAX_EVIDENCE)
+            evidence = rows[["time", "rule", "priority", "process", "cmdline", "target"]].head(max_evidence)
             steps.append(
                 ChainStep(
                     str(tactic),

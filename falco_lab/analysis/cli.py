@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from falco_lab.analysis.fields import GROUPINGS, filter_alerts
 from falco_lab.analysis.noise import what_if
-from falco_lab.analysis.report import ReportOptions, export_alerts, write_report
+from falco_lab.analysis.report import ReportCaps, ReportOptions, export_alerts, parse_caps, write_report
 from falco_lab.priorities import PRIORITIES
 
 __all__ = ["register", "run_report"]
@@ -49,7 +50,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="mark an incident time on the timelines (repeatable)",
     )
     parser.add_argument(
-        "--max-rows", type=int, default=1000, help="alerts listed one per row before aggregating"
+        "--max-rows",
+        type=int,
+        default=None,
+        help="alerts listed one per row before aggregating (= --cap alert_rows=N)",
+    )
+    parser.add_argument(
+        "--cap",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="override one size cap of the report, e.g. pod_stories=10 (repeatable; names: "
+        + ", ".join(f.name for f in fields(ReportCaps))
+        + ")",
     )
     parser.add_argument(
         "--rules",
@@ -153,6 +166,13 @@ def run_report(args: argparse.Namespace) -> int:
     from falco_lab.errors import FalcoLabError  # root of the loaders' errors
 
     try:
+        caps = parse_caps(
+            [*(["alert_rows=" + str(args.max_rows)] if args.max_rows is not None else []), *args.cap]
+        )
+    except ValueError as exc:
+        print(f"falco-lab report: {exc}", file=sys.stderr)
+        return 2
+    try:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
     except (OSError, FalcoLabError, ValueError) as exc:
@@ -201,7 +221,7 @@ def run_report(args: argparse.Namespace) -> int:
         simulated=args.simulated,
         ref_times=incidents or None,
         group_by=args.group_by,
-        max_table_rows=args.max_rows,
+        caps=caps,
         sources=list(args.events),
         filters=filters,
         rules=ruleset,

@@ -45,7 +45,8 @@ def top_n(
     -------
     pandas.DataFrame
         Columns ``by``, ``alerts``, ``share`` (of all alerts), ``rules`` (distinct),
-        ``max_priority``, ``first_seen``, ``last_seen``.
+        ``max_priority``, ``first_seen``, ``last_seen``; ``result.attrs["groups"]`` is the
+        total number of values (of which the first ``n`` are returned).
     """
     columns = [by, "alerts", "share", "rules", "max_priority", "first_seen", "last_seen"]
     if df.empty:
@@ -62,13 +63,16 @@ def top_n(
         alerts=("time", "size"), rules=("rule", "nunique"), prio=("prio", "max"),
         first_seen=("time", "min"), last_seen=("time", "max"),
     )  # fmt: skip
+    total = len(out)
     out = out.sort_values(["alerts", "prio"], ascending=False, kind="stable").head(n).reset_index()
     out["share"] = out["alerts"] / len(df)
     cats = list(PRIORITY_DTYPE.categories)
     out["max_priority"] = pd.Categorical(
         [cats[c] if c >= 0 else None for c in out["prio"]], dtype=PRIORITY_DTYPE
     )
-    return out[columns]
+    out = out[columns]
+    out.attrs["groups"] = total
+    return out
 
 
 def output_template(outputs: pd.Series) -> pd.Series:

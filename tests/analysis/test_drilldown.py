@@ -78,7 +78,7 @@ def test_figure_totals_match_alert_count():
 def test_figure_keeps_totals_when_leaves_are_capped():
     df = alerts(*[{**WEB, "proc.name": f"p{i}"} for i in range(20)])
     trace = drilldown_figure(df, max_leaves=5).data[0]
-    assert "(other processes)" in trace.labels
+    assert "(15 more processes)" in trace.labels
     assert sum(v for v, p in zip(trace.values, trace.parents, strict=True) if p == "") == 20
 
 

@@ -19,7 +19,8 @@ def _alerts_table(df: pd.DataFrame, options: ReportOptions) -> str:
         "container": column(df, schema.container), "cmdline": column(df, schema.cmdline).str.slice(0, 300),
         "output": column(df, "output").str.slice(0, 500),
     })  # fmt: skip
-    if len(df) <= options.max_table_rows:
+    caps = options.caps
+    if len(df) <= caps.alert_rows:
         return f"<p>All {len(df):,} alerts, oldest first.</p>" + html_table(
             view.sort_values("time", kind="stable")
         )
@@ -33,13 +34,11 @@ def _alerts_table(df: pd.DataFrame, options: ReportOptions) -> str:
     severe = view.assign(_rank=view["priority"].map(rank)).sort_values(
         ["_rank", "time"], ascending=[True, False], kind="stable"
     )
-    n_latest = min(200, options.max_table_rows)
+    n_latest = min(caps.severe_alerts, caps.alert_rows)
     return (
-        f"<p>{len(df):,} alerts exceed the limit of {options.max_table_rows:,} rows, so they are aggregated per rule,"
+        f"<p>{len(df):,} alerts exceed the limit of {caps.alert_rows:,} rows, so they are aggregated per rule,"
         f" priority, namespace and pod ({len(agg):,} groups). Use the CSV/Parquet export for every alert.</p>"
-        + html_table(
-            agg, [*keys, "alerts", "first_seen", "last_seen", "example"], limit=options.max_table_rows
-        )
+        + html_table(agg, [*keys, "alerts", "first_seen", "last_seen", "example"], limit=caps.alert_rows)
         + f"<h3>The {n_latest} most severe alerts (latest first)</h3>"
         + html_table(severe.drop(columns="_rank"), limit=n_latest)
     )

@@ -8,17 +8,15 @@ import pandas as pd
 
 from falco_lab.analysis._html import esc, shorten
 from falco_lab.analysis.chains import attack_chains, routine_mask
-from falco_lab.analysis.report.options import ReportOptions
+from falco_lab.analysis.report.options import ReportOptions, more_note
 from falco_lab.analysis.report.page import fmt_time, html_table, section
 from falco_lab.analysis.report.registry import ReportContext, Section
 from falco_lab.priorities import PRIORITY_COLORS
 
-#: Attack chains shown at the top of the report.
-MAX_CHAINS = 3
-
 
 def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
-    chains = attack_chains(df, options.schema)
+    caps = options.caps
+    chains = attack_chains(df, options.schema, max_evidence=caps.chain_evidence)
     routine = int(routine_mask(df, options.schema).sum())
     noise = (
         f'<p class="note">{routine:,} routine alert{"s" if routine != 1 else ""} (a rule recurring in one '
@@ -29,7 +27,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
     if not chains:
         return "<p>No suspicious activity outside routine alerts.</p>" + noise
     blocks = []
-    for rank, chain in enumerate(chains[:MAX_CHAINS], 1):
+    for rank, chain in enumerate(chains[: caps.chains], 1):
         pz = chain.patient_zero
         steps = "".join(
             f"<li><b>{esc(step.tactic)}</b> from {esc(fmt_time(step.first_seen))}: "
@@ -37,6 +35,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
             + html_table(
                 step.evidence, ["time", "rule", "priority", "process", "cmdline", "target"], cls="evidence"
             )
+            + _note(more_note(step.alerts, len(step.evidence), "alerts of this step"))
             + "</li>"
             for step in chain.steps
         )
@@ -55,9 +54,12 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
             + _opened_by(chain.opened_by)
             + f'<ol class="steps">{steps}</ol></div>'
         )
-    more = len(chains) - MAX_CHAINS
-    tail = f'<p class="note">{more:,} more pods with suspicious alerts not shown.</p>' if more > 0 else ""
+    tail = _note(more_note(len(chains), caps.chains, "pods with suspicious alerts"))
     return "".join(blocks) + tail + noise
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{esc(text)}</p>' if text else ""
 
 
 def _opened_by(link: Mapping[str, object] | None) -> str:
