@@ -60,7 +60,7 @@ def still_active(
         ``quiet_before_end`` and ``quiet_before_collection`` (seconds; NA without a
         collection time), ``status`` (``active at the end`` within :data:`ACTIVE_WITHIN`
         of the data's end, else ``quiet``) and ``last_processes`` (``name (pid)`` of the
-        last alerts' processes, newest first, at most ``max_processes``).
+        last alerts' processes, newest first, at most ``max_processes`` then ``(+N more)``).
     """
     columns = [
         "place",
@@ -95,8 +95,11 @@ def still_active(
     grouped = frame.groupby("place", sort=False)
     last = grouped["time"].first()
     procs = frame.dropna(subset=["proc"]).drop_duplicates(["place", "proc"])
+    distinct = procs.groupby("place", sort=False).size()
     procs = procs[procs.groupby("place", sort=False).cumcount() < max_processes]
     named = procs.groupby("place", sort=False)["proc"].agg(", ".join)
+    more = (distinct - max_processes).reindex(named.index)
+    named = named.where(more <= 0, named + " (+" + more.astype(str) + " more)")
     out = pd.DataFrame(
         {
             "place": last.index.astype(str),
