@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "simulate": "falco_lab.simulate.cli",
     "cluster": "falco_lab.lab.cli",
     "report": "falco_lab.analysis.cli",
+    "iocs": "falco_lab.analysis.iocs_cli",
 }
 
 

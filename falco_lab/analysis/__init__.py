@@ -1,7 +1,8 @@
 """falco_lab.analysis: post-mortem analysis of Falco alerts on the canonical events frame.
 
 Timeline, process lineage, drill-down and pod stories, MITRE ATT&CK view and coverage,
-noise and what-if tuning, findings, and the self-contained HTML report.
+noise and what-if tuning, findings, indicators of compromise (JSON, CSV, STIX 2.1),
+and the self-contained HTML report.
 """
 
 from falco_lab.analysis.drilldown import PodStory, drilldown_figure, drilldown_table, pod_stories, pod_story
@@ -14,6 +15,7 @@ from falco_lab.analysis.fields import (
     parse_time_bound,
 )
 from falco_lab.analysis.findings import Finding, find_findings
+from falco_lab.analysis.iocs import IocLimits, extract_iocs
 from falco_lab.analysis.lineage import (
     ancestors,
     build_process_tree,
@@ -33,6 +35,7 @@ from falco_lab.analysis.mitre import (
 )
 from falco_lab.analysis.noise import WhatIf, output_template, similar_alerts, top_n, what_if
 from falco_lab.analysis.report import ReportOptions, build_report, export_alerts, write_report
+from falco_lab.analysis.stix import stix_bundle
 from falco_lab.analysis.timeline import bin_alerts, priority_counts_figure, timeline_figure
 
 __all__ = [
@@ -40,6 +43,7 @@ __all__ = [
     "PRIORITY_COLORS",
     "AlertSchema",
     "Finding",
+    "IocLimits",
     "MitreTags",
     "PodStory",
     "ReportOptions",
@@ -54,6 +58,7 @@ __all__ = [
     "drilldown_figure",
     "drilldown_table",
     "export_alerts",
+    "extract_iocs",
     "filter_alerts",
     "find_findings",
     "is_simulated",
@@ -68,6 +73,7 @@ __all__ = [
     "priority_counts_figure",
     "select_subtrees",
     "similar_alerts",
+    "stix_bundle",
     "timeline_figure",
     "top_n",
     "tree_figure",

@@ -6,7 +6,8 @@
   into entities that plotly decodes back to the literal characters;
 * :func:`script_json` for JSON embedded in a ``<script>`` element: ``<``, ``>``, ``&``
   and the JavaScript line separators become ``\\uXXXX`` escapes so no string can close
-  the element.
+  the element;
+* :func:`defuse_formula` for CSV cells a spreadsheet would otherwise evaluate.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["esc", "escape_script_json", "label", "script_json", "shorten"]
+__all__ = ["FORMULA_START", "defuse_formula", "esc", "escape_script_json", "label", "script_json", "shorten"]
 
 _LABEL_TABLE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;"})
 _SCRIPT_TABLE = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
@@ -60,3 +61,14 @@ def escape_script_json(text: str) -> str:
     for char, escape in _SCRIPT_TABLE.items():
         text = text.replace(char, escape)
     return text
+
+
+#: A CSV cell starting with one of these is a formula to a spreadsheet.
+FORMULA_START: tuple[str, ...] = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse_formula(value: object) -> object:
+    """``value`` prefixed with ``'`` when it is text a spreadsheet would evaluate as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

@@ -10,6 +10,8 @@ The public API:
 * :func:`read_webhook`, :func:`read_pod_logs` / :func:`load_pod_logs` (the Falco
   DaemonSet's logs), :class:`SidekickUIClient`, :func:`post_event` / :func:`post_events`;
 * :func:`to_parquet` / :func:`read_parquet` - exact archives;
+* :func:`export_events` - OCSF (as falcosidekick's Security Lake output), ECS NDJSON,
+  Falco JSON lines or the Parquet archive, for a SIEM;
 * charts: ``counts_by_*``, ``timeline_by_*``, ``top_namespaces``, ``top_pods``,
   ``rule_hour_heatmap`` (plotly is imported on first use).
 
@@ -28,6 +30,7 @@ from typing import TYPE_CHECKING
 #: no pyarrow, requests or plotly until a loader, the UI client or a chart is needed.
 _EXPORTS: dict[str, str] = {
     "BadRecordsWarning": "load",
+    "export_events": "export",
     "frame_from_alerts": "load",
     "load_events": "load",
     "read_parquet": "parquet",
@@ -71,6 +74,7 @@ if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
         top_namespaces,
         top_pods,
     )
+    from falco_lab.events.export import export_events
     from falco_lab.events.load import BadRecordsWarning, frame_from_alerts, load_events
     from falco_lab.events.load_diagnostics import LoadError, LoadReport, Problem, load_report
     from falco_lab.events.parquet import read_parquet, to_parquet
@@ -107,6 +111,7 @@ __all__ = [
     "counts_by_source",
     "counts_by_tag",
     "empty_frame",
+    "export_events",
     "frame_from_alerts",
     "load_events",
     "load_pod_logs",

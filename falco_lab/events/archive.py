@@ -27,10 +27,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
+import orjson
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from falco_lab.events import ocsf
 from falco_lab.events.jsonl import Chunk, read_jsonl_bytes
 from falco_lab.events.load import load_events
 from falco_lab.events.load_diagnostics import ATTRS_KEY, LoadError, LoadReport, Problem
@@ -41,7 +43,7 @@ PARTITIONS: tuple[str, ...] = ("day", "host")
 UNKNOWN_HOST = "_unknown"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 #: Columns an OCSF (Security Lake) file must have to be read as falcosidekick alerts.
-OCSF_REQUIRED = ("raw_data", "class_uid")
+OCSF_REQUIRED = ocsf.REQUIRED_COLUMNS
 #: Columns a Parquet file must have to be read as a canonical archive.
 CANONICAL_REQUIRED = ("time", "rule", "priority")
 
@@ -164,6 +166,48 @@ def _read_ocsf(path: Path) -> Chunk:
     return chunk
 
 
+def is_ocsf_json_line(line: bytes) -> bool:
+    """Whether ``line`` is an OCSF record with ``raw_data`` (falcosidekick's finding as JSON), not a Falco alert."""
+    try:
+        record = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        return False
+    return isinstance(record, dict) and all(k in record for k in OCSF_REQUIRED) and "rule" not in record
+
+
+def read_ocsf_json_lines(data: bytes, source: str) -> Chunk:
+    """OCSF records as JSON lines (``falco-lab events export --format ocsf -o x.jsonl``) -> alerts from ``raw_data``.
+
+    A line that is not JSON, or has no string ``raw_data``, is a problem with its line number;
+    blank lines are skipped.
+    """
+    lines = data.split(b"\n")
+    if lines and not lines[-1].strip():
+        lines.pop()
+    raw: list[bytes] = []
+    problems: list[Problem] = []
+    for number, line in enumerate(lines, 1):
+        value = None
+        if line.strip():
+            try:
+                record = orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                problems.append(Problem(source, number, f"OCSF line is not JSON: {exc}"))
+            else:
+                value = record.get("raw_data") if isinstance(record, dict) else None
+                if not isinstance(value, str) or not value:
+                    problems.append(Problem(source, number, "OCSF line without raw_data"))
+                    value = None
+        raw.append(value.replace("\n", " ").encode() if value else b"")
+    chunk = read_jsonl_bytes(b"\n".join(raw), source)
+    chunk.problems = sorted(
+        [Problem(p.file, p.line, f"OCSF line raw_data: {p.reason}") for p in chunk.problems] + problems,
+        key=lambda p: p.line or 0,
+    )
+    chunk.skipped = max(0, chunk.skipped - len(problems))
+    return chunk
+
+
 # -- falco-lab archive ---------------------------------------------------------------------
 
 
@@ -207,5 +251,7 @@ __all__ = [
     "archive_events",
     "archived_uuids",
     "host_partition",
+    "is_ocsf_json_line",
+    "read_ocsf_json_lines",
     "read_parquet_chunk",
 ]

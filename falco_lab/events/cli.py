@@ -9,6 +9,9 @@ and source plus the rejected records.  With ``--json`` it prints exactly one obj
 
 (``problems`` capped at :data:`MAX_PROBLEMS`).  Exit status: 0, or 1 with ``--strict``
 when a record was rejected, or 2 when a source cannot be read.
+
+``falco-lab events export EVENTS... --format ocsf|ecs|jsonl|parquet -o PATH`` writes the
+alerts for a SIEM (:mod:`falco_lab.events.export`).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import TextIO
 
 import pandas as pd
 
+from falco_lab.events.export import FORMATS as EXPORT_FORMATS
 from falco_lab.events.load import load_events
 from falco_lab.events.load_diagnostics import LoadError, load_report
 from falco_lab.priorities import PRIORITIES
@@ -49,6 +53,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     summary.add_argument("--strict", action="store_true", help="exit with status 1 if any record is bad")
     summary.add_argument("--since", help="only events in this window, e.g. 24h, 5min, 2d")
     summary.set_defaults(handler=summary_command)
+    export = sub.add_parser(
+        "export",
+        help="write alerts as OCSF (Security Lake), ECS (Elastic), Falco JSON lines or a Parquet archive",
+        description="Load alerts and write them for a SIEM: --format ocsf (OCSF Security Finding as "
+        "falcosidekick's AWS Security Lake output writes it: Parquet when PATH ends in .parquet, JSON lines "
+        "otherwise), ecs (Elastic Common Schema NDJSON), jsonl (Falco's alert JSON) or parquet (the "
+        "falco-lab archive format).",
+    )
+    export.add_argument("paths", nargs="+", metavar="EVENTS", help="file, directory, '-' or http(s) URL")
+    export.add_argument("--format", required=True, choices=EXPORT_FORMATS, help="output format")
+    export.add_argument(
+        "-o", "--output", required=True, metavar="PATH", help="file to write ('-': stdout, line formats)"
+    )
+    export.add_argument(
+        "--keep-duplicates", action="store_true", help="keep alerts loaded twice (default: drop them)"
+    )
+    export.set_defaults(handler=export_command)
 
 
 def _counts(values: pd.Series) -> dict[str, int]:
@@ -113,3 +134,38 @@ def summary_command(args: argparse.Namespace) -> int:
     else:
         _print_text(summary, load_report(frame).skipped, sys.stdout)
     return 1 if args.strict and summary["bad_records"] else 0
+
+
+def export_command(args: argparse.Namespace) -> int:
+    """Handler of ``falco-lab events export``: exit 0, 1 (nothing loaded or unwritable) or 2 (bad input)."""
+    import contextlib
+
+    from falco_lab.events.export import export_events
+    from falco_lab.events.sanity import keeping_duplicates
+
+    try:
+        with keeping_duplicates() if args.keep_duplicates else contextlib.nullcontext():
+            frame = load_events(*args.paths, warn=False, progress=False)
+    except (LoadError, ValueError) as exc:
+        print(f"falco-lab events export: {exc}", file=sys.stderr)
+        return 2
+    report = load_report(frame)
+    for problem in report.problems[:MAX_PROBLEMS]:
+        print(f"falco-lab events export: skipped {problem}", file=sys.stderr)
+    if len(report.problems) > MAX_PROBLEMS:
+        print(f"falco-lab events export: ... {len(report.problems) - MAX_PROBLEMS} more", file=sys.stderr)
+    if frame.empty:
+        print(f"falco-lab events export: no alerts in {', '.join(args.paths)}", file=sys.stderr)
+        return 1
+    try:
+        written = export_events(frame, args.output, args.format)
+    except ValueError as exc:
+        print(f"falco-lab events export: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        raise  # the reader of stdout went away: falco-lab's main ends quietly
+    except OSError as exc:
+        print(f"falco-lab events export: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {len(frame):,} alert(s) to {args.output} ({written})", file=sys.stderr)
+    return 0

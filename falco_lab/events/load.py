@@ -193,7 +193,8 @@ def _read_ui(url: str, since: Since | None, options: dict) -> Chunk:
 def event_files(directory: Path) -> list[Path]:
     """The event files under ``directory`` (recursively, hidden ones excluded), sorted.
 
-    Parquet files (a ``falco-lab archive`` dataset, Security Lake OCSF files) are included.
+    Parquet files (a ``falco-lab archive`` dataset, Security Lake OCSF files) are included;
+    JSON lines of OCSF records (with ``raw_data``) are read from their ``raw_data``.
     """
     found = []
     for path in sorted(directory.rglob("*")):
@@ -252,6 +253,10 @@ def _read_bytes(data: Buffer, name: str, max_line_bytes: int) -> Chunk:
         document = _whole_document(data)
         if isinstance(document, list) and document and all(isinstance(d, dict) for d in document):
             return read_webhook(document, name)
+    if head.startswith(b"{") and _is_ocsf(data):
+        from falco_lab.events.archive import read_ocsf_json_lines
+
+        return read_ocsf_json_lines(bytes(data), name)
     chunk = read_jsonl_bytes(data, name, max_line_bytes=max_line_bytes)
     if len(chunk.frame) == 0 and len(chunk.problems) > 1 and head.startswith(b"{"):
         # Every line bad: maybe one pretty-printed alert or payload spread over many lines.
@@ -259,6 +264,17 @@ def _read_bytes(data: Buffer, name: str, max_line_bytes: int) -> Chunk:
         if isinstance(document, dict):
             return read_webhook(document, name)
     return chunk
+
+
+def _is_ocsf(data: Buffer) -> bool:
+    """Whether the first line is an OCSF record (JSON lines of ``falco-lab events export --format ocsf``)."""
+    end = data.find(b"\n", 0, DEFAULT_MAX_LINE_BYTES)
+    first = bytes(data[: end if end >= 0 else DEFAULT_MAX_LINE_BYTES])
+    if b'"class_uid"' not in first or b'"raw_data"' not in first:
+        return False
+    from falco_lab.events.archive import is_ocsf_json_line
+
+    return is_ocsf_json_line(first)
 
 
 def _whole_document(data: Buffer) -> Any:

@@ -117,9 +117,13 @@ def test_injected_markup_shows_as_text_and_never_runs(tmp_path, csp):
     assert dom.count('class="main-svg"') >= 5
     assert re.search(r"<text[^>]*>&lt;/script&gt;&lt;img src=x", dom)
     # every section that shows alert-derived text got the payloads and kept them as text
-    for section in ("chains", "activity", "sources", "findings", "noise"):
+    for section in ("chains", "activity", "sources", "findings", "iocs", "noise"):
         start = dom.index(f'<section id="{section}">')
         body = dom[start : dom.index("</section>", start)]
         assert "&lt;script&gt;" in body or "&lt;img src=x" in body or "&lt;svg onload" in body, section
     for text in ("Who opened the shells", "Blind spots", "Opened by", "Loading changed the data"):
         assert text in dom
+    # an indicator whose value is an attacker's string (the audited user) is a text cell of the IOC table
+    iocs = dom[dom.index('<section id="iocs">') :]
+    iocs = iocs[: iocs.index("</section>")]
+    assert "<td>user</td><td>&lt;script&gt;document.title='pwned'" in iocs

@@ -7,16 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from falco_lab.analysis._html import defuse_formula
+
 __all__ = ["export_alerts"]
-
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _defuse_formula(value: object) -> object:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
 
 
 def export_alerts(df: pd.DataFrame, path: str | Path, *, spreadsheet_safe: bool = True) -> Path:
@@ -48,7 +41,7 @@ def export_alerts(df: pd.DataFrame, path: str | Path, *, spreadsheet_safe: bool 
         if spreadsheet_safe:
             for name in out.columns:
                 if out[name].dtype == object or isinstance(out[name].dtype, pd.StringDtype):
-                    out[name] = out[name].map(_defuse_formula)
+                    out[name] = out[name].map(defuse_formula)
         out.to_csv(path, index=False)
     elif suffix in (".parquet", ".pq"):
         from falco_lab.events import to_parquet  # the events archive format (exact round trip)
