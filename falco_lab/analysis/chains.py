@@ -31,7 +31,7 @@ from falco_lab.analysis.sources import attribute, link_execs
 from falco_lab.analysis.workloads import workload_names
 from falco_lab.priorities import PRIORITY_DTYPE
 
-__all__ = ["WEIGHTS", "AttackChain", "ChainStep", "attack_chains", "routine_mask"]
+__all__ = ["WEIGHTS", "AttackChain", "ChainList", "ChainStep", "attack_chains", "routine_mask"]
 
 #: Weight of each score part.
 WEIGHTS: dict[str, float] = {"severity": 3.0, "rarity": 2.0, "progression": 3.0, "recency": 1.0}
@@ -206,14 +206,16 @@ def attack_chains(
     *,
     top: int | None = None,
     max_evidence: int = MAX_EVIDENCE,
-) -> list[AttackChain]:
+) -> ChainList:
     """The attack chains of ``df``, highest score first (``top`` of them; all when None).
 
     Routine alerts (:func:`routine_mask`) are left out; a pod with only routine alerts
-    has no chain.  Empty input gives ``[]``.
+    has no chain.  Empty input gives ``[]``.  The result is a :class:`ChainList` whose
+    ``total`` counts every chain, also those beyond ``top``; places are ranked column-wise
+    and only the chains returned are built.
     """
     if df.empty:
-        return []
+        return ChainList()
     all_tactics = tactics()
     order = {t.shortname: i for i, t in enumerate(all_tactics)}
     names = {t.shortname: t.name for t in all_tactics}
@@ -246,8 +248,15 @@ def attack_chains(
     pods_per_rule = frame.groupby("rule")["where"].nunique()
     cmd_counts = frame["cmdline"].value_counts()
     suspicious = frame[~routine_mask(df, schema).to_numpy()]
-    chains = []
-    for where, part in suspicious.groupby("where", sort=False):
+    # rank every place column-wise, then build only the chains asked for (a fleet has
+    # thousands of places; a Python loop over all of them is the cost this avoids)
+    ranked = _rank_places(suspicious, pods_per_rule, cmd_counts, start, span)
+    chosen = ranked if top is None else ranked[:top]
+    rows_of = suspicious.groupby("where", sort=False).indices
+    chains = ChainList()
+    chains.total = len(ranked)
+    for where in chosen:
+        part = suspicious.iloc[rows_of[where]]
         part = part.sort_values("time", kind="stable")
         first = part.iloc[0]
         steps = []
@@ -293,5 +302,55 @@ def attack_chains(
                 opened_by=_opened_by(links, part),
             )
         )
-    chains.sort(key=lambda c: (-c.score, c.patient_zero["time"]))  # type: ignore[arg-type,return-value]
-    return chains if top is None else chains[:top]
+    return chains
+
+
+class ChainList(list[AttackChain]):
+    """The chains :func:`attack_chains` returns; ``total`` counts them all, before ``top``."""
+
+    total: int = 0
+
+
+def _rank_places(
+    suspicious: pd.DataFrame,
+    pods_per_rule: pd.Series,
+    cmd_counts: pd.Series,
+    start: pd.Timestamp,
+    span: float,
+) -> list[object]:
+    """The places of ``suspicious`` by chain score (rounded as shown), highest first, then earliest.
+
+    The same four parts as the chains' own, computed per place over columns.
+    """
+    if suspicious.empty:
+        return []
+    groups = suspicious.groupby("where", sort=False)
+    places = pd.Index(groups.size().index)
+    code = groups["code"].max().astype(float).clip(lower=0.0)
+    severity = code / (len(PRIORITY_DTYPE.categories) - 1)
+    rules = suspicious[["where", "rule"]].drop_duplicates()
+    rule_rarity = (
+        (1.0 / rules["rule"].map(pods_per_rule).astype(float)).groupby(rules["where"], sort=False).mean()
+    )
+    with_cmd = suspicious[["where", "cmdline"]].dropna()
+    if len(with_cmd):
+        here = with_cmd.groupby(["where", "cmdline"], sort=False)["cmdline"].transform("size")
+        unique = (with_cmd["cmdline"].map(cmd_counts) == here).astype(float)
+        unique_cmds = unique.groupby(with_cmd["where"], sort=False).mean().reindex(places)
+    else:
+        unique_cmds = pd.Series(np.nan, index=places)
+    rarity = ((rule_rarity.reindex(places) + unique_cmds) / 2).fillna(rule_rarity.reindex(places))
+    mapped = suspicious.loc[suspicious["step"] != UNMAPPED, ["where", "step"]].drop_duplicates()
+    progression = mapped.groupby("where", sort=False).size().reindex(places, fill_value=0).clip(upper=5) / 5
+    first, last = groups["time"].min(), groups["time"].max()
+    recency = ((last - start) / pd.Timedelta("1s")) / span
+    score = (
+        WEIGHTS["severity"] * severity.reindex(places)
+        + WEIGHTS["rarity"] * rarity
+        + WEIGHTS["progression"] * progression
+        + WEIGHTS["recency"] * recency.reindex(places)
+    ).round(3)
+    order = pd.DataFrame(
+        {"score": -score.to_numpy(), "first": first.reindex(places).to_numpy()}, index=places
+    )
+    return list(order.sort_values(["score", "first"], kind="stable").index)

@@ -16,7 +16,7 @@ from falco_lab.priorities import PRIORITY_COLORS
 
 def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
     caps = options.caps
-    chains = attack_chains(df, options.schema, max_evidence=caps.chain_evidence)
+    chains = attack_chains(df, options.schema, top=caps.chains, max_evidence=caps.chain_evidence)
     routine = int(routine_mask(df, options.schema).sum())
     noise = (
         f'<p class="note">{routine:,} routine alert{"s" if routine != 1 else ""} (a rule recurring in one '
@@ -27,7 +27,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
     if not chains:
         return "<p>No suspicious activity outside routine alerts.</p>" + noise
     blocks = []
-    for rank, chain in enumerate(chains[: caps.chains], 1):
+    for rank, chain in enumerate(chains, 1):
         pz = chain.patient_zero
         steps = "".join(
             f"<li><b>{esc(step.tactic)}</b> from {esc(fmt_time(step.first_seen))}: "
@@ -54,7 +54,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions) -> str:
             + _opened_by(chain.opened_by)
             + f'<ol class="steps">{steps}</ol></div>'
         )
-    tail = _note(more_note(len(chains), caps.chains, "pods with suspicious alerts"))
+    tail = _note(more_note(chains.total, caps.chains, "pods with suspicious alerts"))
     return "".join(blocks) + tail + noise
 
 
