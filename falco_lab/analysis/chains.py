@@ -134,16 +134,14 @@ class AttackChain:
         )
 
 
-def _places(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
+def _places(df: pd.DataFrame, schema: AlertSchema, who: pd.DataFrame) -> pd.Series:
     """``namespace/pod`` each alert concerns (audit alerts: their target), else ``node N``."""
-    who = attribute(df, schema)
     pods, ns = who["pod"], who["namespace"]
     where = (ns.fillna("") + "/" + pods).str.removeprefix("/")
     return where.where(pods.notna(), "node " + column(df, schema.node).fillna("?"))
 
 
-def _workloads(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
-    who = attribute(df, schema)
+def _workloads(df: pd.DataFrame, schema: AlertSchema, who: pd.DataFrame) -> pd.Series:
     pods, ns = who["pod"], who["namespace"]
     names = (ns.fillna("") + "/" + workload_names(pods)).str.removeprefix("/")
     return names.where(pods.notna(), "node " + column(df, schema.node).fillna("?"))
@@ -159,11 +157,17 @@ def routine_mask(df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA) -> pd.S
     """
     if df.empty:
         return pd.Series(False, index=df.index, dtype=bool)
+    who = attribute(df, schema)
+    return _routine(df, _workloads(df, schema, who), _places(df, schema, who))
+
+
+def _routine(df: pd.DataFrame, workloads: pd.Series, places: pd.Series) -> pd.Series:
+    """:func:`routine_mask` from the alerts' workloads and places (computed once by the caller)."""
     frame = pd.DataFrame(
         {
             "rule": column(df, "rule").fillna("(none)"),
-            "workload": _workloads(df, schema),
-            "pod": _places(df, schema),
+            "workload": workloads,
+            "pod": places,
             "time": df["time"],
         }
     )
@@ -223,14 +227,15 @@ def attack_chains(
     step_of_set = [_step_tactic(s, order, names) for s in sets]
     prio = df["priority"].astype(PRIORITY_DTYPE)
     target = column(df, schema.file).fillna(column(df, "fd.name"))
+    who = attribute(df, schema)
     frame = pd.DataFrame(
         {
             "time": df["time"],
             "rule": column(df, "rule").fillna("(none)"),
             "priority": prio,
             "code": prio.cat.codes,
-            "where": _places(df, schema),
-            "workload": _workloads(df, schema),
+            "where": _places(df, schema, who),
+            "workload": _workloads(df, schema, who),
             "node": column(df, schema.node),
             "process": column(df, "proc.name"),
             "cmdline": column(df, schema.cmdline),
@@ -247,7 +252,7 @@ def attack_chains(
     span = max((end - start) / pd.Timedelta("1s"), 1.0)
     pods_per_rule = frame.groupby("rule")["where"].nunique()
     cmd_counts = frame["cmdline"].value_counts()
-    suspicious = frame[~routine_mask(df, schema).to_numpy()]
+    suspicious = frame[~_routine(df, frame["workload"], frame["where"]).to_numpy()]
     # rank every place column-wise, then build only the chains asked for (a fleet has
     # thousands of places; a Python loop over all of them is the cost this avoids)
     ranked = _rank_places(suspicious, pods_per_rule, cmd_counts, start, span)
