@@ -18,8 +18,8 @@ is the measured step's own:
   ``fig.write_html(include_plotlyjs=True)``; its time and size per alert are also
   extrapolated to ``N``.
 
-Next to this typical case, the **adversarial** case (``--adversarial N``, default
-1,000,000; 0 skips it) runs the same ``falco-lab report`` command on the JSON lines of
+Next to this typical case, the **adversarial** case (``--adversarial N``, default as
+many as ``--alerts``; 0 skips it) runs the same ``falco-lab report`` command on the JSON lines of
 :mod:`adversarial` (written from scratch: every container id and pid distinct, 5,000 pods,
 0.3-3 KB command lines, old-format records, duplicates), measuring time, peak RSS, HTML
 size and how long headless Chromium (``/usr/bin/chromium --headless --dump-dom``, which
@@ -445,7 +445,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", required=True, type=Path, help="directory for report.json")
     parser.add_argument("--alerts", type=int, default=1_000_000)
-    parser.add_argument("--adversarial", type=int, default=1_000_000, help="adversarial alerts (0: skip)")
+    parser.add_argument(
+        "--adversarial",
+        type=int,
+        default=None,
+        help="adversarial alerts (default: as many as --alerts; 0: skip)",
+    )
     parser.add_argument("--baseline-sample", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--smoke", action="store_true", help="tiny sizes, for the tests")
@@ -461,6 +466,8 @@ def main(argv: list[str] | None = None) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     if args.smoke:
         args.alerts, args.adversarial, args.baseline_sample = 2_000, 2_000, 500
+    if args.adversarial is None:
+        args.adversarial = args.alerts
     args.out.mkdir(parents=True, exist_ok=True)
     started, load_before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), _load_average()
     with tempfile.TemporaryDirectory(prefix="bench_report_") as tmp:
