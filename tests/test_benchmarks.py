@@ -28,12 +28,12 @@ BENCHMARKS = ROOT / "benchmarks"
 #: Small-size arguments of each benchmark (each run stays well under 30 s on 2 cores) and
 #: the shared reference files it needs.
 SMOKE: dict[str, tuple[list[str], tuple[str, ...]]] = {
-    "archive": (["--size", "300"], ()),
+    "archive": (["--smoke"], ()),
     "capture": (["--events", "5000"], ("captures/falco__psp_run_as_user_0_container.scap",)),
     "evaluate": (["--events", "5000", "--repeat", "1"], ("upstream/falco_rules.yaml",)),
     "iocs": (["--size", "300"], ()),
     "events": (["--size", "300", "--adversarial-size", "0", "--repeat", "1"], ()),
-    "report": (["--alerts", "2000", "--baseline-sample", "300"], ()),
+    "report": (["--alerts", "2000", "--adversarial", "500", "--baseline-sample", "300"], ()),
     "rules": (["--events", "3000", "--sample", "300"], ("upstream/falco_rules.yaml",)),
     "run": (["--only", "01"], ("upstream/falco_rules.yaml",)),
     "simulate": (["--nodes", "1", "--hours", "0.05", "--sample", "200"], ("upstream/falco_rules.yaml",)),

@@ -15,6 +15,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, column
@@ -26,7 +27,7 @@ __all__ = ["ACTIVE_WITHIN", "BLIND_SPOT_GAP", "blind_spots", "collection_time", 
 ACTIVE_WITHIN = pd.Timedelta("5min")
 #: Falco health alerts closer than this are one blind-spot window.
 BLIND_SPOT_GAP = pd.Timedelta("1min")
-#: Processes listed per place.
+#: Default of ``still_active(max_processes=)``; the report takes ``ReportCaps.activity_processes``.
 MAX_PROCESSES = 3
 
 
@@ -44,7 +45,11 @@ def collection_time(sources: Iterable[str]) -> pd.Timestamp | None:
 
 
 def still_active(
-    df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA, collected_at: pd.Timestamp | None = None
+    df: pd.DataFrame,
+    schema: AlertSchema = DEFAULT_SCHEMA,
+    collected_at: pd.Timestamp | None = None,
+    *,
+    max_processes: int = MAX_PROCESSES,
 ) -> pd.DataFrame:
     """Last activity per pod and node, most recent first (Falco's own health alerts left out).
 
@@ -55,7 +60,7 @@ def still_active(
         ``quiet_before_end`` and ``quiet_before_collection`` (seconds; NA without a
         collection time), ``status`` (``active at the end`` within :data:`ACTIVE_WITHIN`
         of the data's end, else ``quiet``) and ``last_processes`` (``name (pid)`` of the
-        last alerts' processes, newest first).
+        last alerts' processes, newest first, at most ``max_processes`` then ``(+N more)``).
     """
     columns = [
         "place",
@@ -86,24 +91,32 @@ def still_active(
         "time", ascending=False
     )
     end = df["time"].max()
-    rows = []
-    for where, part in frame.groupby("place", sort=False):
-        last = part["time"].iloc[0]
-        procs = list(dict.fromkeys(part["proc"].dropna()))[:MAX_PROCESSES]
-        rows.append(
-            {
-                "place": str(where),
-                "alerts": len(part),
-                "last_seen": last,
-                "quiet_before_end": (end - last).total_seconds(),
-                "quiet_before_collection": (collected_at - last).total_seconds()
-                if collected_at is not None
-                else float("nan"),
-                "status": "active at the end" if end - last <= ACTIVE_WITHIN else "quiet",
-                "last_processes": ", ".join(procs),
-            }
-        )
-    out = pd.DataFrame(rows, columns=columns)
+    # one pass per column, not one per place: the newest row of each place comes first
+    grouped = frame.groupby("place", sort=False)
+    last = grouped["time"].first()
+    procs = frame.dropna(subset=["proc"]).drop_duplicates(["place", "proc"])
+    distinct = procs.groupby("place", sort=False).size()
+    procs = procs[procs.groupby("place", sort=False).cumcount() < max_processes]
+    named = procs.groupby("place", sort=False)["proc"].agg(", ".join)
+    more = (distinct - max_processes).reindex(named.index)
+    named = named.where(more <= 0, named + " (+" + more.astype(str) + " more)")
+    out = pd.DataFrame(
+        {
+            "place": last.index.astype(str),
+            "alerts": grouped.size().to_numpy(),
+            "last_seen": last.to_numpy(),
+            "quiet_before_end": (end - last).dt.total_seconds().to_numpy(),
+            "quiet_before_collection": (collected_at - last).dt.total_seconds().to_numpy()
+            if collected_at is not None
+            else float("nan"),
+            "status": np.where((end - last <= ACTIVE_WITHIN).to_numpy(), "active at the end", "quiet"),
+            "last_processes": named.reindex(last.index).fillna("").to_numpy(),
+        },
+        columns=columns,
+    )
+    out["last_seen"] = (
+        out["last_seen"].dt.tz_localize("UTC") if out["last_seen"].dt.tz is None else out["last_seen"]
+    )
     return out.sort_values("last_seen", ascending=False, kind="stable").reset_index(drop=True)
 
 

@@ -31,7 +31,15 @@ from falco_lab.analysis.sources import attribute, link_execs
 from falco_lab.analysis.workloads import workload_names
 from falco_lab.priorities import PRIORITY_DTYPE
 
-__all__ = ["ROUTINE_ATTR", "WEIGHTS", "AttackChain", "ChainStep", "attack_chains", "routine_mask"]
+__all__ = [
+    "ROUTINE_ATTR",
+    "WEIGHTS",
+    "AttackChain",
+    "ChainList",
+    "ChainStep",
+    "attack_chains",
+    "routine_mask",
+]
 
 #: Weight of each score part.
 WEIGHTS: dict[str, float] = {"severity": 3.0, "rarity": 2.0, "progression": 3.0, "recency": 1.0}
@@ -43,7 +51,7 @@ ROUTINE_COUNT = 10
 ROUTINE_SPAN = 0.25
 #: Alerts of this priority or worse are never set aside as routine.
 NEVER_ROUTINE = "Critical"
-#: Evidence rows kept per step.
+#: Evidence rows kept per step by default (the report takes ``ReportCaps.chain_evidence``).
 MAX_EVIDENCE = 5
 #: ``df.attrs`` key of a routine flag decided elsewhere (over more alerts than ``df`` holds, e.g. a
 #: Parquet archive out of core): a boolean Series on ``df``'s index, used as is by :func:`routine_mask`.
@@ -69,7 +77,7 @@ class ChainStep:
     rules:
         Distinct rules, in order of first alert.
     evidence:
-        Up to :data:`MAX_EVIDENCE` rows: ``time``, ``rule``, ``priority``, ``process``,
+        Up to ``max_evidence`` (:data:`MAX_EVIDENCE`) rows: ``time``, ``rule``, ``priority``, ``process``,
         ``cmdline``, ``target`` (file or connection), in time order.
     """
 
@@ -137,16 +145,14 @@ class AttackChain:
         )
 
 
-def _places(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
+def _places(df: pd.DataFrame, schema: AlertSchema, who: pd.DataFrame) -> pd.Series:
     """``namespace/pod`` each alert concerns (audit alerts: their target), else ``node N``."""
-    who = attribute(df, schema)
     pods, ns = who["pod"], who["namespace"]
     where = (ns.fillna("") + "/" + pods).str.removeprefix("/")
     return where.where(pods.notna(), "node " + column(df, schema.node).fillna("?"))
 
 
-def _workloads(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
-    who = attribute(df, schema)
+def _workloads(df: pd.DataFrame, schema: AlertSchema, who: pd.DataFrame) -> pd.Series:
     pods, ns = who["pod"], who["namespace"]
     names = (ns.fillna("") + "/" + workload_names(pods)).str.removeprefix("/")
     return names.where(pods.notna(), "node " + column(df, schema.node).fillna("?"))
@@ -166,11 +172,23 @@ def routine_mask(df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA) -> pd.S
     given = df.attrs.get(ROUTINE_ATTR)
     if isinstance(given, pd.Series) and given.index.equals(df.index):
         return given.astype(bool)
+    who = attribute(df, schema)
+    return _routine(df, _workloads(df, schema, who), _places(df, schema, who))
+
+
+def _routine(df: pd.DataFrame, workloads: pd.Series, places: pd.Series) -> pd.Series:
+    """:func:`routine_mask` from the alerts' workloads and places (computed once by the caller).
+
+    The flag given in ``df.attrs[ROUTINE_ATTR]`` (decided over more alerts) wins.
+    """
+    given = df.attrs.get(ROUTINE_ATTR)
+    if isinstance(given, pd.Series) and given.index.equals(df.index):
+        return given.astype(bool)
     frame = pd.DataFrame(
         {
             "rule": column(df, "rule").fillna("(none)"),
-            "workload": _workloads(df, schema),
-            "pod": _places(df, schema),
+            "workload": workloads,
+            "pod": places,
             "time": df["time"],
         }
     )
@@ -208,15 +226,21 @@ def _step_tactic(tags: tuple[str, ...], order: dict[str, int], names: dict[str, 
 
 
 def attack_chains(
-    df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA, *, top: int | None = None
-) -> list[AttackChain]:
+    df: pd.DataFrame,
+    schema: AlertSchema = DEFAULT_SCHEMA,
+    *,
+    top: int | None = None,
+    max_evidence: int = MAX_EVIDENCE,
+) -> ChainList:
     """The attack chains of ``df``, highest score first (``top`` of them; all when None).
 
     Routine alerts (:func:`routine_mask`) are left out; a pod with only routine alerts
-    has no chain.  Empty input gives ``[]``.
+    has no chain.  Empty input gives ``[]``.  The result is a :class:`ChainList` whose
+    ``total`` counts every chain, also those beyond ``top``; places are ranked column-wise
+    and only the chains returned are built.
     """
     if df.empty:
-        return []
+        return ChainList()
     all_tactics = tactics()
     order = {t.shortname: i for i, t in enumerate(all_tactics)}
     names = {t.shortname: t.name for t in all_tactics}
@@ -224,14 +248,15 @@ def attack_chains(
     step_of_set = [_step_tactic(s, order, names) for s in sets]
     prio = df["priority"].astype(PRIORITY_DTYPE)
     target = column(df, schema.file).fillna(column(df, "fd.name"))
+    who = attribute(df, schema)
     frame = pd.DataFrame(
         {
             "time": df["time"],
             "rule": column(df, "rule").fillna("(none)"),
             "priority": prio,
             "code": prio.cat.codes,
-            "where": _places(df, schema),
-            "workload": _workloads(df, schema),
+            "where": _places(df, schema, who),
+            "workload": _workloads(df, schema, who),
             "node": column(df, schema.node),
             "process": column(df, "proc.name"),
             "cmdline": column(df, schema.cmdline),
@@ -248,14 +273,21 @@ def attack_chains(
     span = max((end - start) / pd.Timedelta("1s"), 1.0)
     pods_per_rule = frame.groupby("rule")["where"].nunique()
     cmd_counts = frame["cmdline"].value_counts()
-    suspicious = frame[~routine_mask(df, schema).to_numpy()]
-    chains = []
-    for where, part in suspicious.groupby("where", sort=False):
+    suspicious = frame[~_routine(df, frame["workload"], frame["where"]).to_numpy()]
+    # rank every place column-wise, then build only the chains asked for (a fleet has
+    # thousands of places; a Python loop over all of them is the cost this avoids)
+    ranked = _rank_places(suspicious, pods_per_rule, cmd_counts, start, span)
+    chosen = ranked if top is None else ranked[:top]
+    rows_of = suspicious.groupby("where", sort=False).indices
+    chains = ChainList()
+    chains.total = len(ranked)
+    for where in chosen:
+        part = suspicious.iloc[rows_of[where]]
         part = part.sort_values("time", kind="stable")
         first = part.iloc[0]
         steps = []
         for tactic, rows in sorted(part.groupby("step", sort=False), key=lambda kv: kv[1]["time"].min()):
-            evidence = rows[["time", "rule", "priority", "process", "cmdline", "target"]].head(MAX_EVIDENCE)
+            evidence = rows[["time", "rule", "priority", "process", "cmdline", "target"]].head(max_evidence)
             steps.append(
                 ChainStep(
                     str(tactic),
@@ -296,5 +328,55 @@ def attack_chains(
                 opened_by=_opened_by(links, part),
             )
         )
-    chains.sort(key=lambda c: (-c.score, c.patient_zero["time"]))  # type: ignore[arg-type,return-value]
-    return chains if top is None else chains[:top]
+    return chains
+
+
+class ChainList(list[AttackChain]):
+    """The chains :func:`attack_chains` returns; ``total`` counts them all, before ``top``."""
+
+    total: int = 0
+
+
+def _rank_places(
+    suspicious: pd.DataFrame,
+    pods_per_rule: pd.Series,
+    cmd_counts: pd.Series,
+    start: pd.Timestamp,
+    span: float,
+) -> list[object]:
+    """The places of ``suspicious`` by chain score (rounded as shown), highest first, then earliest.
+
+    The same four parts as the chains' own, computed per place over columns.
+    """
+    if suspicious.empty:
+        return []
+    groups = suspicious.groupby("where", sort=False)
+    places = pd.Index(groups.size().index)
+    code = groups["code"].max().astype(float).clip(lower=0.0)
+    severity = code / (len(PRIORITY_DTYPE.categories) - 1)
+    rules = suspicious[["where", "rule"]].drop_duplicates()
+    rule_rarity = (
+        (1.0 / rules["rule"].map(pods_per_rule).astype(float)).groupby(rules["where"], sort=False).mean()
+    )
+    with_cmd = suspicious[["where", "cmdline"]].dropna()
+    if len(with_cmd):
+        here = with_cmd.groupby(["where", "cmdline"], sort=False)["cmdline"].transform("size")
+        unique = (with_cmd["cmdline"].map(cmd_counts) == here).astype(float)
+        unique_cmds = unique.groupby(with_cmd["where"], sort=False).mean().reindex(places)
+    else:
+        unique_cmds = pd.Series(np.nan, index=places)
+    rarity = ((rule_rarity.reindex(places) + unique_cmds) / 2).fillna(rule_rarity.reindex(places))
+    mapped = suspicious.loc[suspicious["step"] != UNMAPPED, ["where", "step"]].drop_duplicates()
+    progression = mapped.groupby("where", sort=False).size().reindex(places, fill_value=0).clip(upper=5) / 5
+    first, last = groups["time"].min(), groups["time"].max()
+    recency = ((last - start) / pd.Timedelta("1s")) / span
+    score = (
+        WEIGHTS["severity"] * severity.reindex(places)
+        + WEIGHTS["rarity"] * rarity
+        + WEIGHTS["progression"] * progression
+        + WEIGHTS["recency"] * recency.reindex(places)
+    ).round(3)
+    order = pd.DataFrame(
+        {"score": -score.to_numpy(), "first": first.reindex(places).to_numpy()}, index=places
+    )
+    return list(order.sort_values(["score", "first"], kind="stable").index)

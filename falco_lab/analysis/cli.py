@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ import pandas as pd
 
 from falco_lab.analysis.fields import GROUPINGS, filter_alerts
 from falco_lab.analysis.noise import what_if
-from falco_lab.analysis.report import ReportOptions, export_alerts, write_report
+from falco_lab.analysis.report import ReportCaps, ReportOptions, export_alerts, parse_caps, write_report
 from falco_lab.priorities import PRIORITIES
 
 __all__ = ["register", "run_report"]
@@ -49,7 +50,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="mark an incident time on the timelines (repeatable)",
     )
     parser.add_argument(
-        "--max-rows", type=int, default=1000, help="alerts listed one per row before aggregating"
+        "--max-rows",
+        type=int,
+        default=None,
+        help="alerts listed one per row before aggregating (= --cap alert_rows=N)",
+    )
+    parser.add_argument(
+        "--cap",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="override one size cap of the report, e.g. pod_stories=10 (repeatable; names: "
+        + ", ".join(f.name for f in fields(ReportCaps))
+        + ")",
     )
     parser.add_argument(
         "--rules",
@@ -231,11 +244,16 @@ def run_report(args: argparse.Namespace) -> int:
     """Handler of ``falco-lab report``: load, filter, write the report (and exports)."""
     from falco_lab.errors import FalcoLabError  # root of the loaders' errors
 
+    try:
+        caps = _caps(args)
+    except ValueError as exc:
+        print(f"falco-lab report: {exc}", file=sys.stderr)
+        return 2
     if not args.in_memory:
         from falco_lab.analysis.report.archive import is_archive_input
 
         if is_archive_input(args.events):
-            return run_archive_report(args)
+            return run_archive_report(args, caps)
     try:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
@@ -281,7 +299,7 @@ def run_report(args: argparse.Namespace) -> int:
         simulated=args.simulated,
         ref_times=incidents or None,
         group_by=args.group_by,
-        max_table_rows=args.max_rows,
+        caps=caps,
         sources=list(args.events),
         filters=filters,
         rules=ruleset,
@@ -332,7 +350,14 @@ _IN_MEMORY_ONLY = (
 )
 
 
-def run_archive_report(args: argparse.Namespace) -> int:
+def _caps(args: argparse.Namespace) -> ReportCaps:
+    """The report's caps from ``--max-rows`` and every ``--cap NAME=N`` (ValueError when invalid)."""
+    return parse_caps(
+        [*(["alert_rows=" + str(args.max_rows)] if args.max_rows is not None else []), *args.cap]
+    )
+
+
+def run_archive_report(args: argparse.Namespace, caps: ReportCaps | None = None) -> int:
     """``falco-lab report`` over Parquet files only: aggregations as DuckDB queries, out of core.
 
     See :mod:`falco_lab.analysis.report.archive`.  A file that is not alerts is an error
@@ -375,7 +400,7 @@ def run_archive_report(args: argparse.Namespace) -> int:
         simulated=args.simulated,
         ref_times=incidents or None,
         group_by=args.group_by,
-        max_table_rows=args.max_rows,
+        caps=caps if caps is not None else ReportCaps(),
         sources=list(args.events),
         filters=_filters_shown(args),
         rules=ruleset,

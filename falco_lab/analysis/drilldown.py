@@ -113,8 +113,11 @@ def drilldown_figure(
     :func:`severity_area` (severity weight, alert count damped by a logarithm), so one
     Critical alert is not a sliver next to 10k Notice probes; the real alert counts are
     in the hover text and in ``customdata``.  Only the ``max_leaves`` most severe/busiest
-    processes are drawn; the rest of each container is summed into an "other processes"
-    box so totals stay right.
+    processes are drawn.  The rest is summed into one box per level where it leaves the
+    drawn ones: ``(N more processes)`` in a drawn container, ``(N more containers)`` in a
+    drawn pod, ``(N more pods)`` in a drawn namespace and ``(N more namespaces)`` at the
+    top, so totals stay right and the figure has at most about ``7 * max_leaves`` boxes
+    whatever the cardinality of the data.
     """
     table = drilldown_table(df, "process", schema)
     if table.empty:
@@ -122,12 +125,8 @@ def drilldown_figure(
     # whole numbers (hundredths), so every parent is exactly the sum of its children
     table["area"] = (severity_area(table["max_priority"], table["alerts"]) * 100).round().astype("int64")
     if len(table) > max_leaves:
-        kept, rest = table.iloc[:max_leaves], table.iloc[max_leaves:]
-        rest = rest.groupby(["namespace", "pod", "container"], sort=False).agg(
-            alerts=("alerts", "sum"), rules=("rules", "max"), max_priority=("max_priority", "max"),
-            first_seen=("first_seen", "min"), last_seen=("last_seen", "max"), area=("area", "sum"),
-        ).reset_index().assign(process="(other processes)")  # fmt: skip
-        table = pd.concat([kept, rest], ignore_index=True)
+        kept = table.iloc[:max_leaves]
+        table = pd.concat([kept, _fold(table.iloc[max_leaves:], kept)], ignore_index=True)
     return drilldown_figure_from_table(table, title=title)
 
 
@@ -148,7 +147,8 @@ def drilldown_figure_from_table(table: pd.DataFrame, *, title: str | None = None
     keys = list(DRILLDOWN_LEVELS)
     for depth in range(len(keys)):
         level_keys = keys[: depth + 1]
-        agg = table.groupby(level_keys, sort=False, observed=True).agg(
+        # a folded "N more" box is a leaf: its deeper levels are NA and drop out here
+        agg = table.groupby(level_keys, sort=False, observed=True, dropna=True).agg(
             alerts=("alerts", "sum"), max_priority=("max_priority", "max"), area=("area", "sum"),
             first_seen=("first_seen", "min"), last_seen=("last_seen", "max"),
         ).reset_index()  # fmt: skip
@@ -179,6 +179,52 @@ def drilldown_figure_from_table(table: pd.DataFrame, *, title: str | None = None
         margin={"l": 10, "r": 10, "t": 60, "b": 10},
     )
     return fig
+
+
+_NOUNS = {"namespace": "namespaces", "pod": "pods", "container": "containers", "process": "processes"}
+
+
+def _fold(rest: pd.DataFrame, kept: pd.DataFrame) -> pd.DataFrame:
+    """``rest`` summed into one "(N more ...)" row per drawn parent (see :func:`drilldown_figure`)."""
+    keys = list(DRILLDOWN_LEVELS)
+    joined_rest = rest[keys[0]].astype(str)
+    joined_kept = kept[keys[0]].astype(str)
+    depth = pd.Series(len(keys) - 1, index=rest.index)  # the level at which the row leaves the drawn boxes
+    inside = pd.Series(True, index=rest.index)
+    for level, key in enumerate(keys[:-1]):
+        if level:
+            joined_rest = joined_rest + "\x1f" + rest[key].astype(str)
+            joined_kept = joined_kept + "\x1f" + kept[key].astype(str)
+        known = joined_rest.isin(set(joined_kept))
+        depth = depth.where(~(inside & ~known), level)
+        inside &= known
+    parts = []
+    for level, key in enumerate(keys):
+        rows = rest[(depth == level).to_numpy()]
+        if rows.empty:
+            continue
+        parents = keys[:level]
+        counted = (
+            rows.groupby(parents, sort=False)[key].transform("nunique")
+            if parents
+            else pd.Series(rows[key].nunique(), index=rows.index)
+        )
+        rows = rows.assign(**{key: "(" + counted.map("{:,}".format) + f" more {_NOUNS[key]})"})
+        for deeper in keys[level + 1 :]:
+            rows[deeper] = pd.NA
+        parts.append(
+            rows.groupby(keys, sort=False, dropna=False)
+            .agg(
+                alerts=("alerts", "sum"),
+                rules=("rules", "max"),
+                max_priority=("max_priority", "max"),
+                first_seen=("first_seen", "min"),
+                last_seen=("last_seen", "max"),
+                area=("area", "sum"),
+            )
+            .reset_index()  # fmt: skip
+        )
+    return pd.concat(parts, ignore_index=True)
 
 
 @dataclass(slots=True)
@@ -263,9 +309,17 @@ def _connections(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
 
 
 def pod_story(
-    df: pd.DataFrame, pod: str, namespace: str | None = None, schema: AlertSchema = DEFAULT_SCHEMA
+    df: pd.DataFrame,
+    pod: str,
+    namespace: str | None = None,
+    schema: AlertSchema = DEFAULT_SCHEMA,
+    *,
+    max_lineage_nodes: int = 80,
 ) -> PodStory | None:
-    """The story of pod ``pod`` (optionally in ``namespace``); None if it has no alerts."""
+    """The story of pod ``pod`` (optionally in ``namespace``); None if it has no alerts.
+
+    Its lineage text shows at most ``max_lineage_nodes`` processes (whole trees first).
+    """
     pods = column(df, schema.pod)
     mask = (pods == pod).fillna(False).astype(bool)
     if namespace is not None:
@@ -297,19 +351,31 @@ def pod_story(
         commands=_first_seen_table(column(part, schema.cmdline), times, "cmdline"),
         files=_first_seen_table(files, times, "file"),
         connections=_first_seen_table(connections, times, "connection"),
-        lineage=tree_to_text(build_process_tree(part, schema), max_nodes=80)
+        lineage=tree_to_text(build_process_tree(part, schema), max_nodes=max_lineage_nodes)
         if schema.pid in part.columns
         else "",
         quiet_for=float((df["time"].max() - times.max()) / pd.Timedelta("1s")),
     )
 
 
-def pod_stories(df: pd.DataFrame, top: int = 5, schema: AlertSchema = DEFAULT_SCHEMA) -> list[PodStory]:
-    """Stories of the ``top`` pods with the most severe, then most numerous, alerts."""
+def pod_stories(
+    df: pd.DataFrame, top: int = 5, schema: AlertSchema = DEFAULT_SCHEMA, *, max_lineage_nodes: int = 80
+) -> list[PodStory]:
+    """Stories of the ``top`` pods with the most severe, then most numerous, alerts.
+
+    The returned list carries no count of the other pods; :func:`drilldown_table` at
+    depth ``"pod"`` has them all.
+    """
     table = drilldown_table(df, "pod", schema)
     table = table[table["pod"] != _HOST].head(top)
     stories = [
-        pod_story(df, str(row.pod), None if row.namespace == _HOST else str(row.namespace), schema)
+        pod_story(
+            df,
+            str(row.pod),
+            None if row.namespace == _HOST else str(row.namespace),
+            schema,
+            max_lineage_nodes=max_lineage_nodes,
+        )
         for row in table.itertuples(index=False)
     ]
     return [s for s in stories if s is not None]

@@ -55,6 +55,9 @@ class Finding:
         A sentence or two of explanation.
     evidence:
         Short values backing it (rules, pods, commands); shown verbatim, escaped in HTML.
+    more_evidence:
+        How many more values back it than ``evidence`` lists (a finder lists at most
+        :attr:`FindingContext.max_evidence`).
     time:
         When it started, if it has one moment.
     score:
@@ -67,6 +70,7 @@ class Finding:
     evidence: tuple[str, ...] = field(default_factory=tuple)
     time: pd.Timestamp | None = None
     score: float | None = None
+    more_evidence: int = 0
 
     @property
     def rank(self) -> float:
@@ -108,11 +112,18 @@ class FindingContext:
         more severe), ``where`` (``ns/pod`` or ``node N``) and ``cmd`` (command line or NA).
     schema:
         Which columns hold pod, namespace, node and command line.
+    max_evidence:
+        Evidence items a finder lists per finding (the rest is counted in
+        :attr:`Finding.more_evidence`).
+    max_chains:
+        Attack chains turned into findings.
     """
 
     df: pd.DataFrame
     frame: pd.DataFrame
     schema: AlertSchema
+    max_evidence: int = 8
+    max_chains: int = 3
 
 
 #: A finder turns the context into zero or more findings.
@@ -141,7 +152,7 @@ def register_finder(name: str) -> Callable[[Finder], Finder]:
     return add
 
 
-def _context(df: pd.DataFrame, schema: AlertSchema) -> FindingContext:
+def _context(df: pd.DataFrame, schema: AlertSchema, max_evidence: int, max_chains: int) -> FindingContext:
     prio = df["priority"].astype(PRIORITY_DTYPE)
     pods = column(df, schema.pod)
     ns = column(df, schema.namespace)
@@ -158,7 +169,7 @@ def _context(df: pd.DataFrame, schema: AlertSchema) -> FindingContext:
             "routine": routine_mask(df, schema).to_numpy(),
         }
     )
-    return FindingContext(df, frame, schema)
+    return FindingContext(df, frame, schema, max_evidence, max_chains)
 
 
 def find_findings(
@@ -166,6 +177,9 @@ def find_findings(
     max_findings: int = 12,
     schema: AlertSchema = DEFAULT_SCHEMA,
     finders: Iterable[str] | None = None,
+    *,
+    max_evidence: int = 8,
+    max_chains: int = 3,
 ) -> list[Finding]:
     """Ranked findings for the alerts in ``df`` (most severe first); empty input gives ``[]``.
 
@@ -173,6 +187,8 @@ def find_findings(
     ----------
     finders:
         Names of registered finders to run, in :data:`FINDERS` order; ``None`` runs all.
+    max_evidence, max_chains:
+        See :class:`FindingContext`.
 
     Raises
     ------
@@ -185,17 +201,13 @@ def find_findings(
     for name in chosen:
         if name not in FINDERS:
             raise KeyError(f"no finder named {name!r}; registered: {', '.join(FINDERS)}")
-    ctx = _context(df, schema)
+    ctx = _context(df, schema, max_evidence, max_chains)
     findings: list[Finding] = []
     for name in FINDERS:
         if name in chosen:
             findings.extend(FINDERS[name](ctx))
     findings.sort(key=lambda f: (-f.rank, _RANK.get(f.severity, len(_RANK))))
     return findings[:max_findings]
-
-
-#: Attack chains turned into findings.
-MAX_CHAIN_FINDINGS = 3
 
 
 def _chain_rank(chain: AttackChain) -> float:
@@ -207,7 +219,7 @@ def _chain_rank(chain: AttackChain) -> float:
 @register_finder("attack-chain")
 def _attack_chain(ctx: FindingContext) -> list[Finding]:
     out = []
-    for chain in attack_chains(ctx.df, ctx.schema, top=MAX_CHAIN_FINDINGS):
+    for chain in attack_chains(ctx.df, ctx.schema, top=ctx.max_chains, max_evidence=0):
         pz = chain.patient_zero
         n = len(chain.tactics)
         out.append(
@@ -219,9 +231,10 @@ def _attack_chain(ctx: FindingContext) -> list[Finding]:
                 f"({pz['cmdline'] or 'no command line'}). Score {chain.score:.2f} "
                 f"(severity {chain.parts['severity']:.2f}, rarity {chain.parts['rarity']:.2f}, "
                 f"progression {chain.parts['progression']:.2f}, recency {chain.parts['recency']:.2f}).",
-                tuple(f"{s.tactic}: {', '.join(s.rules)}" for s in chain.steps),
+                tuple(f"{s.tactic}: {', '.join(s.rules)}" for s in chain.steps[: ctx.max_evidence]),
                 pz["time"],  # type: ignore[arg-type]
                 _chain_rank(chain),
+                max(len(chain.steps) - ctx.max_evidence, 0),
             )
         )
     return out
@@ -261,7 +274,8 @@ def _severe_rules(ctx: FindingContext) -> list[Finding]:
     out = []
     for rule, row in per_rule.iterrows():
         level = PRIORITY_DTYPE.categories[int(row["code"])]
-        places = severe.loc[severe["rule"] == rule, "where"].value_counts().head(5)
+        counted = severe.loc[severe["rule"] == rule, "where"].value_counts()
+        places = counted.head(min(5, ctx.max_evidence))
         out.append(
             Finding(
                 level,
@@ -270,6 +284,7 @@ def _severe_rules(ctx: FindingContext) -> list[Finding]:
                 f"from {_fmt(row['first'])} to {_fmt(row['last'])}.",
                 tuple(f"{p} ({c})" for p, c in places.items()),
                 row["first"],
+                more_evidence=len(counted) - len(places),
             )
         )
     return out
@@ -293,8 +308,14 @@ def _rare_commands(ctx: FindingContext) -> list[Finding]:
             str(rare["prio"].iloc[0]),
             f"{len(rare)} command line{'s' if len(rare) != 1 else ''} seen only once",
             "Rare commands in Warning-or-worse alerts are worth reading one by one.",
-            tuple(f"{c} ({w})" for c, w in zip(rare["cmd"].head(8), rare["where"].head(8), strict=True)),
+            tuple(
+                f"{c} ({w})"
+                for c, w in zip(
+                    rare["cmd"].head(ctx.max_evidence), rare["where"].head(ctx.max_evidence), strict=True
+                )
+            ),
             rare["time"].min(),
+            more_evidence=max(len(rare) - ctx.max_evidence, 0),
         )
     ]
 
@@ -310,7 +331,8 @@ def _latest_activity(ctx: FindingContext) -> list[Finding]:
     ]
     if recent.empty:
         return []
-    places = recent["where"].value_counts().head(5)
+    counted = recent["where"].value_counts()
+    places = counted.head(min(5, ctx.max_evidence))
     return [
         Finding(
             str(recent["prio"].max()),
@@ -320,6 +342,7 @@ def _latest_activity(ctx: FindingContext) -> list[Finding]:
             "source was still sending, the activity stopped; otherwise it may be ongoing.",
             tuple(f"{p} ({c})" for p, c in places.items()),
             recent["time"].min(),
+            more_evidence=len(counted) - len(places),
         )
     ]
 
@@ -331,7 +354,8 @@ def _routine_noise(ctx: FindingContext) -> list[Finding]:
         return []
     frame = ctx.frame[routine]
     workloads = group_values(ctx.df[routine], "workload", ctx.schema)
-    groups = pd.DataFrame({"rule": frame["rule"], "workload": workloads.to_numpy()}).value_counts().head(5)
+    counted = pd.DataFrame({"rule": frame["rule"], "workload": workloads.to_numpy()}).value_counts()
+    groups = counted.head(min(5, ctx.max_evidence))
     return [
         Finding(
             "Informational",
@@ -342,6 +366,7 @@ def _routine_noise(ctx: FindingContext) -> list[Finding]:
             tuple(f"{key[0]} in {key[1]} ({n})" for key, n in groups.items()),  # type: ignore[index]
             None,
             0.0,
+            len(counted) - len(groups),
         )
     ]
 

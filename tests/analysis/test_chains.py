@@ -120,3 +120,24 @@ def test_the_report_opens_with_the_attacked_pods_chain(mode):
     first_chain = html[chains : html.index("</h3>", chains)]
     assert f"1. {info['namespace']}/{info['pod']}" in first_chain
     assert "Patient zero" in html[chains : html.index('<section id="summary">')]
+
+
+def test_top_chains_are_the_first_of_all_chains_and_total_counts_them_all():
+    rows = [
+        {
+            "k8s.ns.name": "shop",
+            "k8s.pod.name": f"pod-{i % 7}",
+            "priority": ["Critical", "Warning", "Notice"][i % 3],
+            "rule": f"rule {i % 5}",
+            "proc.cmdline": f"cmd {i % 4}",
+            "tags": [["mitre_execution"], ["mitre_discovery"], []][i % 3],
+            "t": (i * 37) % 100,
+        }
+        for i in range(40)
+    ]
+    df = alerts(*rows)
+    every = attack_chains(df)
+    top = attack_chains(df, top=3)
+    assert [c.where for c in top] == [c.where for c in every[:3]]
+    assert top.total == every.total == len(every) == 7
+    assert [c.score for c in every] == sorted((c.score for c in every), reverse=True)

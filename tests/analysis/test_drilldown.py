@@ -110,7 +110,7 @@ def test_severity_area_weighs_priority_before_volume():
 def test_figure_keeps_totals_when_leaves_are_capped():
     df = alerts(*[{**WEB, "proc.name": f"p{i}"} for i in range(20)])
     trace = drilldown_figure(df, max_leaves=5).data[0]
-    assert "(other processes)" in trace.labels
+    assert "(15 more processes)" in trace.labels
     assert sum(n for n, p in zip(trace.customdata, trace.parents, strict=True) if p == "") == 20
 
 

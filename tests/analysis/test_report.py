@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from falco_lab.analysis._html import script_json
-from falco_lab.analysis.report import build_report, export_alerts, write_report
+from falco_lab.analysis.report import ReportCaps, build_report, export_alerts, write_report
 from falco_lab.events.schema import empty_frame
 from tests.analysis.frames import alerts
 
@@ -135,7 +135,7 @@ def test_large_input_is_aggregated_in_the_alerts_table():
             for i in range(60)
         ]
     )
-    text = build_report(df, max_table_rows=10)
+    text = build_report(df, caps=ReportCaps(alert_rows=10))
     alerts_section = text[text.index('<section id="alerts">') :]
     assert "60 alerts exceed the limit of 10 rows" in alerts_section
     alerts_section = alerts_section[: alerts_section.index("</section>")]
@@ -209,7 +209,7 @@ def test_aggregated_table_keeps_alerts_without_priority_or_rule():
     df = alerts(
         *[{"rule": None if i % 2 else "R", "priority": None if i % 3 else "Notice"} for i in range(12)]
     )
-    section = build_report(df, max_table_rows=5)
+    section = build_report(df, caps=ReportCaps(alert_rows=5))
     section = section[section.index('<section id="alerts">') :]
     groups = re.search(r"\((\d+) groups\)", section).group(1)
     assert groups == "4"

@@ -8,7 +8,7 @@ from html import unescape
 
 import pandas as pd
 
-from falco_lab.analysis.report import build_report
+from falco_lab.analysis.report import ReportCaps, build_report
 from falco_lab.analysis.report.page import _CSS, FILTER_JS, cell_kind, html_table
 from falco_lab.analysis.report.sections.alerts import falco_json
 from tests.analysis.frames import alerts
@@ -70,7 +70,7 @@ def test_alert_json_is_bounded():
 
 def test_aggregated_report_shows_json_only_for_the_rows_listed():
     df = alerts(*[{"rule": f"R{i % 3}"} for i in range(50)])
-    section = _alerts_section(build_report(df, max_table_rows=10))
+    section = _alerts_section(build_report(df, caps=ReportCaps(alert_rows=10)))
     assert section.count('<details class="raw">') == 10
 
 

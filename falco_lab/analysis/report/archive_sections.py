@@ -35,9 +35,6 @@ from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
 __all__ = ["ARCHIVE_RENDERERS", "archive_note"]
 
-#: Rows of the tables of this module (top-N, users).
-TOP_ROWS = 10
-SOURCE_ROWS = 20
 #: Rows materialised per pod story.
 STORY_ROWS = 20_000
 
@@ -93,7 +90,10 @@ def _summary(ctx: ReportContext) -> None:
         **{k: f"{facts[k]:,}" for k in ("rules", "namespaces", "pods", "containers", "nodes")},
     }
     dl = "".join(f"<div><dt>{esc(k)}</dt><dd>{esc(v)}</dd></div>" for k, v in shown.items())
-    rules, pods = archive.top("rule", TOP_ROWS), archive.top("pod", TOP_ROWS)
+    rules, pods = (
+        archive.top("rule", ctx.options.caps.top_rules),
+        archive.top("pod", ctx.options.caps.top_pods),
+    )
     body = (
         f'<dl class="facts">{dl}</dl><p>{badges}</p><div class="cols"><div><h3>Top rules</h3>'
         + html_table(rules, ["rule", "alerts", "share", "max_priority", "first_seen", "last_seen"])
@@ -138,7 +138,7 @@ def _sources(ctx: ReportContext) -> None:
         html_table(table, ["kind", "alerts", "namespaces", "pods", "users", "first_seen", "last_seen"]),
     ]
     if len(users):
-        parts.append("<h3>Users</h3>" + html_table(users, limit=SOURCE_ROWS))
+        parts.append("<h3>Users</h3>" + html_table(users, limit=ctx.options.caps.source_rows))
     parts.append(
         '<p class="note">Who opened the shells (audited exec linked to runtime alerts) is not computed over an '
         "archive out of core; load the alerts in memory (<code>--in-memory</code>) for it.</p>"
@@ -255,7 +255,9 @@ def _drilldown(ctx: ReportContext) -> None:
         story = pod_story(rows, str(row.pod), namespace, ctx.options.schema)
         if story is not None:
             note = f" (the newest {len(rows):,} of its {total:,} alerts)" if total > len(rows) else ""
-            stories.append(_story(story).replace("</summary>", esc(note) + "</summary>", 1))
+            stories.append(
+                _story(story, ctx.options.caps.story_rows).replace("</summary>", esc(note) + "</summary>", 1)
+            )
     if stories:
         page.add("<h3>Pod stories (most severe pods)</h3>" + "".join(stories))
     page.add("</section>")
@@ -286,7 +288,7 @@ def _mitre(ctx: ReportContext) -> None:
 def _noise(ctx: ReportContext) -> None:
     archive = _agg(ctx)
     groups = archive.noise(15)
-    workloads = archive.top("workload", TOP_ROWS)
+    workloads = archive.top("workload", ctx.options.caps.noise_workloads)
     body = (
         "<p>Alerts per workload (pods grouped by their owner: ReplicaSet hash, Job/CronJob and "
         "StatefulSet suffixes removed):</p>"
@@ -305,7 +307,7 @@ def _noise(ctx: ReportContext) -> None:
 
 
 def _activity(ctx: ReportContext) -> None:
-    from falco_lab.analysis.report.sections.activity import MAX_ACTIVITY_ROWS, _collected_at
+    from falco_lab.analysis.report.sections.activity import _collected_at
 
     archive, options = _agg(ctx), ctx.options
     frame = archive.attribution()
@@ -335,7 +337,7 @@ def _activity(ctx: ReportContext) -> None:
                 "quiet_before_collection",
                 "last_processes",
             ],
-            limit=MAX_ACTIVITY_ROWS,
+            limit=options.caps.activity_rows,
             headers={
                 "quiet_before_end": "quiet before end (s)",
                 "quiet_before_collection": "quiet before collection (s)",
@@ -347,7 +349,7 @@ def _activity(ctx: ReportContext) -> None:
         parts.append(
             "<h3>Blind spots</h3><p>Falco reported trouble of its own (dropped events ...) in these windows: "
             "what happened there may be missing from the data.</p>"
-            + html_table(spots, limit=MAX_ACTIVITY_ROWS)
+            + html_table(spots, limit=options.caps.activity_rows)
         )
     else:
         parts.append("<p>No Falco health alert (event drops) in the data: no known blind spot.</p>")
@@ -356,8 +358,8 @@ def _activity(ctx: ReportContext) -> None:
 
 def _alerts(ctx: ReportContext) -> None:
     archive, options = _agg(ctx), ctx.options
-    groups = archive.alerts_groups(options.max_table_rows)
-    n_latest = min(200, options.max_table_rows)
+    groups = archive.alerts_groups(options.caps.alert_rows)
+    n_latest = min(options.caps.severe_alerts, options.caps.alert_rows)
     severe = archive.most_severe(n_latest)
     view = pd.DataFrame(
         {

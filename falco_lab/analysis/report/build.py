@@ -23,14 +23,14 @@ __all__ = ["build_report", "write_report"]
 _NO_EVENTS = "No events: the input is empty or the filters removed every alert."
 
 
-def _load_notes(report: object) -> str:
+def _load_notes(report: object, cap: int) -> str:
     """Load warnings (converted times) and the duplicate count, escaped and capped."""
     notes = list(getattr(report, "warnings", ()))
     duplicates = int(getattr(report, "duplicates", 0) or 0)
     if not notes and not duplicates:
         return ""
-    items = "".join(f"<li><code>{esc(shorten(str(n), 400))}</code></li>" for n in notes[:20])
-    more = f"<li>… {len(notes) - 20:,} more</li>" if len(notes) > 20 else ""
+    items = "".join(f"<li><code>{esc(shorten(str(n), 400))}</code></li>" for n in notes[:cap])
+    more = f"<li>… {len(notes) - cap:,} more</li>" if len(notes) > cap else ""
     dup = (
         f"<li>{duplicates:,} duplicate alert{'s' if duplicates != 1 else ''} dropped (same uuid, or same "
         "time, rule, output and hostname)</li>"
@@ -40,16 +40,16 @@ def _load_notes(report: object) -> str:
     return f'<div class="note"><b>Loading changed the data:</b><ul>{dup}{items}{more}</ul></div>'
 
 
-def _load_problems(df: pd.DataFrame) -> str:
+def _load_problems(df: pd.DataFrame, cap: int) -> str:
     report = df.attrs.get("load_report")
     if report is None:
         return ""
-    notes = _load_notes(report)
+    notes = _load_notes(report, cap)
     if not getattr(report, "problems", ()):
         return notes
     problems = list(report.problems)
-    items = "".join(f"<li><code>{esc(p)}</code></li>" for p in problems[:20])
-    more = f"<li>… {len(problems) - 20:,} more</li>" if len(problems) > 20 else ""
+    items = "".join(f"<li><code>{esc(p)}</code></li>" for p in problems[:cap])
+    more = f"<li>… {len(problems) - cap:,} more</li>" if len(problems) > cap else ""
     return (
         f'<div class="warn"><b>{len(problems):,} input record{"s were" if len(problems) != 1 else " was"} '
         "rejected while loading</b>"
@@ -112,7 +112,7 @@ def _build(df: pd.DataFrame, options: ReportOptions, archive: ArchiveAggregates 
         header.append(
             "filters: " + ", ".join(f"<code>{esc(k)}={esc(v)}</code>" for k, v in options.filters.items())
         )
-    page.add(f'<p class="note">{" · ".join(header)}</p>' + _load_problems(df))
+    page.add(f'<p class="note">{" · ".join(header)}</p>' + _load_problems(df, options.caps.load_notes))
     renderers = {}
     if archive is not None:
         from falco_lab.analysis.report.archive_sections import ARCHIVE_RENDERERS, archive_note

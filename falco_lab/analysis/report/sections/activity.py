@@ -10,9 +10,6 @@ from falco_lab.analysis.report.options import ReportOptions
 from falco_lab.analysis.report.page import fmt_time, html_table, section
 from falco_lab.analysis.report.registry import ReportContext, Section
 
-#: Places listed in "Still going on?".
-MAX_ACTIVITY_ROWS = 15
-
 
 def _collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | None:
     if options.collected_at is not None:
@@ -24,7 +21,8 @@ def _collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | No
 
 def _activity(df: pd.DataFrame, options: ReportOptions) -> str:
     collected = _collected_at(df, options)
-    table = still_active(df, options.schema, collected)
+    caps = options.caps
+    table = still_active(df, options.schema, collected, max_processes=caps.activity_processes)
     spots = blind_spots(df, options.schema)
     end = df["time"].max()
     active = table[table["status"] == "active at the end"]
@@ -52,7 +50,7 @@ def _activity(df: pd.DataFrame, options: ReportOptions) -> str:
                 "quiet_before_collection",
                 "last_processes",
             ],
-            limit=MAX_ACTIVITY_ROWS,
+            limit=caps.activity_rows,
             headers={
                 "quiet_before_end": "quiet before end (s)",
                 "quiet_before_collection": "quiet before collection (s)",
@@ -63,7 +61,7 @@ def _activity(df: pd.DataFrame, options: ReportOptions) -> str:
         parts.append(
             "<h3>Blind spots</h3><p>Falco reported trouble of its own (dropped events ...) in these windows: "
             "what happened there may be missing from the data.</p>"
-            + html_table(spots, limit=MAX_ACTIVITY_ROWS)
+            + html_table(spots, limit=caps.activity_rows)
         )
     else:
         parts.append("<p>No Falco health alert (event drops) in the data: no known blind spot.</p>")

@@ -99,7 +99,8 @@ def _alerts_table(df: pd.DataFrame, options: ReportOptions) -> str:
         "output": column(df, "output").str.slice(0, 500), "case": labels, "_class": classes,
     })  # fmt: skip
     columns = [c for c in view.columns if c != "_class" and (c != "case" or (labels != "").any())]
-    if len(df) <= options.max_table_rows:
+    caps = options.caps
+    if len(df) <= caps.alert_rows:
         return f"<p>All {len(df):,} alerts, oldest first.</p>" + _table(
             view.sort_values("time", kind="stable"), df, columns
         )
@@ -113,15 +114,15 @@ def _alerts_table(df: pd.DataFrame, options: ReportOptions) -> str:
     severe = view.assign(_rank=view["priority"].map(rank)).sort_values(
         ["_rank", "time"], ascending=[True, False], kind="stable"
     )
-    n_latest = min(200, options.max_table_rows)
+    n_latest = min(caps.severe_alerts, caps.alert_rows)
     return (
-        f"<p>{len(df):,} alerts exceed the limit of {options.max_table_rows:,} rows, so they are aggregated per rule,"
+        f"<p>{len(df):,} alerts exceed the limit of {caps.alert_rows:,} rows, so they are aggregated per rule,"
         f" priority, namespace and pod ({len(agg):,} groups). Use the CSV/Parquet export for every alert.</p>"
         + html_table(
             agg,
             [*keys, "alerts", "first_seen", "last_seen", "example"],
             cls="alerts",
-            limit=options.max_table_rows,
+            limit=caps.alert_rows,
         )
         + f"<h3>The {n_latest} most severe alerts (latest first)</h3>"
         + _table(severe, df, columns, limit=n_latest)

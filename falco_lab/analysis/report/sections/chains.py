@@ -7,42 +7,47 @@ from collections.abc import Mapping
 import pandas as pd
 
 from falco_lab.analysis._html import esc, shorten
-from falco_lab.analysis.chains import AttackChain, attack_chains, routine_mask
+from falco_lab.analysis.chains import AttackChain, ChainList, attack_chains, routine_mask
 from falco_lab.analysis.fields import column
-from falco_lab.analysis.report.options import ReportOptions
+from falco_lab.analysis.report.options import ReportOptions, more_note
 from falco_lab.analysis.report.page import fmt_time, html_table, mark_label, section
 from falco_lab.analysis.report.registry import ReportContext, Section
 from falco_lab.analysis.triage import Mark, chain_id, effective_marks
 from falco_lab.priorities import PRIORITY_COLORS
 
-#: Attack chains shown at the top of the report.
-MAX_CHAINS = 3
 
-
-def _set_aside(
-    df: pd.DataFrame, options: ReportOptions, cache: dict[str, object]
-) -> tuple[list[AttackChain], str]:
-    """The chains without false positives, and the note saying what was set aside."""
+def _set_aside(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object]) -> tuple[ChainList, str]:
+    """The top chains without false positives, and the note saying what was set aside."""
+    caps = options.caps
     marks = effective_marks(options.triage)
     false_alerts = {t for t, m in marks.items() if m.kind == "alert" and m.status == "false_positive"}
+    false_ids = {t for t, m in marks.items() if m.kind == "chain" and m.status == "false_positive"}
     aside = column(df, "uuid").isin(false_alerts).fillna(False).astype(bool)
-    chains = attack_chains(df[~aside.to_numpy()], options.schema)
-    cache["chain_targets"] = {chain_id(c.where) for c in chains}
-    false_chains = [c for c in chains if _status(marks, c) == "false_positive"]
-    chains = [c for c in chains if _status(marks, c) != "false_positive"]
+    # enough chains that the cap is still filled once the false-positive chains are removed
+    found = attack_chains(
+        df[~aside.to_numpy()],
+        options.schema,
+        top=caps.chains + len(false_ids),
+        max_evidence=caps.chain_evidence,
+    )
+    cache["chain_targets"] = {chain_id(c.where) for c in found}
+    false_chains = [c for c in found if _status(marks, c) == "false_positive"]
+    chains = ChainList(c for c in found if _status(marks, c) != "false_positive")
+    chains.total = found.total - len(false_chains)
     if not int(aside.sum()) and not false_chains:
         return chains, ""
     listed = "".join(
         f"<li><code>{esc(chain_id(c.where))}</code> ({c.alerts:,} alerts): "
         f"{esc(shorten(marks[chain_id(c.where)].note, 300))}</li>"
-        for c in false_chains[:MAX_CHAINS]
+        for c in false_chains[: caps.chains]
     )
-    more = f"<li>… {len(false_chains) - MAX_CHAINS:,} more</li>" if len(false_chains) > MAX_CHAINS else ""
+    more = more_note(len(false_chains), caps.chains, "chains")
+    more_item = f"<li>{esc(more)}</li>" if more else ""
     return chains, (
         f'<div class="note"><b>Set aside as false positives</b> (see <a href="#case-notes">Case notes</a>): '
         f"{int(aside.sum()):,} alert{'s' if int(aside.sum()) != 1 else ''} marked false positive left out of "
         f"the chains; {len(false_chains):,} chain{'s' if len(false_chains) != 1 else ''} marked false positive"
-        + (f":<ul>{listed}{more}</ul>" if false_chains else ".")
+        + (f":<ul>{listed}{more_item}</ul>" if false_chains else ".")
         + "</div>"
     )
 
@@ -53,6 +58,7 @@ def _status(marks: Mapping[str, Mark], chain: AttackChain) -> str | None:
 
 
 def _chains(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object] | None = None) -> str:
+    caps = options.caps
     chains, aside = _set_aside(df, options, {} if cache is None else cache)
     marks = effective_marks(options.triage)
     routine = int(routine_mask(df, options.schema).sum())
@@ -65,7 +71,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object] |
     if not chains:
         return aside + "<p>No suspicious activity outside routine alerts.</p>" + noise
     blocks = []
-    for rank, chain in enumerate(chains[:MAX_CHAINS], 1):
+    for rank, chain in enumerate(chains[: caps.chains], 1):
         pz = chain.patient_zero
         steps = "".join(
             f"<li><b>{esc(step.tactic)}</b> from {esc(fmt_time(step.first_seen))}: "
@@ -73,6 +79,7 @@ def _chains(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object] |
             + html_table(
                 step.evidence, ["time", "rule", "priority", "process", "cmdline", "target"], cls="evidence"
             )
+            + _note(more_note(step.alerts, len(step.evidence), "alerts of this step"))
             + "</li>"
             for step in chain.steps
         )
@@ -92,9 +99,12 @@ def _chains(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object] |
             + _opened_by(chain.opened_by)
             + f'<ol class="steps">{steps}</ol></div>'
         )
-    more = len(chains) - MAX_CHAINS
-    tail = f'<p class="note">{more:,} more pods with suspicious alerts not shown.</p>' if more > 0 else ""
+    tail = _note(more_note(chains.total, caps.chains, "pods with suspicious alerts"))
     return aside + "".join(blocks) + tail + noise
+
+
+def _note(text: str) -> str:
+    return f'<p class="note">{esc(text)}</p>' if text else ""
 
 
 def _opened_by(link: Mapping[str, object] | None) -> str:

@@ -36,11 +36,11 @@ def _lineage(df: pd.DataFrame, page: Page, options: ReportOptions) -> None:
             "proc.name or proc.cmdline) and are not placed.</p>"
         )
     page.add(f'<section id="lineage"><h2>Process lineage</h2>{intro}')
-    page.figure(tree_figure(tree, max_nodes=options.max_lineage_nodes))
-    shown = select_subtrees(tree, options.max_lineage_nodes)
+    page.figure(tree_figure(tree, max_nodes=options.caps.lineage_nodes))
+    shown = select_subtrees(tree, options.caps.lineage_nodes)
     page.add(
         "<details><summary>Process trees as text</summary><pre>"
-        + esc(tree_to_text(tree, max_nodes=options.max_lineage_nodes))
+        + esc(tree_to_text(tree, max_nodes=options.caps.lineage_nodes))
         + "</pre></details>"
         + "<details><summary>Process table</summary>"
         + html_table(
@@ -58,7 +58,7 @@ def _lineage(df: pd.DataFrame, page: Page, options: ReportOptions) -> None:
                 "rules",
                 "placeholder",
             ],
-            limit=options.max_lineage_nodes,
+            limit=options.caps.lineage_nodes,
         )
         + "</details></section>"
     )

@@ -17,14 +17,18 @@ def _mitre(df: pd.DataFrame, page: Page, options: ReportOptions) -> None:
     if not summary.empty:
         page.add(
             "<details><summary>Tactic / technique table</summary>"
-            + html_table(summary, SUMMARY_COLUMNS)
+            + html_table(summary, SUMMARY_COLUMNS, limit=options.caps.mitre_rows)
             + "</details>"
         )
     if options.rules is not None:
         cov = coverage(options.rules, summary=summary)
         page.add("<h3>Coverage of the loaded rules</h3>")
         page.figure(coverage_figure(cov))
-        page.add("<details><summary>Coverage table</summary>" + html_table(cov) + "</details>")
+        page.add(
+            "<details><summary>Coverage table</summary>"
+            + html_table(cov, limit=options.caps.mitre_rows)
+            + "</details>"
+        )
     else:
         page.add(
             '<p class="note">No rules were given, so detection coverage is not shown '

@@ -9,9 +9,6 @@ from falco_lab.analysis.report.page import html_table, section
 from falco_lab.analysis.report.registry import ReportContext, Section
 from falco_lab.analysis.sources import attribute, link_execs
 
-#: Rows of the source tables.
-MAX_SOURCE_ROWS = 20
-
 
 def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
     who = attribute(df, options.schema)
@@ -45,7 +42,7 @@ def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
         html_table(table, ["kind", "alerts", "namespaces", "pods", "users", "first_seen", "last_seen"]),
     ]
     if len(user_table):
-        parts.append("<h3>Users</h3>" + html_table(user_table, limit=MAX_SOURCE_ROWS))
+        parts.append("<h3>Users</h3>" + html_table(user_table, limit=options.caps.source_rows))
     if len(links):
         parts.append(
             "<h3>Who opened the shells</h3><p>Audited <code>exec</code> into a pod, linked to the runtime "
@@ -53,7 +50,7 @@ def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
             + html_table(
                 links,
                 ["exec_time", "user", "namespace", "pod", "command", "alert_time", "rule", "cmdline"],
-                limit=MAX_SOURCE_ROWS,
+                limit=options.caps.source_rows,
             )
         )
     return "".join(parts)
