@@ -153,7 +153,7 @@ def test_drilldown_folds_other_namespaces_into_one_box() -> None:
     )
     trace = _figure(_render("drilldown", df, drilldown_boxes=10), 0)["data"][0]
     assert [i for i in trace["ids"] if "\x1f" not in i].count("(20 more namespaces)") == 1
-    assert sum(v for v, p in zip(trace["values"], trace["parents"], strict=True) if p == "") == 30
+    assert sum(v for v, p in zip(trace["customdata"], trace["parents"], strict=True) if p == "") == 30
 
 
 def test_drilldown_folds_other_containers_of_a_drawn_pod() -> None:
