@@ -143,6 +143,7 @@ def timeline_figure(
     max_points: int = 2000,
     max_bins: int = 200,
     max_groups: int = 40,
+    max_cells: int = 3000,
     title: str | None = None,
     schema: AlertSchema = DEFAULT_SCHEMA,
 ) -> go.Figure:
@@ -162,6 +163,10 @@ def timeline_figure(
         (see :func:`bin_alerts`) and drawn one marker per bin, sized by count.
     max_bins, max_groups:
         Upper bounds on time buckets and lanes (extra lanes are merged into "other").
+    max_cells:
+        Upper bound on lanes x time buckets when binning: with many lanes the buckets are
+        wider, so the figure's size does not grow with the data's spread (about 250 bytes
+        of hover text a marker).
     title:
         Figure title (escaped).
 
@@ -177,6 +182,8 @@ def timeline_figure(
         _draw_points(fig, df, group_by, max_groups, schema)
         mode_note = f"{len(df):,} alerts, one marker each"
     else:
+        lanes = min(max_groups, max(int(group_values(df, group_by, schema).nunique(dropna=False)), 1))
+        max_bins = max(10, min(max_bins, max_cells // lanes))
         freq = _draw_bins(fig, df, group_by, max_bins, max_groups, schema)
         mode_note = f"{len(df):,} alerts in {freq} bins (marker size = count)"
     return _finish(fig, group_by, ref_times, title, mode_note)

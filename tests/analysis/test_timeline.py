@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -103,3 +105,11 @@ def test_an_incident_inside_a_bin_lies_within_its_drawn_bar():
     extents = [(pd.Timestamp(x) - half, pd.Timestamp(x) + half) for x in trace.x]
     assert sum(lo <= incident < hi for lo, hi in extents) == 1
     assert pd.Timestamp(fig.layout.shapes[0].x0) == incident
+
+
+def test_many_lanes_make_wider_bins_so_the_markers_stay_bounded():
+    df = alerts(*[{"rule": f"rule-{i % 40}", "t": i * 7} for i in range(6000)])
+    fig = timeline_figure(df, "rule", max_points=100, max_bins=200, max_groups=40, max_cells=400)
+    hovers = [h for trace in fig.data if trace.mode == "markers" for h in trace.hovertext]
+    assert len(hovers) <= 400
+    assert sum(int(re.search(r"([\d,]+) alerts", h).group(1).replace(",", "")) for h in hovers) == 6000
