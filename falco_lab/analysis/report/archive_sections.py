@@ -15,7 +15,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from falco_lab.analysis._html import esc, shorten
-from falco_lab.analysis.activity import ACTIVE_WITHIN, blind_spots, still_active
+from falco_lab.analysis.activity import blind_spots, still_active
 from falco_lab.analysis.drilldown import drilldown_figure_from_table, pod_story
 from falco_lab.analysis.findings import Finding, find_findings
 from falco_lab.analysis.mitre import (
@@ -307,53 +307,17 @@ def _noise(ctx: ReportContext) -> None:
 
 
 def _activity(ctx: ReportContext) -> None:
-    from falco_lab.analysis.report.sections.activity import _collected_at
+    from falco_lab.analysis.report.sections.activity import activity_html, collected_at
 
     archive, options = _agg(ctx), ctx.options
     frame = archive.attribution()
     per_place = frame[frame["kind"] != "falco"].groupby("place")["_n"].sum()
-    table = still_active(ctx.df, options.schema, _collected_at(ctx.df, options))
+    collected = collected_at(ctx.df, options)
+    table = still_active(ctx.df, options.schema, collected, max_processes=options.caps.activity_processes)
     table["alerts"] = table["place"].map(per_place).fillna(table["alerts"]).astype("int64")
     end = pd.Timestamp(archive.facts()["last"])  # type: ignore[arg-type]
-    collected = _collected_at(ctx.df, options)
-    active = table[table["status"] == "active at the end"]
-    when = (
-        f"collected at {esc(fmt_time(collected))} ({(collected - end).total_seconds():,.0f} s after the last alert)"
-        if collected is not None
-        else "collection time unknown (pass --collected-at)"
-    )
-    parts = [
-        f"<p>The data ends at {esc(fmt_time(end))}; {when}. <b>{len(active):,} place"
-        f"{'s' if len(active) != 1 else ''} still alerting in the last {ACTIVE_WITHIN.total_seconds() / 60:.0f} min "
-        "of the data.</b> Alerts do not record process exits: the processes listed may still be running.</p>",
-        html_table(
-            table,
-            [
-                "place",
-                "status",
-                "alerts",
-                "last_seen",
-                "quiet_before_end",
-                "quiet_before_collection",
-                "last_processes",
-            ],
-            limit=options.caps.activity_rows,
-            headers={
-                "quiet_before_end": "quiet before end (s)",
-                "quiet_before_collection": "quiet before collection (s)",
-            },
-        ),
-    ]
-    spots = blind_spots(ctx.df, options.schema)
-    if len(spots):
-        parts.append(
-            "<h3>Blind spots</h3><p>Falco reported trouble of its own (dropped events ...) in these windows: "
-            "what happened there may be missing from the data.</p>"
-            + html_table(spots, limit=options.caps.activity_rows)
-        )
-    else:
-        parts.append("<p>No Falco health alert (event drops) in the data: no known blind spot.</p>")
-    ctx.page.add(section("activity", "Still going on?", "".join(parts)))
+    body = activity_html(table, blind_spots(ctx.df, options.schema), end, collected, options.caps)
+    ctx.page.add(section("activity", "Still going on?", body))
 
 
 def _alerts(ctx: ReportContext) -> None:

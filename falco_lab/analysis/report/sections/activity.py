@@ -6,12 +6,13 @@ import pandas as pd
 
 from falco_lab.analysis._html import esc
 from falco_lab.analysis.activity import ACTIVE_WITHIN, blind_spots, collection_time, still_active
-from falco_lab.analysis.report.options import ReportOptions
+from falco_lab.analysis.report.options import ReportCaps, ReportOptions
 from falco_lab.analysis.report.page import fmt_time, html_table, section
 from falco_lab.analysis.report.registry import ReportContext, Section
 
 
-def _collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | None:
+def collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | None:
+    """When the alerts were collected: ``options.collected_at``, else the loaded files' mtime (UTC)."""
     if options.collected_at is not None:
         stamp = pd.Timestamp(options.collected_at)  # type: ignore[arg-type]
         return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
@@ -20,11 +21,20 @@ def _collected_at(df: pd.DataFrame, options: ReportOptions) -> pd.Timestamp | No
 
 
 def _activity(df: pd.DataFrame, options: ReportOptions) -> str:
-    collected = _collected_at(df, options)
+    collected = collected_at(df, options)
     caps = options.caps
     table = still_active(df, options.schema, collected, max_processes=caps.activity_processes)
-    spots = blind_spots(df, options.schema)
-    end = df["time"].max()
+    return activity_html(table, blind_spots(df, options.schema), df["time"].max(), collected, caps)
+
+
+def activity_html(
+    table: pd.DataFrame,
+    spots: pd.DataFrame,
+    end: pd.Timestamp,
+    collected: pd.Timestamp | None,
+    caps: ReportCaps,
+) -> str:
+    """The section's body from :func:`~falco_lab.analysis.activity.still_active`'s table and the blind spots."""
     active = table[table["status"] == "active at the end"]
     when = (
         f"collected at {esc(fmt_time(collected))} ({(collected - end).total_seconds():,.0f} s after the last alert)"

@@ -4,7 +4,7 @@ capture(s) given with the alerts (``ReportOptions.capture``); left out without a
 from __future__ import annotations
 
 from falco_lab.analysis._html import esc, shorten
-from falco_lab.analysis.capture_activity import CaptureActivity, activity_rows, capture_activity
+from falco_lab.analysis.capture_activity import ROW_COLUMNS, CaptureActivity, activity_rows, capture_activity
 from falco_lab.analysis.report.options import ReportOptions
 from falco_lab.analysis.report.page import html_table, section
 from falco_lab.analysis.report.registry import ReportContext, Section
@@ -52,21 +52,7 @@ def _body(ctx: ReportContext) -> str:
     rows = activity_rows(activity)
     for column in ("what", "detail"):
         rows[column] = [shorten(str(v), MAX_CELL_CHARS) for v in rows[column]]
-    table = html_table(
-        rows,
-        [
-            "alert_time",
-            "rule",
-            "container_id",
-            "pid",
-            "process",
-            "kind",
-            "what",
-            "detail",
-            "first_seen",
-            "count",
-        ],
-    )
+    table = html_table(rows, list(ROW_COLUMNS))
     return intro + table + _notes(activity)
 
 
