@@ -21,6 +21,15 @@ def bench():
     return module
 
 
+@pytest.fixture(scope="module")
+def common():
+    """``benchmarks/bench_common.py``: the stamps every benchmark JSON carries."""
+    spec = importlib.util.spec_from_file_location("bench_common", BENCH.parent / "bench_common.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture
 def alerts_file(bench, tmp_path):
     path = tmp_path / "alerts.jsonl"
@@ -51,21 +60,6 @@ def test_comparison_reports_a_changed_value(bench, alerts_file):
     assert bench._same_data(base, ours) == (False, ["values differ in column 'proc.cmdline'"])
 
 
-def _stamps(node) -> list[str]:
-    """Every ``measured_at`` stamp anywhere in a benchmark JSON."""
-    found: list[str] = []
-    if isinstance(node, dict):
-        for key, value in node.items():
-            if key == "measured_at":
-                found.extend(value if isinstance(value, list) else [value])
-            else:
-                found.extend(_stamps(value))
-    elif isinstance(node, list):
-        for value in node:
-            found.extend(_stamps(value))
-    return found
-
-
 @pytest.fixture(scope="module")
 def tiny_run(bench, tmp_path_factory):
     out = tmp_path_factory.mktemp("bench")
@@ -73,14 +67,14 @@ def tiny_run(bench, tmp_path_factory):
     return status, orjson.loads((out / "events.json").read_bytes())
 
 
-def test_tiny_run_has_no_figure_older_than_the_run(tiny_run):
+def test_tiny_run_has_no_figure_older_than_the_run(tiny_run, common):
     from datetime import datetime
 
     status, result = tiny_run
     assert status == 0
     started = datetime.fromisoformat(result["run"]["started_at"])
     finished = datetime.fromisoformat(result["run"]["finished_at"])
-    stamps = [datetime.fromisoformat(s) for s in _stamps(result)]
+    stamps = [datetime.fromisoformat(s) for s in common.stamps(result)]
     # 5 methods x 2 data sets, one run each
     assert len(stamps) == 10
     assert all(started <= s <= finished for s in stamps)
