@@ -266,15 +266,7 @@ def run_report(args: argparse.Namespace) -> int:
     _print_load_problems(df)
     try:
         incidents = _incidents(args.incident)
-        selected = filter_alerts(
-            df,
-            since=args.since,
-            until=args.until,
-            namespace=args.namespace,
-            pod=args.pod,
-            rule=args.rule,
-            min_priority=args.min_priority,
-        )
+        selected = filter_alerts(df, **_filters(args))
     except ValueError as exc:
         print(f"falco-lab report: {exc}", file=sys.stderr)
         return 2
@@ -325,18 +317,17 @@ def run_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _filters(args: argparse.Namespace) -> dict[str, Any]:
+    """The filter options of the command line, as ``filter_alerts``/``open_archive`` keywords."""
+    names = ("since", "until", "namespace", "pod", "rule", "min_priority")
+    return {name: getattr(args, name) for name in names}
+
+
 def _filters_shown(args: argparse.Namespace) -> dict[str, str]:
     """The filters given on the command line, as the report header shows them."""
     return {
-        k: ", ".join(v) if isinstance(v, list) else str(v)
-        for k, v in (
-            ("since", args.since),
-            ("until", args.until),
-            ("namespace", args.namespace),
-            ("pod", args.pod),
-            ("rule", args.rule),
-            ("min-priority", args.min_priority),
-        )
+        k.replace("_", "-"): ", ".join(v) if isinstance(v, list) else str(v)
+        for k, v in _filters(args).items()
         if v
     }
 
@@ -377,15 +368,7 @@ def run_archive_report(args: argparse.Namespace, caps: ReportCaps | None = None)
         )
         return 2
     try:
-        archive = open_archive(
-            list(args.events),
-            since=args.since,
-            until=args.until,
-            namespace=args.namespace,
-            pod=args.pod,
-            rule=args.rule,
-            min_priority=args.min_priority,
-        )
+        archive = open_archive(list(args.events), **_filters(args))
         ruleset = _load_rules(args.rules)
         incidents = _incidents(args.incident)
         total = archive.total
