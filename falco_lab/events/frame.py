@@ -114,8 +114,22 @@ def tags_lists(values: pa.ChunkedArray | pa.Array) -> list[list[str]]:
         return [distinct[i].copy() for i in indices.tolist()]
 
 
+def one_chunk(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
+    """``column`` with its chunks joined into one (a no-op for an array or a single chunk).
+
+    Readers return a chunk per parsed block (a hundred for 400 MB of JSON lines); pyarrow's
+    ``take`` over such a column is ~20x slower than over one chunk (0.95 s against 0.04 s
+    for 100k long ``output`` strings), and pandas takes, filters and sorts through it.
+    Joining costs one copy of the column, once, at load time.
+    """
+    if isinstance(column, pa.ChunkedArray) and column.num_chunks > 1:
+        return pa.chunked_array([column.combine_chunks()], column.type)
+    return column
+
+
 def arrow_column_to_series(column: pa.ChunkedArray | pa.Array, name: str) -> pd.Series:
     """One output-field column, typed as described in the module docstring."""
+    column = one_chunk(column)
     kind = column.type
     if pa.types.is_null(kind):
         return pd.Series([None] * len(column), dtype=object, name=name)
@@ -188,7 +202,7 @@ def table_to_frame(table: pa.Table, *, priority: pd.Categorical | None = None) -
         base["priority"] = priority
     for name in _TEXT_COLUMNS:
         if name in names:
-            base[name] = table.column(name).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+            base[name] = one_chunk(table.column(name)).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
     if "tags" in names:
         base["tags"] = object_array(tags_lists(table.column("tags")))
     fields: list[pd.Series] = []
