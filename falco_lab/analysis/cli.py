@@ -15,6 +15,10 @@ from falco_lab.analysis.noise import what_if
 from falco_lab.analysis.report import ReportCaps, ReportOptions, export_alerts, parse_caps, write_report
 from falco_lab.priorities import PRIORITIES
 
+#: JSON lines of at least this many bytes are reported out of core (``--in-memory`` to load
+#: them whole): in memory a report needs about five times its input (5.5 GB for 900 MB).
+OUT_OF_CORE_BYTES = 512 << 20
+
 __all__ = ["register", "run_report"]
 
 
@@ -120,11 +124,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--parquet", type=Path, metavar="PATH", help="also export the filtered alerts as Parquet"
     )
-    parser.add_argument(
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
         "--in-memory",
         action="store_true",
-        help="load Parquet archives into memory (default: a report over Parquet files only runs its "
-        "aggregations as DuckDB queries over the files, out of core)",
+        help="load every alert into memory (default: a report over Parquet files only, or over JSON lines "
+        f"of {OUT_OF_CORE_BYTES >> 20} MiB or more, runs its aggregations as DuckDB queries, out of core)",
+    )
+    where.add_argument(
+        "--out-of-core",
+        action="store_true",
+        help="stream JSON lines into temporary Parquet files and report out of core, whatever their size",
+    )
+    parser.add_argument(
+        "--spill-dir",
+        type=Path,
+        metavar="DIR",
+        help="where an out-of-core report over JSON lines puts its temporary Parquet files (default: the "
+        "system's temporary directory; removed afterwards)",
     )
     parser.add_argument(
         "--print-sql",
@@ -202,7 +219,11 @@ def _print_load_problems(df: pd.DataFrame, limit: int = 10) -> None:
     """Tell on stderr which input records were rejected (file:line: reason); the report lists them too."""
     from falco_lab.events.load_diagnostics import ATTRS_KEY
 
-    report = df.attrs.get(ATTRS_KEY)
+    _print_report_problems(df.attrs.get(ATTRS_KEY), limit)
+
+
+def _print_report_problems(report: Any, limit: int = 10) -> None:
+    """:func:`_print_load_problems` for a load report."""
     problems = list(getattr(report, "problems", ()))
     if report is None or not problems:
         return
@@ -254,6 +275,9 @@ def run_report(args: argparse.Namespace) -> int:
 
         if is_archive_input(args.events):
             return run_archive_report(args, caps)
+        streamed = _streamed_inputs(args)
+        if streamed is not None:
+            return run_streamed_report(args, caps, streamed)
     try:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
@@ -348,18 +372,97 @@ def _caps(args: argparse.Namespace) -> ReportCaps:
     )
 
 
-def run_archive_report(args: argparse.Namespace, caps: ReportCaps | None = None) -> int:
+def _streamed_inputs(args: argparse.Namespace) -> list[Path] | None:
+    """The JSON-lines files to stream out of core, or ``None`` to load the inputs in memory.
+
+    Streamed: every input is a JSON-lines file (or a directory of them) and together they
+    take :data:`OUT_OF_CORE_BYTES` or more, or ``--out-of-core`` is given.  Options that
+    need every alert in memory keep a large input in memory, and say so.
+    """
+    from falco_lab.events.spill import input_bytes, jsonl_inputs
+
+    try:
+        files = jsonl_inputs(list(args.events))
+    except OSError:
+        return None  # the in-memory loader names the file that cannot be read
+    if files is None:
+        if args.out_of_core:
+            print(
+                "falco-lab report: --out-of-core: not every input is a JSON-lines file; loading in memory",
+                file=sys.stderr,
+            )
+        return None
+    size = input_bytes(files)
+    if not args.out_of_core and size < OUT_OF_CORE_BYTES:
+        return None
+    refused = [
+        flag for name, flag in _IN_MEMORY_ONLY if name != "keep_duplicates" and getattr(args, name, None)
+    ]
+    if refused:
+        print(
+            f"falco-lab report: {', '.join(refused)} need(s) every alert in memory: loading "
+            f"{size / 1e9:.2f} GB of JSON lines in memory",
+            file=sys.stderr,
+        )
+        return None
+    return files
+
+
+def run_streamed_report(args: argparse.Namespace, caps: ReportCaps, files: list[Path]) -> int:
+    """``falco-lab report`` over large JSON lines: streamed into temporary Parquet, then out of core.
+
+    See :mod:`falco_lab.events.spill` (what the stream keeps of the loader's guarantees)
+    and :func:`run_archive_report`.  The temporary files are removed afterwards.
+    """
+    import tempfile
+
+    from falco_lab.errors import FalcoLabError
+    from falco_lab.events.spill import input_bytes, spill_jsonl
+
+    if args.spill_dir is not None:
+        args.spill_dir.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="falco-lab-spill-", dir=args.spill_dir) as tmp:
+        try:
+            result = spill_jsonl(files, Path(tmp), keep_duplicates=args.keep_duplicates)
+        except (OSError, FalcoLabError) as exc:
+            print(f"falco-lab report: {exc}", file=sys.stderr)
+            return 1
+        if not result.files:
+            _print_report_problems(result.report)
+            print(f"falco-lab report: no alerts in {', '.join(map(str, args.events))}", file=sys.stderr)
+            return 1
+        return run_archive_report(
+            args,
+            caps,
+            paths=[Path(tmp)],
+            load_report=result.report,
+            streamed_from=(tuple(map(str, files)), input_bytes(files)),
+        )
+
+
+def run_archive_report(
+    args: argparse.Namespace,
+    caps: ReportCaps | None = None,
+    *,
+    paths: list[Path] | None = None,
+    load_report: Any = None,
+    streamed_from: tuple[tuple[str, ...], int] | None = None,
+) -> int:
     """``falco-lab report`` over Parquet files only: aggregations as DuckDB queries, out of core.
 
     See :mod:`falco_lab.analysis.report.archive`.  A file that is not alerts is an error
     naming it (exit 1); an archive with no alert left after the filters writes a report
-    that says so and exits 1, as the in-memory path does.
+    that says so and exits 1, as the in-memory path does.  ``paths`` (default: the
+    inputs), ``load_report`` and ``streamed_from`` are given by :func:`run_streamed_report`.
     """
     from falco_lab.analysis.report.archive import open_archive
     from falco_lab.errors import FalcoLabError
-    from falco_lab.events.load_diagnostics import ATTRS_KEY
 
-    refused = [flag for name, flag in _IN_MEMORY_ONLY if getattr(args, name, None)]
+    refused = [
+        flag
+        for name, flag in _IN_MEMORY_ONLY
+        if getattr(args, name, None) and not (streamed_from is not None and name == "keep_duplicates")
+    ]
     if refused:
         print(
             f"falco-lab report: {', '.join(refused)} need(s) every alert in memory; add --in-memory "
@@ -368,8 +471,14 @@ def run_archive_report(args: argparse.Namespace, caps: ReportCaps | None = None)
         )
         return 2
     try:
-        archive = open_archive(list(args.events), **_filters(args))
+        archive = open_archive(list(paths or args.events), **_filters(args))
+        if load_report is not None:
+            archive.load_report = load_report
+        archive.streamed_from = streamed_from
         ruleset = _load_rules(args.rules)
+        triage = _load_triage(list(args.events), args.triage)
+        capture = _load_captures(args.capture)
+        window = _capture_window(args.capture_window)
         incidents = _incidents(args.incident)
         total = archive.total
     except (OSError, FalcoLabError) as exc:
@@ -388,15 +497,17 @@ def run_archive_report(args: argparse.Namespace, caps: ReportCaps | None = None)
         filters=_filters_shown(args),
         rules=ruleset,
         collected_at=args.collected_at,
+        triage=triage,
+        capture=capture,
+        capture_window=window,
     )
-    carrier = pd.DataFrame()
-    carrier.attrs[ATTRS_KEY] = archive.load_report
-    _print_load_problems(carrier)
+    _print_report_problems(archive.load_report)
     path = write_report(archive, args.output, options)
     everything = archive.unfiltered_total() if archive.cache.get("filtered") else total
+    how = "streamed from JSON lines into " if streamed_from is not None else ""
     print(
         f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB): {total:,} of {everything:,} alerts, out of core "
-        f"({len(archive.files):,} Parquet file(s); {archive.materialised:,} candidate rows and "
+        f"({how}{len(archive.files):,} Parquet file(s); {archive.materialised:,} candidate rows and "
         f"{archive.story_rows:,} pod-story rows materialised)"
         + (" — no events matched: the report says so" if not total else "")
     )

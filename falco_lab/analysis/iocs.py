@@ -481,12 +481,12 @@ def _image_refs(df: pd.DataFrame, repository: str) -> pd.Series:
 
 def _text_pairs(df: pd.DataFrame, column: str = "output") -> pd.DataFrame:
     """Indicators of the output text: candidates found by DuckDB (RE2), classified per distinct candidate."""
-    import duckdb
+    from falco_lab.events.archive_sql import connect
 
     if column not in df.columns or not df[column].notna().any():
         return _empty_pairs()
     text = pd.DataFrame({"row": np.arange(len(df), dtype=np.int64), "text": df[column]})
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("alerts_text", text)  # DuckDB scans the pandas column in place
         found = _arrow(
@@ -566,7 +566,7 @@ def _pod_keys(df: pd.DataFrame, schema: AlertSchema) -> pd.Series:
 def _aggregate(
     frame: pd.DataFrame, pairs: pd.DataFrame, limits: IocLimits, schema: AlertSchema
 ) -> pd.DataFrame:
-    import duckdb
+    from falco_lab.events.archive_sql import connect
 
     time_ns = frame["time"].array.asi8 if hasattr(frame["time"].array, "asi8") else None
     times = pd.Series(time_ns if time_ns is not None else frame["time"].astype("int64"))
@@ -593,7 +593,7 @@ def _aggregate(
     )
     limit = "" if limits.max_rows is None else f"LIMIT {int(limits.max_rows)}"
     type_order = "[" + ", ".join(f"'{t}'" for t in IOC_TYPES) + "]"
-    con = duckdb.connect()
+    con = connect()
     try:
         con.register("alerts", alerts)
         con.register("found", found)

@@ -37,6 +37,13 @@ _TEMPLATE_PATTERNS: tuple[tuple[str, str], ...] = (
     (r"\b\d+\b|\d{3,}", "<n>"),
 )
 
+#: Characters of an output (after the leading time) that its template is made from; a
+#: longer output's template ends in "…".  Real outputs are a few hundred characters; the
+#: tail of a long one is command-line arguments, which templating would not merge anyway,
+#: and running six expressions over 3 KB command lines cost most of a report over 1M of them.
+TEMPLATE_CHARS = 400
+ELLIPSIS = "\u2026"
+
 
 def top_n(
     df: pd.DataFrame, by: str = "rule", n: int = 10, schema: AlertSchema = DEFAULT_SCHEMA
@@ -80,6 +87,9 @@ def top_n(
 def output_template(outputs: pd.Series) -> pd.Series:
     """Normalise alert outputs so that alerts differing only in ids, numbers or times compare equal.
 
+    The template is made from the first :data:`TEMPLATE_CHARS` characters after Falco's
+    leading time; a longer output's template ends in ``…``.
+
     Examples
     --------
     >>> output_template(pd.Series(["10:00:01.5: pid=4242 container=ee97d9c4186f"])).iloc[0]
@@ -94,6 +104,14 @@ def output_template(outputs: pd.Series) -> pd.Series:
         outputs.astype("string").astype(object).where(outputs.notna(), None), type=pa.large_string()
     )
     stripped = pc.replace_substring_regex(text, lead_pattern, lead_repl)
+    long = pc.greater(pc.utf8_length(stripped), TEMPLATE_CHARS)
+    if pc.any(long).as_py():
+        cut = pc.binary_join_element_wise(
+            pc.utf8_slice_codeunits(stripped, 0, TEMPLATE_CHARS),
+            pa.scalar(ELLIPSIS, pa.large_string()),
+            pa.scalar("", pa.large_string()),
+        )
+        stripped = pc.if_else(long, cut, stripped)
     codes, uniques = pd.factorize(stripped.to_numpy(zero_copy_only=False), use_na_sentinel=True)
     distinct = pa.array(uniques, type=pa.large_string())
     for pattern, repl in rest:

@@ -73,12 +73,33 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    import duckdb
 
 #: Default cap on the rows of a top-N answer (the "N more" row comes on top).
 DEFAULT_LIMIT = 20
 NOISE_KEYS: tuple[str, ...] = ("rule", "container.image.repository", "proc.name")
+
+
+def connect(memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
+    """An embedded DuckDB connection as the project uses it: times in UTC, no progress bar.
+
+    DuckDB draws a progress bar on standard error for queries over ~2 s; in a notebook or a
+    CI log it is hundreds of lines of noise.  ``memory_limit`` (e.g. ``"2GB"``): DuckDB
+    spills to disk beyond it.
+    """
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.execute("SET TimeZone = 'UTC'")
+    connection.execute("SET enable_progress_bar = false")
+    if memory_limit is not None:
+        connection.execute(f"SET memory_limit = '{memory_limit}'")
+    return connection
 
 
 def quote(name: str) -> str:
@@ -146,13 +167,10 @@ class ArchiveQueries:
     """
 
     def __init__(self, directory: str | Path, *, memory_limit: str = "2GB") -> None:
-        import duckdb
-
         if not any(Path(directory).rglob("*.parquet")):
             raise FileNotFoundError(f"{directory}: no Parquet files (not a falco-lab archive)")
         self.source = relation(directory)
-        self.connection = duckdb.connect()
-        self.connection.execute(f"SET memory_limit = '{memory_limit}'")
+        self.connection = connect(memory_limit)
         self.columns = {
             row[0] for row in self.connection.sql(f"DESCRIBE SELECT * FROM {self.source}").fetchall()
         }
@@ -190,4 +208,4 @@ class ArchiveQueries:
         return self.counts([k for k in NOISE_KEYS if k in self.columns], limit)
 
 
-__all__ = ["ArchiveQueries", "counts_sql", "quote", "relation", "summary_sql", "timeline_sql"]
+__all__ = ["ArchiveQueries", "connect", "counts_sql", "quote", "relation", "summary_sql", "timeline_sql"]

@@ -128,3 +128,11 @@ def test_what_if_scoped_to_a_workload_covers_all_its_pods():
     assert (result.suppressed, result.after) == (198, 1)
     assert result.kept.tolist()[-1] is True
     assert "in workload postgres" in result.description
+
+
+def test_a_long_outputs_template_is_made_from_its_first_characters() -> None:
+    from falco_lab.analysis.noise import TEMPLATE_CHARS
+
+    head = "Shell in container cmdline=python -c " + "x" * TEMPLATE_CHARS
+    first = output_template(pd.Series([f"10:00:01.5: {head} 1", f"10:00:02.5: {head} 2"], dtype="string"))
+    assert first.iloc[0] == first.iloc[1] == head[:TEMPLATE_CHARS] + "\u2026"

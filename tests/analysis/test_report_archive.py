@@ -145,6 +145,7 @@ def test_output_template_in_sql_matches_python():
         "10:00:01.478445995: Shell (pid=4242 container=ee97d9c4186f ip=10.0.0.1:443 id=6f1e2d3c-1111-2222-3333-444455556666)",
         "runc-process476728158 at 2026-11-23T09:48:51.33Z from k8s x86_64",
         None,
+        "10:00:01.5: Ωmega cmdline=" + "é" * 380 + " 12345 tail 678",  # cut in the number at 400 characters
     ]
     con = duckdb.connect()
     con.register("t", pd.DataFrame({"output": outputs}))

@@ -67,3 +67,12 @@ def test_generated_sql_quotes_dotted_names_and_has_a_trino_form():
     assert '"k8s.ns.name"' in counts_sql("t", ["k8s.ns.name"], 3)
     trino = timeline_sql("falco_alerts", 60, dialect="trino")
     assert "to_unixtime" in trino and "//" not in trino
+
+
+def test_the_projects_duckdb_connection_draws_no_progress_bar_and_speaks_utc() -> None:
+    from falco_lab.events.archive_sql import connect
+
+    row = connect("1GB").sql(
+        "SELECT current_setting('enable_progress_bar'), current_setting('TimeZone'), current_setting('memory_limit')"
+    ).fetchall()[0]
+    assert row == (False, "UTC", "953.6 MiB")  # 1 GB as DuckDB prints it

@@ -44,11 +44,11 @@ import pyarrow.compute as pc
 from falco_lab.analysis.activity import MAX_PROCESSES
 from falco_lab.analysis.chains import NEVER_ROUTINE, ROUTINE_ATTR, ROUTINE_COUNT, ROUTINE_PODS, ROUTINE_SPAN
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, parse_time_bound
-from falco_lab.analysis.noise import _TEMPLATE_PATTERNS
+from falco_lab.analysis.noise import _TEMPLATE_PATTERNS, ELLIPSIS, TEMPLATE_CHARS
 from falco_lab.analysis.sources import FALCO_INTERNAL_PREFIX, SOURCE_KINDS, attribute
 from falco_lab.analysis.workloads import workload_names
 from falco_lab.events.archive import ARCHIVE_KIND, OCSF_KIND, parquet_kind
-from falco_lab.events.archive_sql import quote
+from falco_lab.events.archive_sql import connect, quote
 from falco_lab.events.frame import (
     arrow_column_to_series,
     concat_frames,
@@ -360,8 +360,23 @@ def drilldown_sql(have: set[str], schema: AlertSchema, max_leaves: int) -> str:
 
 def template_sql(expr: str = "output") -> str:
     """:func:`~falco_lab.analysis.noise.output_template` as nested ``regexp_replace`` (RE2, as on Trino)."""
-    text = f"coalesce(CAST({expr} AS VARCHAR), '')"
-    for pattern, repl in _TEMPLATE_PATTERNS:
+    return templated_sql(stripped_sql(expr))
+
+
+def stripped_sql(expr: str = "output") -> str:
+    """The output without Falco's leading time (the first step of :func:`template_sql`)."""
+    lead, repl = _TEMPLATE_PATTERNS[0]
+    quoted = lead.replace("'", "''")
+    return f"regexp_replace(coalesce(CAST({expr} AS VARCHAR), ''), '{quoted}', '{repl}')"
+
+
+def templated_sql(stripped: str) -> str:
+    """The rest of :func:`template_sql` over an already stripped output (a column, ideally: it is read thrice)."""
+    text = (
+        f"(CASE WHEN length({stripped}) > {TEMPLATE_CHARS} THEN left({stripped}, {TEMPLATE_CHARS}) || "
+        f"'{ELLIPSIS}' ELSE {stripped} END)"
+    )
+    for pattern, repl in _TEMPLATE_PATTERNS[1:]:
         p = pattern.replace("'", "''")
         text = f"regexp_replace({text}, '{p}', '{repl}', 'g')"
     return text
@@ -370,8 +385,9 @@ def template_sql(expr: str = "output") -> str:
 def noise_sql(n: int) -> str:
     """Groups of near-identical alerts (same rule and output template), the ``n`` biggest, and the number of groups."""
     return (
-        f"WITH t AS (SELECT coalesce(rule, '(none)') AS rule, {template_sql()} AS template, time, output "
-        "FROM selected) SELECT rule, template, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen, "
+        f"WITH s AS (SELECT coalesce(rule, '(none)') AS rule, {stripped_sql()} AS stripped, time, output "
+        f"FROM selected), t AS (SELECT rule, {templated_sql('stripped')} AS template, time, output FROM s) "
+        "SELECT rule, template, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen, "
         "arg_min(output, time) AS example, count(*) OVER () AS groups FROM t GROUP BY 1, 2 "
         f"ORDER BY alerts DESC, first_seen LIMIT {int(n)}"
     )
@@ -440,6 +456,9 @@ class ArchiveAggregates:
     left_out: int = 0
     #: The sources read and the records the archived loads rejected (kept in each file's metadata).
     load_report: LoadReport = field(default_factory=LoadReport)
+    #: When the files were written from JSON lines for this report
+    #: (:func:`~falco_lab.events.spill.spill_jsonl`): those files and their size in bytes.
+    streamed_from: tuple[tuple[str, ...], int] | None = None
 
     # -- plumbing ---------------------------------------------------------------------
 
@@ -844,7 +863,6 @@ def open_archive(
         A path is not Parquet, no Parquet file is found, or a file is not alerts
         (:func:`~falco_lab.events.archive.parquet_kind`; the message names the file).
     """
-    import duckdb
     import pyarrow.parquet as pq
 
     files = archive_files(paths)
@@ -864,9 +882,7 @@ def open_archive(
                     key = (problem["file"], problem["line"], problem["reason"])
                     problems.setdefault(key, Problem(*key))
                 skipped += int(raw.get("skipped", 0))
-    connection = duckdb.connect()
-    connection.execute(f"SET memory_limit = '{memory_limit}'")
-    connection.execute("SET TimeZone = 'UTC'")
+    connection = connect(memory_limit)
     log: list[str] = []
     parts = []
     if by_kind[ARCHIVE_KIND]:

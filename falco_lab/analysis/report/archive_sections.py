@@ -61,8 +61,18 @@ def archive_note(archive: ArchiveAggregates) -> str:
         if archive.left_out
         else ""
     )
+    if archive.streamed_from is not None:
+        sources, size = archive.streamed_from
+        kinds = (
+            f"{len(sources):,} JSON-lines file{'s' if len(sources) != 1 else ''} ({size / 1e9:.2f} GB) "
+            f"streamed block by block into {len(archive.files):,} temporary Parquet "
+            f"file{'s' if len(archive.files) != 1 else ''}"
+        )
+        head = "Built out of core"
+    else:
+        head = "Built from a Parquet archive, out of core"
     return (
-        f'<div class="note"><b>Built from a Parquet archive, out of core:</b> {kinds}; {archive.total:,} alerts. '
+        f'<div class="note"><b>{head}:</b> {kinds}; {archive.total:,} alerts. '
         "Counts, timelines, drill-down, noise, sources, ATT&amp;CK and the alerts table are DuckDB queries over "
         f"the files; {archive.materialised:,} rows were materialised for the attack chains, findings, process "
         "lineage and \u201cstill going on?\u201d (non-routine and Critical-or-worse alerts, the newest "
