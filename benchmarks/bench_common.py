@@ -39,6 +39,82 @@ def load_average() -> list[float] | None:
         return None
 
 
+class TreeMemory:
+    """Peak resident memory of this process and all its descendants together, sampled.
+
+    ``ru_maxrss`` counts one process; a command that starts workers (the out-of-core report
+    streams JSON lines with worker processes) uses their memory too.  A thread reads
+    ``/proc/<pid>/status`` (``VmRSS``) of the process tree every ``interval`` seconds and
+    keeps the largest sum.  Linux only; elsewhere :attr:`peak_mb` is ``None``.
+
+    >>> with TreeMemory() as tree:  # doctest: +SKIP
+    ...     run()
+    >>> tree.peak_mb  # doctest: +SKIP
+    """
+
+    def __init__(self, interval: float = 0.05) -> None:
+        self.interval = interval
+        self.peak_kb = 0
+        self._stop = False
+        self._thread: Any = None
+
+    @staticmethod
+    def _rss_kb(pid: int) -> int:
+        try:
+            with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as handle:
+                for line in handle:
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        found = []
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children", encoding="ascii") as handle:
+                    found.extend(int(c) for c in handle.read().split())
+        except OSError:
+            pass
+        return found
+
+    def sample(self) -> int:
+        """The tree's resident memory now, in KiB (and the peak updated)."""
+        total, todo = 0, [os.getpid()]
+        while todo:
+            pid = todo.pop()
+            total += self._rss_kb(pid)
+            todo.extend(self._children(pid))
+        self.peak_kb = max(self.peak_kb, total)
+        return total
+
+    def _run(self) -> None:
+        import time
+
+        while not self._stop:
+            self.sample()
+            time.sleep(self.interval)
+
+    def __enter__(self) -> TreeMemory:
+        import threading
+
+        if os.path.isdir("/proc/self/task"):
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop = True
+        if self._thread is not None:
+            self._thread.join()
+
+    @property
+    def peak_mb(self) -> float | None:
+        return round(self.peak_kb / 1024, 1) if self._thread is not None else None
+
+
 def comparison(key: str | None, what: str, missing: str | None = None) -> dict[str, Any]:
     """One baseline or peer: the JSON key of its figures, what it is, or why it is missing."""
     entry: dict[str, Any] = {"key": key, "what": what}

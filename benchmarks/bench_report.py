@@ -318,18 +318,27 @@ def _child_report(parquet: str, html: str) -> dict:
     args = parser.parse_args(
         ["report", parquet, "-o", html, "--title", "Benchmark: synthetic alerts", "--simulated"]
     )
+    from bench_common import TreeMemory
+
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(io.StringIO()) as said:
+    with TreeMemory() as tree, contextlib.redirect_stdout(io.StringIO()) as said:
         code = args.handler(args)
     seconds = time.perf_counter() - t0
     if code != 0:
         raise SystemExit(f"report failed with exit code {code}")
     from plotly.offline import get_plotlyjs
 
+    own = round(_peak_rss_mb(), 1)
     return {
         "alerts": int(said.getvalue().split(" of ")[1].split()[0].replace(",", "")),
+        "how": said.getvalue().split("alerts, ", 1)[1].split(";")[0]
+        if "out of core" in said.getvalue()
+        else "in memory",
         "total_s": round(seconds, 2),
-        "peak_rss_mb": round(_peak_rss_mb(), 1),
+        # the larger of this process's own peak and the sampled peak of it and its workers together
+        "peak_rss_mb": max(own, tree.peak_mb or 0.0),
+        "peak_rss_mb_this_process": own,
+        "peak_rss_mb_process_tree_sampled": tree.peak_mb,
         "html_mb": round(os.path.getsize(html) / 1e6, 2),
         "of_which_plotly_js_mb": round(len(get_plotlyjs().encode()) / 1e6, 2),
     }

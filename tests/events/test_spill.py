@@ -121,3 +121,24 @@ def test_only_json_lines_files_are_streamed(tmp_path) -> None:
     assert jsonl_inputs([lines]) == [lines]
     assert jsonl_inputs([lines, array]) is None
     assert jsonl_inputs(["-"]) is None
+
+
+def test_worker_processes_give_what_one_process_gives(tmp_path) -> None:
+    alerts = [alert(i, uuid=REMOVE) if i % 7 == 0 else alert(i) for i in range(80)]
+    lines = [orjson.dumps(a) for a in [*alerts, alerts[3], alerts[14], alerts[40]]]
+    lines[50] = b"{broken"
+    path = _write(tmp_path, b"\n".join(lines) + b"\n")
+    here = spill_jsonl([path], tmp_path / "a", block_bytes=BLOCK, workers=1)
+    there = spill_jsonl([path], tmp_path / "b", block_bytes=BLOCK, workers=2)
+    assert len(there.files) > 4
+    assert there.report.duplicates == here.report.duplicates == 3
+    assert [(p.file, p.line) for p in there.report.problems] == [(str(path), 51)]
+    assert [(p.file, p.line) for p in here.report.problems] == [(str(path), 51)]
+    assert _read_back(there)["uuid"].tolist() == _read_back(here)["uuid"].tolist()
+    assert [f.name for f in there.files] == sorted(f.name for f in there.files)
+
+
+def test_a_gzip_input_is_read_in_this_process(tmp_path) -> None:
+    path = _write(tmp_path, gzip.compress(jsonl([alert(i) for i in range(40)])), "a.jsonl.gz")
+    result = spill_jsonl([path], tmp_path / "out", block_bytes=BLOCK, workers=2)
+    assert result.report.events == 40
