@@ -383,13 +383,21 @@ def templated_sql(stripped: str) -> str:
 
 
 def noise_sql(n: int) -> str:
-    """Groups of near-identical alerts (same rule and output template), the ``n`` biggest, and the number of groups."""
+    """Groups of near-identical alerts (same rule and output template), the ``n`` biggest, and the number of groups.
+
+    Each group's example (its first output) is found after the groups are ranked: the
+    aggregate keeps the first output's time and hash, and only the ``n`` examples shown
+    are read back (carrying an output per group cost 31 s of 38 over 1M distinct alerts).
+    """
     return (
         f"WITH s AS (SELECT coalesce(rule, '(none)') AS rule, {stripped_sql()} AS stripped, time, output "
-        f"FROM selected), t AS (SELECT rule, {templated_sql('stripped')} AS template, time, output FROM s) "
-        "SELECT rule, template, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen, "
-        "arg_min(output, time) AS example, count(*) OVER () AS groups FROM t GROUP BY 1, 2 "
-        f"ORDER BY alerts DESC, first_seen LIMIT {int(n)}"
+        f"FROM selected), t AS (SELECT rule, {templated_sql('stripped')} AS template, time, output FROM s), "
+        "g AS (SELECT rule, template, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen, "
+        "arg_min(hash(output), time) AS _example, count(*) OVER () AS groups FROM t GROUP BY 1, 2 "
+        f"ORDER BY alerts DESC, first_seen LIMIT {int(n)}) "
+        "SELECT g.rule, g.template, g.alerts, g.first_seen, g.last_seen, any_value(a.output) AS example, g.groups "
+        "FROM g LEFT JOIN selected a ON a.time = g.first_seen AND coalesce(a.rule, '(none)') = g.rule "
+        "AND hash(a.output) = g._example GROUP BY ALL ORDER BY g.alerts DESC, g.first_seen"
     )
 
 
@@ -424,13 +432,31 @@ def mitre_sql(has_tags: bool = True) -> str:
 
 
 def alerts_groups_sql(have: set[str], schema: AlertSchema, limit: int) -> str:
-    """The alerts table aggregated per rule, priority, namespace and pod: most severe, then biggest first."""
+    """The alerts table aggregated per rule, priority, namespace and pod: most severe, then biggest first.
+
+    The groups are counted first and the example output read for the ``limit`` groups
+    shown only: carrying an output per group through the aggregate cost 22 s over 1M
+    alerts with distinct pods and long command lines.
+    """
+    keys = (
+        f"rule, CAST(priority AS VARCHAR) AS priority, coalesce({_col(have, schema.namespace)}, '(host)') AS "
+        f"namespace, coalesce({_col(have, schema.pod)}, '(host)') AS pod"
+    )
+
+    def same(other: str) -> str:
+        return " AND ".join(
+            f"{other}.{c} IS NOT DISTINCT FROM g.{c}" for c in ("rule", "priority", "namespace", "pod")
+        )
+
     return (
-        f"SELECT rule, CAST(priority AS VARCHAR) AS priority, coalesce({_col(have, schema.namespace)}, '(host)') "
-        f"AS namespace, coalesce({_col(have, schema.pod)}, '(host)') AS pod, count(*) AS alerts, "
-        "min(time) AS first_seen, max(time) AS last_seen, arg_min(output, time) AS example, max(_prio) AS prio, "
-        f"count(*) OVER () AS groups FROM selected GROUP BY 1, 2, 3, 4 ORDER BY prio DESC, alerts DESC, rule, "
-        f"namespace, pod LIMIT {int(limit)}"
+        f"WITH g AS (SELECT {keys}, count(*) AS alerts, min(time) AS first_seen, max(time) AS last_seen, "
+        "max(_prio) AS prio, count(*) OVER () AS groups FROM selected GROUP BY 1, 2, 3, 4 ORDER BY prio DESC, "
+        f"alerts DESC, rule, namespace, pod LIMIT {int(limit)}), "
+        f"k AS (SELECT {keys}, time, output FROM selected), "
+        f"e AS (SELECT g.rule, g.priority, g.namespace, g.pod, arg_min(k.output, k.time) AS example FROM k JOIN g ON "
+        f"{same('k')} GROUP BY 1, 2, 3, 4) "
+        "SELECT g.rule, g.priority, g.namespace, g.pod, g.alerts, g.first_seen, g.last_seen, e.example, g.prio, "
+        f"g.groups FROM g LEFT JOIN e ON {same('e')} ORDER BY g.prio DESC, g.alerts DESC, g.rule, g.namespace, g.pod"
     )
 
 
