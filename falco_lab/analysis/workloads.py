@@ -42,7 +42,11 @@ def workload_of(pod: str) -> str:
 
 
 def workload_names(pods: pd.Series) -> pd.Series:
-    """:func:`workload_of` of every pod name; missing stays missing."""
-    uniques = pods.dropna().unique()
-    mapping = {p: workload_of(str(p)) for p in uniques}
-    return pods.map(mapping).astype("string")
+    """:func:`workload_of` of every pod name; missing stays missing.
+
+    Each distinct name is matched once; the names are then taken by code, not mapped
+    through a dict (a fleet of short-lived pods has as many names as alerts).
+    """
+    codes, uniques = pd.factorize(pods, use_na_sentinel=True)
+    names = pd.array([workload_of(str(p)) for p in uniques], dtype="string")
+    return pd.Series(names.take(codes, allow_fill=True), index=pods.index, dtype="string", name=pods.name)
