@@ -23,6 +23,9 @@ from falco_lab.events.charts import (
 )
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
+#: Default bound on the markers of a binned timeline (see :func:`cell_bins`).
+MAX_CELLS = 3000
+
 __all__ = [
     "bin_alerts",
     "empty_figure",
@@ -143,7 +146,7 @@ def timeline_figure(
     max_points: int = 2000,
     max_bins: int = 200,
     max_groups: int = 40,
-    max_cells: int = 3000,
+    max_cells: int = MAX_CELLS,
     title: str | None = None,
     schema: AlertSchema = DEFAULT_SCHEMA,
 ) -> go.Figure:
@@ -164,9 +167,9 @@ def timeline_figure(
     max_bins, max_groups:
         Upper bounds on time buckets and lanes (extra lanes are merged into "other").
     max_cells:
-        Upper bound on lanes x time buckets when binning: with many lanes the buckets are
-        wider, so the figure's size does not grow with the data's spread (about 250 bytes
-        of hover text a marker).
+        Upper bound on markers (lanes x time buckets x priorities) when binning: with many
+        lanes or priorities the buckets are wider, so the figure's size does not grow with
+        the data's spread (about 250 bytes of hover text a marker); see :func:`cell_bins`.
     title:
         Figure title (escaped).
 
@@ -183,10 +186,16 @@ def timeline_figure(
         mode_note = f"{len(df):,} alerts, one marker each"
     else:
         lanes = min(max_groups, max(int(group_values(df, group_by, schema).nunique(dropna=False)), 1))
-        max_bins = max(10, min(max_bins, max_cells // lanes))
+        max_bins = cell_bins(lanes, int(df["priority"].nunique(dropna=False)), max_bins, max_cells)
         freq = _draw_bins(fig, df, group_by, max_bins, max_groups, schema)
         mode_note = f"{len(df):,} alerts in {freq} bins (marker size = count)"
     return _finish(fig, group_by, ref_times, title, mode_note)
+
+
+def cell_bins(lanes: int, priorities: int, max_bins: int = 200, max_cells: int = MAX_CELLS) -> int:
+    """Time buckets for a binned timeline: at most ``max_bins``, and lanes x buckets x priorities
+    (one marker each) at most ``max_cells``, but never fewer than 10 buckets."""
+    return max(10, min(max_bins, max_cells // max(lanes * priorities, 1)))
 
 
 def timeline_figure_from_bins(

@@ -113,3 +113,11 @@ def test_many_lanes_make_wider_bins_so_the_markers_stay_bounded():
     hovers = [h for trace in fig.data if trace.mode == "markers" for h in trace.hovertext]
     assert len(hovers) <= 400
     assert sum(int(re.search(r"([\d,]+) alerts", h).group(1).replace(",", "")) for h in hovers) == 6000
+
+
+def test_binned_markers_stay_under_the_cell_bound_with_many_priorities() -> None:
+    from falco_lab.analysis.timeline import cell_bins
+
+    assert cell_bins(40, 9) == 10  # never fewer than 10 buckets
+    assert cell_bins(3, 2) == 200  # few lanes: the bucket cap
+    assert cell_bins(10, 3, max_cells=3000) == 100

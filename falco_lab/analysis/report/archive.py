@@ -30,7 +30,7 @@ running them on Athena or Trino).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -568,9 +568,18 @@ class ArchiveAggregates:
         self.cache["workloads"] = True
 
     def bins(
-        self, group_by: str, freq: str, *, max_groups: int = 40, dialect: str = "duckdb"
+        self,
+        group_by: str,
+        freq: str | Callable[[int], str],
+        *,
+        max_groups: int = 40,
+        dialect: str = "duckdb",
     ) -> pd.DataFrame:
-        """:func:`~falco_lab.analysis.timeline.bin_alerts` over the archive (same columns and ``attrs["freq"]``)."""
+        """:func:`~falco_lab.analysis.timeline.bin_alerts` over the archive (same columns and ``attrs["freq"]``).
+
+        ``freq`` is a pandas frequency, or a function of the number of lanes drawn
+        (at most ``max_groups``) returning one, so that lanes x bins can be bounded.
+        """
         if group_by == "workload":
             self._register_workloads()
         key = group_key_sql(group_by, self._have(), self.schema)
@@ -581,6 +590,8 @@ class ArchiveAggregates:
             keep = lanes["grp"].head(max_groups - 1).tolist()
             kept = ", ".join("'" + str(v).replace("'", "''") + "'" for v in keep)
             other = f"(other {len(lanes) - len(keep)} groups)"
+        if callable(freq):
+            freq = freq(min(len(lanes), max_groups))
         frame = self.sql(bins_sql(key, pd.Timedelta(freq).value, kept, dialect))
         if other is not None:
             frame["grp"] = frame["grp"].where(frame["grp"] != "(other)", other)

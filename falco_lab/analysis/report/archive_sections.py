@@ -29,7 +29,11 @@ from falco_lab.analysis.report.archive import ArchiveAggregates
 from falco_lab.analysis.report.page import fmt_time, html_table, section
 from falco_lab.analysis.report.registry import ReportContext
 from falco_lab.analysis.report.sections.drilldown import _story
-from falco_lab.analysis.timeline import priority_counts_figure_from_table, timeline_figure_from_bins
+from falco_lab.analysis.timeline import (
+    cell_bins,
+    priority_counts_figure_from_table,
+    timeline_figure_from_bins,
+)
 from falco_lab.events.charts import choose_freq
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
@@ -238,7 +242,8 @@ def _timeline(ctx: ReportContext) -> None:
     page.figure(
         priority_counts_figure_from_table(archive.priority_bins(freq), freq, ref_times=options.ref_times)
     )
-    binned = archive.bins(options.group_by, _freq(archive, 200))
+    priorities = max(len(archive.priority_counts()), 1)
+    binned = archive.bins(options.group_by, lambda lanes: _freq(archive, cell_bins(lanes, priorities)))
     page.figure(
         timeline_figure_from_bins(binned, options.group_by, total=archive.total, ref_times=options.ref_times)
     )
