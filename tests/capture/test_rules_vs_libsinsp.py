@@ -192,17 +192,10 @@ NOT_COMPILABLE: dict[str, str] = {
 }
 
 #: (capture, rule) -> (events only we match, events only sysdig matches), and why.  All other
-#: pairs agree exactly.
-KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[list[int], list[int]]] = {
-    # A reader gap: the capture rows carry no fd.net (libsinsp's filter-only field "client or server
-    # network of the fd"), so `fd.net in (...)` never holds; sysdig matches the connect exit event.
-    ("falco__connect_localhost.scap", "Localhost connect"): ([], [187]),
-    # The one event of this capture is a container event (old capture format).  libsinsp 0.29 gives
-    # it a stand-in thread inside the container, so container.* are the JSON's (privileged=true);
-    # our reader follows today's libs, where the container plugin only stores the JSON and the event
-    # has no thread, so it has no container fields (test_fidelity.py KNOWN: container.* 1 each).
-    ("falco__psp_privileged.scap", "PSP privileged"): ([], [1405]),
-}
+#: pairs agree exactly.  Empty since the two reader bugs this test found were fixed: capture rows
+#: had no fd.net / fd.ip / fd.port ("Localhost connect" never fired) and a container event had no
+#: container.* fields (today's container plugin gives it those of the container it announces).
+KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
 
 #: (capture, rule) -> events both engines fire on (on exit events).  No rule of the upstream
 #: rulesets or of the project fires on any of the ten captures, in either engine: all of them
@@ -214,6 +207,10 @@ FIRING_IN_BOTH: dict[tuple[str, str], int] = {
     ("falco__cat_write.scap", "open_dev_null"): 1,
     ("falco__cat_write.scap", "dev_null"): 4,
     ("falco__cat_write.scap", "detect_open"): 1,
+    # found by this test: the rows had no fd.net (nor fd.ip, fd.port, fd.cnet...), so this never fired
+    ("falco__connect_localhost.scap", "Localhost connect"): 1,
+    # found by this test: the container event had no container.* fields
+    ("falco__psp_privileged.scap", "PSP privileged"): 1,
     **{("falco__open-multiple-files.scap", f"open_{n}"): 1 for n in range(1, 14)},
     ("falco__syscall.scap", "open_dev_null"): 2,
     ("falco__syscall.scap", "dev_null"): 2,
@@ -304,9 +301,6 @@ FALCO_EXPECTATIONS = (
 TODAY: dict[tuple[str, str], int] = {
     # the old count includes the 4 open enter events (Falco then saw both directions)
     ("falco__cat_write.scap", "open_from_cat"): 4,
-    # KNOWN_DIFFERENCES: no fd.net in the rows; no container fields on the container event
-    ("falco__connect_localhost.scap", "Localhost connect"): 0,
-    ("falco__psp_privileged.scap", "PSP privileged"): 0,
 }
 
 # Not checked:
