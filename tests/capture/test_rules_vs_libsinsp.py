@@ -27,7 +27,7 @@ from dataclasses import dataclass
 import pytest
 import yaml
 
-from falco_lab.capture import capture_events
+from falco_lab.capture import capture_events, load_capture
 from falco_lab.rules import RuleSet, RulesFile, load_rules, to_filter_text
 from falco_lab.workshop.chart import CUSTOM_RULES_FILE, DATA_DIR, UPSTREAM_TUNING_FILE
 from tests.capture import _sysdig
@@ -170,7 +170,7 @@ def _firing(comparison: Comparison) -> dict[tuple[str, str], int]:
 #: Rules sysdig 0.29 cannot compile, and the part of its message that says why.  Everything else
 #: of the rulesets is compared.
 NOT_COMPILABLE: dict[str, str] = {
-    # fields libsinsp gained after March 2022
+    # fields the libsinsp of sysdig 0.29 does not know
     "Directory traversal monitored file read": "unrecognized field fd.nameraw",
     "Run shell untrusted": "unrecognized field proc.pexe",
     "Linux Kernel Module Injection Detected": "unrecognized field thread.cap_effective",
@@ -249,6 +249,17 @@ def test_rules_fire_in_both_engines(comparison: Comparison) -> None:
     assert not {rule for _, rule in FIRING_IN_BOTH} & upstream_or_project
     for name, cap in comparison.captures.items():
         assert not any(cap.ours[rule] or cap.sysdig.get(rule) for rule in upstream_or_project), name
+
+
+def test_the_vectorised_path_fires_on_the_same_events(comparison: Comparison) -> None:
+    # load_capture + Condition.mask (what RuleSet.evaluate on a frame uses) against the per-event path
+    for name, cap in comparison.captures.items():
+        frame = load_capture(capture(name))
+        numbers = frame["evt.num"].to_numpy()
+        for rule in comparison.ruleset.rules:
+            assert rule.compiled is not None
+            mask = rule.compiled.mask(frame).to_numpy(dtype=bool)
+            assert frozenset(int(n) for n in numbers[mask]) == cap.ours[rule.name], (name, rule.name)
 
 
 def test_libsinsp_of_2022_also_matched_the_enter_event_of_each_syscall(comparison: Comparison) -> None:
