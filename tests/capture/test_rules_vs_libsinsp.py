@@ -36,11 +36,13 @@ from tests.conftest import shared_file
 
 UPSTREAM = ("falco_rules.yaml", "falco-incubating_rules.yaml", "falco-sandbox_rules.yaml")
 
-#: Rules of Falco's own test suite of 2016-2019, restated in our words (name → condition); all
-#: are short field tests.  Source: falcosecurity/falco test/rules/{single_rule,double_rule,
-#: catchall_order,syscalls,detect_connect_using_in,tagged_rules}.yaml, used by
-#: test/falco_tests.yaml; the PSP rule stands for "PSP Violation (privileged) System Activity"
-#: that falcoctl generated from test/psps/privileged.yaml (test/falco_tests_psp.yaml).
+#: Rules of Falco's own test suite of 2016-2019, restated in our words (name → condition, priority);
+#: all are short field tests.  Source, falcosecurity/falco test/rules/: single_rule.yaml (1efd9dd6),
+#: double_rule.yaml (c140b236), catchall_order.yaml (80937472), syscalls.yaml (2b75439d),
+#: detect_connect_using_in.yaml (6445cdb9), tagged_rules.yaml (0709050e), used by
+#: test/falco_tests.yaml; "PSP privileged" stands for "PSP Violation (privileged) System Activity",
+#: which falcoctl generated from test/psps/privileged.yaml (cf7a5495; "privileged: false" for the
+#: nginx image) for test/falco_tests_psp.yaml.
 FALCO_TEST_RULES: dict[str, tuple[str, str]] = {
     "open_from_cat": ("evt.type = open and proc.name = cat", "Warning"),
     "exec_from_cat": ("evt.type = execve and proc.name = cat", "Error"),
@@ -309,7 +311,8 @@ class Expectation:
 
 #: Falco's expectations for these traces (facts only).  Sources, falcosecurity/falco:
 #: test/falco_tests.yaml (at 36a095ccb38f229b25d77cdc9b20b54d2d40f953) and
-#: test/falco_tests_psp.yaml (at 89121527da0b2cc3a8d23eac46a480e744708e6a).
+#: test/falco_tests_psp.yaml (at 89121527da0b2cc3a8d23eac46a480e744708e6a); the same counts are in
+#: falcosecurity/testing tests/falco/legacy_test.go, the Go port of those tests.
 FALCO_EXPECTATIONS = (
     Expectation("multiple_rules_suppress_info", "falco__cat_write.scap", "open_from_cat", 8, "single_rule.yaml"),
     Expectation("multiple_rules_suppress_info", "falco__cat_write.scap", "exec_from_cat", 1, "double_rule.yaml"),
