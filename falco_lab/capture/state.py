@@ -347,9 +347,8 @@ class CaptureState:
         values = self._values(event, info)
         if info.flags & STATE_FLAGS or info.name in THREAD_EVENTS:
             self._generation += 1
-        # a container event's container.* fields are those of the container it announces (today's
-        # container plugin keeps it as its "last container" for that event), whatever its thread
-        announced = self._container(values) if info.name == "container" and info.is_enter else None
+        if info.name == "container" and info.is_enter:
+            self._container(values)
         thread = self.threads.get(event.tid)
         if thread is None and event.tid >= 0:
             # libsinsp makes an empty thread for a tid it has never seen
@@ -365,8 +364,6 @@ class CaptureState:
             row = self.fields(
                 event, info, thread, values, {}, self._fd_of(thread, values.get("fd")), values.get("fd")
             )
-            if announced is not None:
-                row.update(self._container_fields(announced))
             return row
         enter = self._enters.pop(event.tid, None)
         enter_values: dict[str, Any] = {}
@@ -403,8 +400,7 @@ class CaptureState:
             return None
         return thread.fds.get(fdnum)
 
-    def _container(self, values: dict[str, Any]) -> str | None:
-        """Store the container of a ``container`` event's JSON; its 12-character id (None if unreadable)."""
+    def _container(self, values: dict[str, Any]) -> None:
         raw = values.get("json")
         try:
             doc = json.loads(raw) if isinstance(raw, str) else None
@@ -415,8 +411,6 @@ class CaptureState:
             cid = str(info.get("id", ""))[:12]
             if cid:
                 self.containers[cid] = info
-                return cid
-        return None
 
     def _container_fields(self, container_id: str) -> dict[str, Any]:
         """``container.*`` of the container ``container_id`` ("host" for the host)."""
