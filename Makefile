@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 CHECKED := falco_lab tests benchmarks tools
 DOCS    := README.md ARCHITECTURE.md CONTRIBUTING.md Makefile pyproject.toml .pre-commit-config.yaml
 
-.PHONY: run test lint format-check typecheck bench lab clean browser notebooks
+.PHONY: run test lint format-check typecheck bench lab clean browser sysdig notebooks
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ run: $(STAMP)
 	$(BIN)/python -m falco_lab.lab.runner run --out build
 
 ## test: lint, format check and type check, then the whole test suite
-test: $(STAMP) browser lint format-check typecheck
+test: $(STAMP) browser sysdig lint format-check typecheck
 	$(BIN)/python -m pytest
 
 ## lint: ruff's lint rules and codespell
@@ -59,6 +59,14 @@ browser:
 		echo "installing Debian chromium for the browser tests"; \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 		|| echo "chromium could not be installed; the browser test will fail on CI"; \
+	fi
+
+## sysdig: Debian's sysdig (libsinsp) for the capture tests' reference (installed in CI; elsewhere those tests say it is missing)
+sysdig:
+	@if [ "$$CI" = "true" ] && ! command -v sysdig >/dev/null 2>&1; then \
+		echo "installing Debian sysdig for the capture tests"; \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends sysdig >/dev/null) \
+		|| echo "sysdig could not be installed; the capture tests against libsinsp will fail on CI"; \
 	fi
 
 clean:

@@ -412,6 +412,18 @@ class CaptureState:
             if cid:
                 self.containers[cid] = info
 
+    def _container_fields(self, container_id: str) -> dict[str, Any]:
+        """``container.*`` of the container ``container_id`` ("host" for the host)."""
+        container = self.containers.get(container_id, {})
+        return {
+            "container.id": container_id,
+            "container.name": "host" if container_id == "host" else container.get("name"),
+            "container.image": container.get("image"),
+            "container.image.repository": container.get("imagerepo"),
+            "container.image.tag": container.get("imagetag"),
+            "container.privileged": container.get("privileged"),
+        }
+
     def _before_fields(
         self, event: RawEvent, info: EventInfo, thread: Thread | None, v: dict[str, Any]
     ) -> Thread | None:
@@ -797,7 +809,6 @@ class CaptureState:
             if ancestor.sid != main.sid:
                 break
             session = ancestor
-        container = self.containers.get(thread.container_id, {})
         row: dict[str, Any] = {
             "proc.name": thread.comm or None,
             "proc.exe": thread.exe or None,
@@ -834,12 +845,7 @@ class CaptureState:
             "user.loginname": loginuser.name if loginuser else None,
             "group.gid": thread.gid,
             "group.name": group.name if group else None,
-            "container.id": thread.container_id,
-            "container.name": "host" if thread.container_id == "host" else container.get("name"),
-            "container.image": container.get("image"),
-            "container.image.repository": container.get("imagerepo"),
-            "container.image.tag": container.get("imagetag"),
-            "container.privileged": container.get("privileged"),
+            **self._container_fields(thread.container_id),
         }
         for n in range(8):
             row[f"proc.aname[{n}]"] = chain[n].comm if n < len(chain) else None
@@ -864,6 +870,10 @@ class CaptureState:
         is_net = kind in ("ipv4", "ipv6")
         server = is_net and fd.sip in self._local_ips()
         local_is_server = fd.role == "server" if fd.role else server
+        ends = [ip for ip in (fd.cip, fd.sip) if ip is not None] if is_net else []
+        ports = [port for port in (fd.cport, fd.sport) if port is not None] if is_net else []
+        lip = (fd.sip if local_is_server else fd.cip) if is_net else None
+        rip = (fd.cip if local_is_server else fd.sip) if is_net else None
         return {
             "fd.num": fdnum,
             "fd.name": fd.name,
@@ -878,12 +888,21 @@ class CaptureState:
             "fd.cport": fd.cport if is_net else (0 if kind == "unix" and not fd.fresh else None),
             "fd.sockfamily": "ip" if is_net else ("unix" if kind == "unix" else None),
             "fd.is_server": server if is_net else fd.is_server,
-            "fd.lip": (fd.sip if local_is_server else fd.cip) if is_net else None,
-            "fd.rip": (fd.cip if local_is_server else fd.sip) if is_net else None,
+            "fd.lip": lip,
+            "fd.rip": rip,
             "fd.lport": (fd.sport if local_is_server else fd.cport) if is_net else None,
             "fd.rport": (fd.cport if local_is_server else fd.sport) if is_net else None,
             "fd.nameraw": fd.name,
             "fd.connected": (not fd.fresh and bool(fd.name)) if is_net or kind == "unix" else None,
+            # filter-only fields: the network fields match an address against a network; fd.ip,
+            # fd.net and fd.port hold both ends (rules.fields.EITHER_SIDE_FIELDS)
+            "fd.cnet": fd.cip if is_net else None,
+            "fd.snet": fd.sip if is_net else None,
+            "fd.lnet": lip,
+            "fd.rnet": rip,
+            "fd.ip": ends or None,
+            "fd.net": ends or None,
+            "fd.port": ports or None,
         }
 
 
@@ -902,5 +921,6 @@ PROC_FIELDS = (
 FD_FIELDS = (
     "fd.num", "fd.name", "fd.type", "fd.typechar", "fd.directory", "fd.filename", "fd.l4proto", "fd.sip",
     "fd.cip", "fd.sport", "fd.cport", "fd.sockfamily", "fd.is_server", "fd.lip", "fd.rip", "fd.lport",
-    "fd.rport", "fd.nameraw", "fd.connected",
+    "fd.rport", "fd.nameraw", "fd.connected", "fd.cnet", "fd.snet", "fd.lnet", "fd.rnet", "fd.ip", "fd.net",
+    "fd.port",
 )  # fmt: skip

@@ -29,7 +29,7 @@ from falco_lab.rules.errors import Issue, Position, RuleError
 from falco_lab.rules.fetch import fetch_rules, find_upstream_rules
 from falco_lab.rules.frontend.lists import quote_item, substitute_lists
 from falco_lab.rules.frontend.parser import parse
-from falco_lab.rules.frontend.syntax import to_text
+from falco_lab.rules.frontend.syntax import to_filter_text, to_text
 from falco_lab.rules.loading.loader import (
     DEFAULT_ENGINE_VERSION,
     DEFAULT_PLUGINS,
@@ -79,5 +79,6 @@ __all__ = [
     "quote_item",
     "sidekick_enrich",
     "substitute_lists",
+    "to_filter_text",
     "to_text",
 ]

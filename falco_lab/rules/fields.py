@@ -20,6 +20,7 @@ from falco_lab.rules.errors import Position, RuleError
 __all__ = [
     "ANCESTOR_FIELDS",
     "DOTTED_ARG_FIELDS",
+    "EITHER_SIDE_FIELDS",
     "EVENT_TYPES",
     "FIELDS",
     "FieldInfo",
@@ -35,6 +36,11 @@ _DATA = Path(__file__).resolve().parent / "data"
 #: Ancestor fields: without an argument they hold every ancestor's value (a check is true if one
 #: ancestor matches; the output prints them space-separated).
 ANCESTOR_FIELDS = frozenset({"proc.aname", "proc.aexe", "proc.aexepath", "proc.acmdline"})
+
+#: Filter-only fields of a connection's two ends (libs ``compare_ip``/``compare_net``/``compare_port``):
+#: an event's value is the list of the fd's ends (client and server; a listening socket's one end);
+#: a check holds when it holds for either end, except ``!=``, which must hold for both.
+EITHER_SIDE_FIELDS = frozenset({"fd.ip", "fd.net", "fd.port"})
 
 #: Fields whose argument may be written as a dotted suffix (``evt.arg.flags``, ``evt.type.is.open``).
 DOTTED_ARG_FIELDS = frozenset({"evt.arg", "evt.rawarg", "evt.type.is", "evt.abspath"})

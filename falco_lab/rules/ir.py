@@ -78,6 +78,7 @@ class FieldOperand:
     width: tuple[int, bool] | None
     constant: Any = None  # a fixed value (evt.dir is always '<' since Falco 0.42)
     any_ancestor: bool = False  # proc.aname & co. without argument: true if any ancestor matches
+    either_side: bool = False  # fd.ip, fd.net, fd.port: either end of the connection (``!=``: both)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,7 @@ from falco_lab.rules.compiler.checks import check_event_type_values, check_field
 from falco_lab.rules.compiler.condition import Condition
 from falco_lab.rules.compiler.constants import compile_regex, fail, parse_constant
 from falco_lab.rules.errors import RuleError
-from falco_lab.rules.fields import ANCESTOR_FIELDS, INT_WIDTHS, FieldInfo, resolve
+from falco_lab.rules.fields import ANCESTOR_FIELDS, EITHER_SIDE_FIELDS, INT_WIDTHS, FieldInfo, resolve
 from falco_lab.rules.frontend import syntax
 from falco_lab.rules.frontend.lists import substitute_lists
 from falco_lab.rules.frontend.parser import parse
@@ -81,6 +81,7 @@ class _Compiler:
             width=INT_WIDTHS.get(ltype),
             constant=constant,
             any_ancestor=arg is None and info.name in ANCESTOR_FIELDS,
+            either_side=info.name in EITHER_SIDE_FIELDS,
         )
 
     def operand(self, node: syntax.Node) -> Operand:

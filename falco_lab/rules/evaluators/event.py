@@ -58,6 +58,9 @@ def check_holds(check: CCheck, left: Any, values: tuple[Any, ...]) -> bool:
         return any(compare("=", vtype, item, r) for item in left for r in values)
     if isinstance(operand, FieldOperand) and operand.any_ancestor:
         return any(_single(check, op, vtype, item, values) for item in left)
+    if isinstance(operand, FieldOperand) and operand.either_side:
+        ends = (_single(check, op, vtype, item, values) for item in left)
+        return all(ends) if op == "!=" else any(ends)
     return _single(check, op, vtype, left, values)
 
 
@@ -120,6 +123,7 @@ def _check_fn(check: CCheck) -> Matcher:
         and operand.constant is None
         and not operand.is_list
         and not operand.any_ancestor
+        and not operand.either_side
         and check.rhs is None
         and check.modifier is None
         and operand.vtype == "str"

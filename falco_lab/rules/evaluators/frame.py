@@ -160,7 +160,7 @@ class FrameCache:
         series = self.df[operand.key]
         if idx is not None:
             series = series.take(idx)
-        if operand.is_list or operand.any_ancestor:
+        if operand.is_list or operand.any_ancestor or operand.either_side:
             return _from_converted([convert(v, operand) for v in series.tolist()])
         dtype = series.dtype
         if dtype is np.dtype(object):
@@ -278,7 +278,7 @@ def _decide(check: CCheck, data: ColumnData) -> BoolArray:
     simple = (
         check.modifier is None
         and not left.is_list
-        and not (isinstance(left, FieldOperand) and left.any_ancestor)
+        and not (isinstance(left, FieldOperand) and (left.any_ancestor or left.either_side))
     )
     if simple and data.kind == "str" and row.str_kernel is not None and all(type(v) is str for v in values):
         try:

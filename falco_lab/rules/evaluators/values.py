@@ -176,7 +176,9 @@ def _as_items(value: Any) -> list[Any]:
 def convert(value: Any, operand: Operand | FieldOperand) -> Any:
     """An extracted raw value converted for ``operand`` (a list for list-valued operands)."""
     vtype, width = operand.vtype, operand.width
-    listy = operand.is_list or (isinstance(operand, FieldOperand) and operand.any_ancestor)
+    listy = operand.is_list or (
+        isinstance(operand, FieldOperand) and (operand.any_ancestor or operand.either_side)
+    )
     if listy:
         if value is None or value is _PD_NA:
             return MISSING

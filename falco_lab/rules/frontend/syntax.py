@@ -16,6 +16,7 @@ unescaped), ``ListValue`` (``(a, b, c)``), ``TransformerList`` (a ``(x, y)`` arg
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -39,6 +40,7 @@ __all__ = [
     "collect_fields",
     "collect_identifiers",
     "escape_value",
+    "to_filter_text",
     "to_text",
     "walk",
 ]
@@ -202,6 +204,92 @@ def to_text(node: Node) -> str:
         return _field_text(f"{node.name}(" + ",".join(to_text(a) for a in node.args) + ")", node.arg)
     if isinstance(node, Val):
         return _field_text(f"val({to_text(node.field)})", node.arg)
+    if isinstance(node, Identifier):
+        return node.name
+    raise TypeError(f"not a condition node: {node!r}")
+
+
+# --------------------------------------------------------------------------- re-parseable text
+
+#: What the parser takes as a bare (unquoted) value and as a bare field argument (libs grammar).
+_BARE_VALUE = re.compile("[^()\"'\\s\\b\\0=,]+")
+_BARE_FIELD_ARG = re.compile("[^\\]\\[\"'\\s\\b\\0]+")
+#: Bare words the parser reads as something else right after an operator.
+_MODIFIER_WORDS = frozenset({"oneof", "anyof", "allof"})
+_FILTER_ESCAPES = {"\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\", '"': '\\"'}
+
+
+def _quoted(value: str) -> str:
+    if value.endswith("\\"):
+        # the lexer ends a quoted string at a quote not preceded by a backslash, so "...\\" never ends
+        raise ValueError(f"{value!r} needs quotes and ends with a backslash: no filter text reads back as it")
+    return '"' + "".join(_FILTER_ESCAPES.get(c, c) for c in value) + '"'
+
+
+def _filter_value(value: str) -> str:
+    if _BARE_VALUE.fullmatch(value) and value not in _MODIFIER_WORDS:
+        return value
+    return _quoted(value)
+
+
+def _filter_field(name: str, arg: str | None) -> str:
+    if arg is None:
+        return name
+    return f"{name}[{arg if _BARE_FIELD_ARG.fullmatch(arg) else _quoted(arg)}]"
+
+
+def to_filter_text(node: Node) -> str:
+    """Filter text of a condition tree that parses back to an equal tree.
+
+    :func:`to_text` prints conditions as Falco (the libs AST printer) does, which quotes only values
+    with blanks, quotes or backslashes: ``(systemd)`` or an empty string come out bare and do not
+    parse again.  This text quotes every value that is not a bare string of the grammar (and the
+    words ``oneof``/``anyof``/``allof``), so ``parse(to_filter_text(tree)) == tree``; it is what to
+    hand to another filter engine (``sysdig FILTER``) for an expanded condition.
+
+    Parameters
+    ----------
+    node
+        Any condition tree node (usually a rule's expanded condition, ``Condition.ast``).
+
+    Returns
+    -------
+    str
+        The same layout as :func:`to_text` (``(a and b)``, ``not x``, lists as ``(a, b)``), with
+        values and field arguments quoted (``"..."``, escaping ``\\``, ``"`` and control characters)
+        where a bare word would not read back as the same value.
+
+    Raises
+    ------
+    ValueError
+        For a value that needs quotes and ends with a backslash: the grammar has no text for it.
+    """
+    if isinstance(node, And):
+        return "(" + " and ".join(to_filter_text(c) for c in node.children) + ")"
+    if isinstance(node, Or):
+        return "(" + " or ".join(to_filter_text(c) for c in node.children) + ")"
+    if isinstance(node, Not):
+        return "not " + to_filter_text(node.child)
+    if isinstance(node, UnaryCheck):
+        return f"{to_filter_text(node.left)} {node.op}"
+    if isinstance(node, BinaryCheck):
+        op = node.op if node.modifier is None else f"{node.op} {node.modifier}"
+        if node.modifier is not None and isinstance(node.right, Value):
+            return f"{to_filter_text(node.left)} {op} {node.right.value}"  # a list's name
+        return f"{to_filter_text(node.left)} {op} {to_filter_text(node.right)}"
+    if isinstance(node, Field):
+        return _filter_field(node.name, node.arg)
+    if isinstance(node, Value):
+        return _filter_value(node.value)
+    if isinstance(node, ListValue):
+        return "(" + ", ".join(_filter_value(v) for v in node.values) + ")"
+    if isinstance(node, TransformerList):
+        return "(" + ", ".join(to_filter_text(i) for i in node.items) + ")"
+    if isinstance(node, Transformer):
+        args = ",".join(to_filter_text(a) for a in node.args)
+        return _filter_field(f"{node.name}({args})", node.arg)
+    if isinstance(node, Val):
+        return _filter_field(f"val({to_filter_text(node.field)})", node.arg)
     if isinstance(node, Identifier):
         return node.name
     raise TypeError(f"not a condition node: {node!r}")
