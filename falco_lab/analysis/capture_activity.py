@@ -224,7 +224,10 @@ def _connections(rows: pd.DataFrame, times: pd.Series, cap: int) -> tuple[list[C
 def _children(capture: pd.DataFrame, times: pd.Series, pid: int, cap: int) -> tuple[list[Child], int]:
     ppid = pd.to_numeric(_column(capture, "proc.ppid"), errors="coerce")
     own = pd.to_numeric(_column(capture, "proc.pid"), errors="coerce")
-    rows = capture[(ppid == pid).to_numpy() & (own != pid).to_numpy()]
+    # a row without proc.ppid/proc.pid (a container event's, a thread libsinsp never saw) is no child
+    rows = capture[
+        (ppid == pid).fillna(False).to_numpy(dtype=bool) & (own != pid).fillna(False).to_numpy(dtype=bool)
+    ]
     children = []
     for child_pid, group in rows.groupby(pd.to_numeric(rows["proc.pid"]), sort=False):
         last = group.iloc[-1]

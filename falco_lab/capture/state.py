@@ -347,8 +347,7 @@ class CaptureState:
         values = self._values(event, info)
         if info.flags & STATE_FLAGS or info.name in THREAD_EVENTS:
             self._generation += 1
-        if info.name == "container" and info.is_enter:
-            self._container(values)
+        announced = self._container(values) if info.name == "container" and info.is_enter else None
         thread = self.threads.get(event.tid)
         if thread is None and event.tid >= 0:
             # libsinsp makes an empty thread for a tid it has never seen
@@ -364,6 +363,10 @@ class CaptureState:
             row = self.fields(
                 event, info, thread, values, {}, self._fd_of(thread, values.get("fd")), values.get("fd")
             )
+            if announced is not None and row is not None:
+                # the container plugin answers container.* of a container event from the container
+                # it announces (m_last_container), whatever thread the event came on
+                row.update(self._container_fields(announced))
             return row
         enter = self._enters.pop(event.tid, None)
         enter_values: dict[str, Any] = {}
@@ -400,7 +403,8 @@ class CaptureState:
             return None
         return thread.fds.get(fdnum)
 
-    def _container(self, values: dict[str, Any]) -> None:
+    def _container(self, values: dict[str, Any]) -> str | None:
+        """Remember the container a container event announces; its id, or ``None`` when unreadable."""
         raw = values.get("json")
         try:
             doc = json.loads(raw) if isinstance(raw, str) else None
@@ -411,6 +415,8 @@ class CaptureState:
             cid = str(info.get("id", ""))[:12]
             if cid:
                 self.containers[cid] = info
+                return cid
+        return None
 
     def _container_fields(self, container_id: str) -> dict[str, Any]:
         """``container.*`` of the container ``container_id`` ("host" for the host)."""

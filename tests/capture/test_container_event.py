@@ -7,18 +7,10 @@ very event from it (falcosecurity/plugins, plugins/container/src/caps/extract/ex
 
 from __future__ import annotations
 
-import pytest
-
 from falco_lab.capture import capture_events
 from tests.capture._files import capture
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open reader bug: the container event's row has container.id 'host' and no container fields; "
-    "the fix (CaptureState.process: row.update(self._container_fields(id)) for a container event) "
-    "waits for analysis.capture_activity to allow a missing proc.ppid",
-)
 def test_the_privileged_nginx_container_event() -> None:
     rows = list(capture_events(capture("falco__psp_privileged.scap")))
     assert [row["evt.type"] for row in rows] == ["container"]

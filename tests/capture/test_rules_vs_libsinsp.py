@@ -215,16 +215,9 @@ NOT_COMPILABLE: dict[str, str] = {
 
 #: (capture, rule) -> (events only we match, events only sysdig matches), and why.  All other
 #: pairs agree exactly.  (This test also found that capture rows had no fd.net / fd.ip / fd.port, so
-#: "Localhost connect" never fired; fixed.)
-KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[list[int], list[int]]] = {
-    # A reader bug, open: the capture's one event is a container event (old capture format); our
-    # row has no container.* of its own (container.id "host"), while libsinsp 0.29 and today's
-    # container plugin alike answer container.* for that event from the container it announces
-    # (falcosecurity/plugins plugins/container/src/caps/extract/extract.cpp, m_last_container).
-    # The fix in the reader is ready but breaks analysis.capture_activity, whose pid masks do not
-    # allow the missing proc.ppid of such a thread-less row (test_container_event.py).
-    ("falco__psp_privileged.scap", "PSP privileged"): ([], [1405]),
-}
+#: "Localhost connect" never fired, and that a container event's row lacked the container.* of the
+#: container it announces, so "PSP privileged" missed event 1405; both fixed.)
+KNOWN_DIFFERENCES: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
 
 #: (capture, rule) -> events both engines fire on (on exit events).  No rule of the upstream
 #: rulesets or of the project fires on any of the ten captures, in either engine: all of them
@@ -238,6 +231,8 @@ FIRING_IN_BOTH: dict[tuple[str, str], int] = {
     ("falco__cat_write.scap", "detect_open"): 1,
     # found by this test: the rows had no fd.net (nor fd.ip, fd.port, fd.cnet...), so this never fired
     ("falco__connect_localhost.scap", "Localhost connect"): 1,
+    # found by this test: the container event's row had no container.* of the container it announces
+    ("falco__psp_privileged.scap", "PSP privileged"): 1,
     **{("falco__open-multiple-files.scap", f"open_{n}"): 1 for n in range(1, 14)},
     ("falco__syscall.scap", "open_dev_null"): 2,
     ("falco__syscall.scap", "dev_null"): 2,
@@ -340,8 +335,6 @@ FALCO_EXPECTATIONS = (
 TODAY: dict[tuple[str, str], int] = {
     # the old count includes the 4 open enter events (Falco then saw both directions)
     ("falco__cat_write.scap", "open_from_cat"): 4,
-    # KNOWN_DIFFERENCES: the container event has no container.* in our rows
-    ("falco__psp_privileged.scap", "PSP privileged"): 0,
 }
 
 # Not checked as Falco's count:
