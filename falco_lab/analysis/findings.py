@@ -19,7 +19,7 @@ noise scores 0 and is never first while anything else was found.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -117,6 +117,9 @@ class FindingContext:
         :attr:`Finding.more_evidence`).
     max_chains:
         Attack chains turned into findings.
+    chains:
+        The attack chains of ``df`` when the caller has them already (most severe first;
+        the report's chains section does), else ``None``: the finder computes them.
     """
 
     df: pd.DataFrame
@@ -124,6 +127,7 @@ class FindingContext:
     schema: AlertSchema
     max_evidence: int = 8
     max_chains: int = 3
+    chains: Sequence[AttackChain] | None = None
 
 
 #: A finder turns the context into zero or more findings.
@@ -152,7 +156,13 @@ def register_finder(name: str) -> Callable[[Finder], Finder]:
     return add
 
 
-def _context(df: pd.DataFrame, schema: AlertSchema, max_evidence: int, max_chains: int) -> FindingContext:
+def _context(
+    df: pd.DataFrame,
+    schema: AlertSchema,
+    max_evidence: int,
+    max_chains: int,
+    chains: Sequence[AttackChain] | None = None,
+) -> FindingContext:
     prio = df["priority"].astype(PRIORITY_DTYPE)
     pods = column(df, schema.pod)
     ns = column(df, schema.namespace)
@@ -169,7 +179,7 @@ def _context(df: pd.DataFrame, schema: AlertSchema, max_evidence: int, max_chain
             "routine": routine_mask(df, schema).to_numpy(),
         }
     )
-    return FindingContext(df, frame, schema, max_evidence, max_chains)
+    return FindingContext(df, frame, schema, max_evidence, max_chains, chains)
 
 
 def find_findings(
@@ -180,6 +190,7 @@ def find_findings(
     *,
     max_evidence: int = 8,
     max_chains: int = 3,
+    chains: Sequence[AttackChain] | None = None,
 ) -> list[Finding]:
     """Ranked findings for the alerts in ``df`` (most severe first); empty input gives ``[]``.
 
@@ -187,8 +198,9 @@ def find_findings(
     ----------
     finders:
         Names of registered finders to run, in :data:`FINDERS` order; ``None`` runs all.
-    max_evidence, max_chains:
-        See :class:`FindingContext`.
+    max_evidence, max_chains, chains:
+        See :class:`FindingContext` (``chains``: :func:`~falco_lab.analysis.chains.attack_chains`
+        of ``df`` already computed, at least ``max_chains`` of them or all there are).
 
     Raises
     ------
@@ -201,7 +213,7 @@ def find_findings(
     for name in chosen:
         if name not in FINDERS:
             raise KeyError(f"no finder named {name!r}; registered: {', '.join(FINDERS)}")
-    ctx = _context(df, schema, max_evidence, max_chains)
+    ctx = _context(df, schema, max_evidence, max_chains, chains)
     findings: list[Finding] = []
     for name in FINDERS:
         if name in chosen:
@@ -219,7 +231,12 @@ def _chain_rank(chain: AttackChain) -> float:
 @register_finder("attack-chain")
 def _attack_chain(ctx: FindingContext) -> list[Finding]:
     out = []
-    for chain in attack_chains(ctx.df, ctx.schema, top=ctx.max_chains, max_evidence=0):
+    found = (
+        ctx.chains[: ctx.max_chains]
+        if ctx.chains is not None
+        else attack_chains(ctx.df, ctx.schema, top=ctx.max_chains, max_evidence=0)
+    )
+    for chain in found:
         pz = chain.patient_zero
         n = len(chain.tactics)
         out.append(

@@ -103,3 +103,20 @@ def test_an_unknown_finder_name_is_an_error_naming_it():
 
     with pytest.raises(KeyError, match="no-such"):
         find_findings(alerts(WEB), finders=["no-such"])
+
+
+def test_chains_given_by_the_caller_are_the_chains_it_would_find() -> None:
+    from falco_lab.analysis.chains import attack_chains
+    from tests.analysis.incidents import incident
+
+    df, _ = incident(7, "project")
+    chains = attack_chains(df, top=5)
+    given = find_findings(df, finders=["attack-chain"], chains=chains)
+    assert [f.title for f in given] == [f.title for f in find_findings(df, finders=["attack-chain"])]
+    assert given and given[0].title.startswith("Attack chain in")
+
+
+def test_chains_given_by_the_caller_are_used_as_given() -> None:
+    from tests.analysis.incidents import incident
+
+    assert find_findings(incident(7, "project")[0], finders=["attack-chain"], chains=[]) == []

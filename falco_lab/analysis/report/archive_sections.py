@@ -211,7 +211,13 @@ def _archive_findings(archive: ArchiveAggregates) -> list[Finding]:
 def _findings(ctx: ReportContext) -> None:
     from falco_lab.analysis.findings import _RANK
 
-    found = find_findings(ctx.df, schema=ctx.options.schema, finders=_ROW_FINDERS)
+    chains = ctx.cache.get("chains")
+    found = find_findings(
+        ctx.df,
+        schema=ctx.options.schema,
+        finders=_ROW_FINDERS,
+        chains=chains if isinstance(chains, list) else None,
+    )
     found.extend(_archive_findings(_agg(ctx)))
     found.sort(key=lambda f: (-f.rank, _RANK.get(f.severity, len(_RANK))))
     items = []

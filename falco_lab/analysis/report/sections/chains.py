@@ -31,6 +31,8 @@ def _set_aside(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object
         max_evidence=caps.chain_evidence,
     )
     cache["chain_targets"] = {chain_id(c.where) for c in found}
+    if not aside.any():
+        cache["chains"] = found  # the chains of the whole frame: the findings reuse them
     false_chains = [c for c in found if _status(marks, c) == "false_positive"]
     chains = ChainList(c for c in found if _status(marks, c) != "false_positive")
     chains.total = found.total - len(false_chains)

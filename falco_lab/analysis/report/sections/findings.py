@@ -17,8 +17,14 @@ def _findings(df: pd.DataFrame, options: ReportOptions, cache: dict[str, object]
     caps = options.caps
     marks = effective_marks(options.triage)
     # every finder yields a handful of findings, so rank them all and show the first caps.findings
+    chains = (cache or {}).get("chains")
     found = find_findings(
-        df, len(df) + 1, options.schema, max_evidence=caps.findings_evidence, max_chains=caps.chains
+        df,
+        len(df) + 1,
+        options.schema,
+        max_evidence=caps.findings_evidence,
+        max_chains=caps.chains,
+        chains=chains if isinstance(chains, list) else None,
     )
     if cache is not None:
         cache["finding_targets"] = {finding_id(f.title) for f in found}
