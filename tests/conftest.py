@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,18 @@ def shared_file(relative: str) -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def required_tool(names: tuple[str, ...], message: str) -> str:
+    """Path of the first of ``names`` on ``PATH``; when none is, the test fails on CI
+    (``CI=true``, where ``make test`` installs it) and is skipped elsewhere with ``message``."""
+    for name in names:
+        path = shutil.which(name)
+        if path is not None:
+            return path
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @contextmanager

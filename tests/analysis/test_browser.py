@@ -7,9 +7,7 @@ CI (``CI=true``) it fails them.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from html.parser import HTMLParser
 
@@ -21,6 +19,7 @@ from falco_lab.analysis.report import write_report
 from falco_lab.analysis.triage import Mark
 from falco_lab.events.load_diagnostics import LoadReport, Problem
 from tests.analysis.frames import alerts
+from tests.conftest import required_tool
 
 # Each payload, if it ran, would leave a trace in the DOM: a changed <title>, an attribute
 # on <body>, or an element with id "xss-ran".
@@ -31,13 +30,10 @@ TITLE = "Post-mortem <script>document.title='pwned'</script>"
 
 
 def _chromium() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if path is None:
-        message = "Chromium is not installed (apt-get install chromium; make test installs it on CI)"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return required_tool(
+        ("chromium", "chromium-browser"),
+        "Chromium is not installed (apt-get install chromium; make test installs it on CI)",
+    )
 
 
 def _dump_dom(html_path, profile) -> str:

@@ -7,7 +7,7 @@ import pytest
 
 from falco_lab.analysis import cli as analysis_cli
 from falco_lab.cli import main
-from tests.events.helpers import alert, jsonl
+from tests.events.helpers import alert
 
 
 def _input(tmp_path, bad_line: bool = True):

@@ -10,13 +10,11 @@ libsinsp's filter engine returns for that rule's own filter.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-import pytest
+from tests.conftest import required_tool
 
 #: The version the expectations of the tests were made with (``sysdig --version``).
 SYSDIG_VERSION = "sysdig version 0.29.3"
@@ -30,13 +28,10 @@ class SysdigError(Exception):
 
 def sysdig() -> str:
     """Path of ``sysdig``; fails on CI (``CI=true``) and skips elsewhere when it is not installed."""
-    path = shutil.which("sysdig")
-    if path is None:
-        message = "sysdig is not installed (apt-get install sysdig): libsinsp is the reference of this test"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
+    return required_tool(
+        ("sysdig",),
+        "sysdig is not installed (apt-get install sysdig): libsinsp is the reference of this test",
+    )
 
 
 def version(binary: str) -> str:

@@ -17,7 +17,7 @@ unescaped), ``ListValue`` (``(a, b, c)``), ``TransformerList`` (a ``(x, y)`` arg
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from falco_lab.rules.errors import Position
@@ -181,32 +181,7 @@ def to_text(node: Node) -> str:
         ``(a and b)`` for every and/or node, ``not x``, ``field op value``, lists as ``(a, b)``,
         transformers as ``name(arg,arg)`` and constants escaped with :func:`escape_value`.
     """
-    if isinstance(node, And):
-        return "(" + " and ".join(to_text(c) for c in node.children) + ")"
-    if isinstance(node, Or):
-        return "(" + " or ".join(to_text(c) for c in node.children) + ")"
-    if isinstance(node, Not):
-        return "not " + to_text(node.child)
-    if isinstance(node, UnaryCheck):
-        return f"{to_text(node.left)} {node.op}"
-    if isinstance(node, BinaryCheck):
-        op = node.op if node.modifier is None else f"{node.op} {node.modifier}"
-        return f"{to_text(node.left)} {op} {to_text(node.right)}"
-    if isinstance(node, Field):
-        return _field_text(node.name, node.arg)
-    if isinstance(node, Value):
-        return escape_value(node.value)
-    if isinstance(node, ListValue):
-        return "(" + ", ".join(escape_value(v) for v in node.values) + ")"
-    if isinstance(node, TransformerList):
-        return "(" + ", ".join(to_text(i) for i in node.items) + ")"
-    if isinstance(node, Transformer):
-        return _field_text(f"{node.name}(" + ",".join(to_text(a) for a in node.args) + ")", node.arg)
-    if isinstance(node, Val):
-        return _field_text(f"val({to_text(node.field)})", node.arg)
-    if isinstance(node, Identifier):
-        return node.name
-    raise TypeError(f"not a condition node: {node!r}")
+    return _printed(node, _field_text, escape_value, bare_list_names=False)
 
 
 # --------------------------------------------------------------------------- re-parseable text
@@ -264,35 +239,50 @@ def to_filter_text(node: Node) -> str:
     ValueError
         For a value that needs quotes and ends with a backslash: the grammar has no text for it.
     """
-    if isinstance(node, And):
-        return "(" + " and ".join(to_filter_text(c) for c in node.children) + ")"
-    if isinstance(node, Or):
-        return "(" + " or ".join(to_filter_text(c) for c in node.children) + ")"
-    if isinstance(node, Not):
-        return "not " + to_filter_text(node.child)
-    if isinstance(node, UnaryCheck):
-        return f"{to_filter_text(node.left)} {node.op}"
-    if isinstance(node, BinaryCheck):
-        op = node.op if node.modifier is None else f"{node.op} {node.modifier}"
-        if node.modifier is not None and isinstance(node.right, Value):
-            return f"{to_filter_text(node.left)} {op} {node.right.value}"  # a list's name
-        return f"{to_filter_text(node.left)} {op} {to_filter_text(node.right)}"
-    if isinstance(node, Field):
-        return _filter_field(node.name, node.arg)
-    if isinstance(node, Value):
-        return _filter_value(node.value)
-    if isinstance(node, ListValue):
-        return "(" + ", ".join(_filter_value(v) for v in node.values) + ")"
-    if isinstance(node, TransformerList):
-        return "(" + ", ".join(to_filter_text(i) for i in node.items) + ")"
-    if isinstance(node, Transformer):
-        args = ",".join(to_filter_text(a) for a in node.args)
-        return _filter_field(f"{node.name}({args})", node.arg)
-    if isinstance(node, Val):
-        return _filter_field(f"val({to_filter_text(node.field)})", node.arg)
-    if isinstance(node, Identifier):
-        return node.name
-    raise TypeError(f"not a condition node: {node!r}")
+    return _printed(node, _filter_field, _filter_value, bare_list_names=True)
+
+
+def _printed(
+    node: Node,
+    field: Callable[[str, str | None], str],
+    value: Callable[[str], str],
+    *,
+    bare_list_names: bool,
+) -> str:
+    """The one walk of :func:`to_text` and :func:`to_filter_text`; they differ in how fields and
+    values are written (and whether the list name after ``in oneof`` stays bare)."""
+
+    def text(n: Node) -> str:
+        if isinstance(n, And):
+            return "(" + " and ".join(text(c) for c in n.children) + ")"
+        if isinstance(n, Or):
+            return "(" + " or ".join(text(c) for c in n.children) + ")"
+        if isinstance(n, Not):
+            return "not " + text(n.child)
+        if isinstance(n, UnaryCheck):
+            return f"{text(n.left)} {n.op}"
+        if isinstance(n, BinaryCheck):
+            op = n.op if n.modifier is None else f"{n.op} {n.modifier}"
+            if bare_list_names and n.modifier is not None and isinstance(n.right, Value):
+                return f"{text(n.left)} {op} {n.right.value}"  # a list's name
+            return f"{text(n.left)} {op} {text(n.right)}"
+        if isinstance(n, Field):
+            return field(n.name, n.arg)
+        if isinstance(n, Value):
+            return value(n.value)
+        if isinstance(n, ListValue):
+            return "(" + ", ".join(value(v) for v in n.values) + ")"
+        if isinstance(n, TransformerList):
+            return "(" + ", ".join(text(i) for i in n.items) + ")"
+        if isinstance(n, Transformer):
+            return field(f"{n.name}(" + ",".join(text(a) for a in n.args) + ")", n.arg)
+        if isinstance(n, Val):
+            return field(f"val({text(n.field)})", n.arg)
+        if isinstance(n, Identifier):
+            return n.name
+        raise TypeError(f"not a condition node: {n!r}")
+
+    return text(node)
 
 
 # --------------------------------------------------------------------------- walking
