@@ -45,7 +45,9 @@ def test_in_memory_keeps_large_json_lines_in_memory(tmp_path, capsys, monkeypatc
     assert "out of core" not in capsys.readouterr().out
 
 
-def test_an_export_that_needs_memory_keeps_the_input_in_memory_and_says_so(tmp_path, capsys, monkeypatch) -> None:
+def test_an_export_that_needs_memory_keeps_the_input_in_memory_and_says_so(
+    tmp_path, capsys, monkeypatch
+) -> None:
     monkeypatch.setattr(analysis_cli, "OUT_OF_CORE_BYTES", 1)
     source, csv = _input(tmp_path, bad_line=False), tmp_path / "a.csv"
     assert main(["report", str(source), "-o", str(tmp_path / "r.html"), "--csv", str(csv)]) == 0

@@ -72,7 +72,11 @@ def test_generated_sql_quotes_dotted_names_and_has_a_trino_form():
 def test_the_projects_duckdb_connection_draws_no_progress_bar_and_speaks_utc() -> None:
     from falco_lab.events.archive_sql import connect
 
-    row = connect("1GB").sql(
-        "SELECT current_setting('enable_progress_bar'), current_setting('TimeZone'), current_setting('memory_limit')"
-    ).fetchall()[0]
+    row = (
+        connect("1GB")
+        .sql(
+            "SELECT current_setting('enable_progress_bar'), current_setting('TimeZone'), current_setting('memory_limit')"
+        )
+        .fetchall()[0]
+    )
     assert row == (False, "UTC", "953.6 MiB")  # 1 GB as DuckDB prints it
