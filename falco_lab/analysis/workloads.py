@@ -14,7 +14,7 @@ import re
 
 import pandas as pd
 
-__all__ = ["workload_of", "workload_names"]
+__all__ = ["workload_of", "workload_names", "workload_sql"]
 
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
 #: ReplicaSet hash (or CronJob minute) and pod suffix; the hash is 6-10 lowercase
@@ -39,6 +39,25 @@ def workload_of(pod: str) -> str:
         if match:
             return match.group("owner")
     return pod
+
+
+def workload_sql(pod: str) -> str:
+    """:func:`workload_of` as an SQL expression over the pod name ``pod`` (RE2: DuckDB, Trino, Athena).
+
+    RE2 has no lookahead; the hash's "at least one digit" is a second test on the segment,
+    which is the same thing: segments hold no ``-``, so each pattern can split a name in one
+    place only.  ``NULL`` stays ``NULL``.
+    """
+    two = f"-([a-z0-9]{{6,10}})-[{_SAFE}]{{5}}$"
+    random = f"-[{_SAFE}]{{5}}$"
+    ordinal = "-[0-9]{1,4}$"
+    return (
+        f"CASE WHEN regexp_matches({pod}, '^.+{two}') AND regexp_matches(regexp_extract({pod}, '{two}', 1), "
+        f"'[0-9]') THEN regexp_extract({pod}, '^(.+){two}', 1) "
+        f"WHEN regexp_matches({pod}, '^.+{random}') THEN regexp_extract({pod}, '^(.+){random}', 1) "
+        f"WHEN regexp_matches({pod}, '^.+{ordinal}') THEN regexp_extract({pod}, '^(.+){ordinal}', 1) "
+        f"ELSE {pod} END"
+    )
 
 
 def workload_names(pods: pd.Series) -> pd.Series:

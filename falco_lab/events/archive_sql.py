@@ -64,9 +64,9 @@ DuckDB (printed)                              Athena / Trino
 ``max(time, 3)``, ``starts_with``             the same (Trino has both)
 ============================================  ==================================================
 
-The steps that join pandas frames registered in DuckDB (``_groups``: the routine decision
-per group; ``_workloads``: pod -> workload names) are Python-side and have no Athena
-equivalent; everything that counts runs there as printed.
+The step that joins a pandas frame registered in DuckDB (``_groups``: the routine decision
+per group) is Python-side and has no Athena equivalent; everything that counts runs there as
+printed (workload names too: ``analysis.workloads.workload_sql`` is plain RE2).
 """
 
 from __future__ import annotations

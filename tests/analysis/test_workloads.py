@@ -38,3 +38,25 @@ def test_198_alerts_of_one_probe_in_several_pods_are_one_workload_group():
     assert group_values(df, "workload").unique().tolist() == ["payments/postgres"]
     table = top_n(df, "workload")
     assert table["workload"].tolist() == ["payments/postgres"] and table["alerts"].tolist() == [198]
+
+
+def test_the_sql_workload_is_the_python_one() -> None:
+    import random
+
+    from falco_lab.analysis.workloads import workload_sql
+    from falco_lab.events.archive_sql import connect
+
+    rng = random.Random(3)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-"
+    pods = [
+        "api-817813a48-2hwtp", "coredns-5d78c9869d-8zq2x", "ci-build-29923721-wtjmq", "backup-x7k2p",
+        "postgres-0", "nginx-proxy", "web", "a-bcdefg-hjklm", "a-bcdefg1-hjklm", "x-1234567890a-bbbbb",
+        "db-12345", "db-1234", "-bcdfg", "two--x7k2p", "Ωmega-x7k2p", None,
+        *("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(2000)),
+    ]  # fmt: skip
+    frame = pd.DataFrame({"pod": pd.array(pods, dtype="string")})
+    con = connect()
+    con.register("pods", frame)
+    ours = [row[0] for row in con.sql(f"SELECT {workload_sql('pod')} FROM pods").fetchall()]
+    expected = workload_names(frame["pod"]).astype(object).where(frame["pod"].notna(), None).tolist()
+    assert ours == expected

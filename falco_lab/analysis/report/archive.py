@@ -46,7 +46,7 @@ from falco_lab.analysis.chains import NEVER_ROUTINE, ROUTINE_ATTR, ROUTINE_COUNT
 from falco_lab.analysis.fields import DEFAULT_SCHEMA, AlertSchema, parse_time_bound
 from falco_lab.analysis.noise import _TEMPLATE_PATTERNS, ELLIPSIS, TEMPLATE_CHARS
 from falco_lab.analysis.sources import FALCO_INTERNAL_PREFIX, SOURCE_KINDS, attribute
-from falco_lab.analysis.workloads import workload_names
+from falco_lab.analysis.workloads import workload_names, workload_sql
 from falco_lab.events.archive import ARCHIVE_KIND, OCSF_KIND, parquet_kind
 from falco_lab.events.archive_sql import connect, quote
 from falco_lab.events.frame import (
@@ -284,7 +284,7 @@ def _pod_key(have: set[str], schema: AlertSchema) -> str:
 
 
 def group_key_sql(group_by: str, have: set[str], schema: AlertSchema = DEFAULT_SCHEMA) -> str:
-    """SQL of :func:`~falco_lab.analysis.fields.group_values` (``workload`` excepted: see ``_workload``)."""
+    """SQL of :func:`~falco_lab.analysis.fields.group_values`."""
     if group_by == "rule":
         return "coalesce(rule, '(none)')"
     if group_by == "priority":
@@ -292,7 +292,11 @@ def group_key_sql(group_by: str, have: set[str], schema: AlertSchema = DEFAULT_S
     if group_by == "pod":
         return _pod_key(have, schema)
     if group_by == "workload":
-        return "coalesce(_workload, '(none)')"
+        ns, pod = _col(have, schema.namespace), _col(have, schema.pod)
+        workload = f"({workload_sql(pod)})"
+        return (
+            f"coalesce(CASE WHEN {ns} IS NULL THEN {workload} ELSE {ns} || '/' || {workload} END, '(none)')"
+        )
     role = {
         "namespace": schema.namespace,
         "container": schema.container,
@@ -541,8 +545,6 @@ class ArchiveAggregates:
     def top(self, by: str, n: int = 10) -> pd.DataFrame:
         """:func:`~falco_lab.analysis.noise.top_n` over the archive (``attrs["groups"]``: all groups)."""
         columns = [by, "alerts", "share", "rules", "max_priority", "first_seen", "last_seen"]
-        if by == "workload":
-            self._register_workloads()
         frame = self.sql(top_sql(group_key_sql(by, self._have(), self.schema), n))
         groups = int(frame["groups"].iloc[0]) if len(frame) else 0
         out = frame.rename(columns={"key": by})
@@ -551,27 +553,6 @@ class ArchiveAggregates:
         out = out[columns]
         out.attrs["groups"] = groups
         return out
-
-    def _register_workloads(self) -> None:
-        """A ``_workload`` column (``namespace/workload``) joined to ``selected`` by namespace and pod."""
-        if "workloads" in self.cache:
-            return
-        have = self._have()
-        ns, pod = _col(have, self.schema.namespace), _col(have, self.schema.pod)
-        pods = self.sql(f"SELECT DISTINCT {ns} AS ns, {pod} AS pod FROM selected")
-        names = workload_names(pods["pod"].astype("string"))
-        pods["workload"] = (pods["ns"].astype("string") + "/" + names).fillna(names)
-        self.connection.register("_workloads", pods)
-        base = self.cache["selected_sql"]
-        statement = (
-            f"CREATE OR REPLACE TEMP VIEW selected AS SELECT s.*, w.workload AS _workload FROM ({base}) s "
-            f"LEFT JOIN _workloads w ON w.ns IS NOT DISTINCT FROM {ns.replace(quote(self.schema.namespace), 's.' + quote(self.schema.namespace))} "
-            f"AND w.pod IS NOT DISTINCT FROM {pod.replace(quote(self.schema.pod), 's.' + quote(self.schema.pod))}"
-        )
-        self.log.append(statement)
-        self.connection.execute(statement)
-        self.columns = frozenset(self.columns | {"_workload"})
-        self.cache["workloads"] = True
 
     def bins(
         self,
@@ -586,8 +567,6 @@ class ArchiveAggregates:
         ``freq`` is a pandas frequency, or a function of the number of lanes drawn
         (at most ``max_groups``) returning one, so that lanes x bins can be bounded.
         """
-        if group_by == "workload":
-            self._register_workloads()
         key = group_key_sql(group_by, self._have(), self.schema)
         lanes = self.sql(f"SELECT {key} AS grp, count(*) AS n FROM selected GROUP BY 1 ORDER BY n DESC, grp")
         kept = None
