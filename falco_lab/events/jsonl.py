@@ -40,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from falco_lab.events.frame import concat_frames, priority_categorical, table_to_frame
+from falco_lab.events.frame import columns_to_frame, concat_frames, priority_categorical
 from falco_lab.events.load_diagnostics import Problem
 from falco_lab.events.schema import empty_frame
 from falco_lab.events.validate import alerts_to_frame
@@ -73,6 +73,9 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: thread (``None``: one per CPU, at most 4).  Arrow's own block threads were measured
 #: at ~1.5x the CPU time on 2 cores; independent parts cost ~1.1x and scale the same.
 PARALLEL_PARTS: int | None = None
+#: Threads converting the parsed columns to pandas (``None``: one per CPU, at most 4;
+#: see :func:`falco_lab.events.frame.columns_to_frame`).
+CONVERSION_THREADS: int | None = None
 #: Inputs smaller than this per part are parsed in one piece.
 _MIN_PART_BYTES = 8 << 20
 #: Parts per worker thread of a large input (see :func:`_parts`).
@@ -207,6 +210,7 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
     if any(r is None for r in results):
         return None
     tables = [table for _, table in results]  # type: ignore[misc]
+    del results
     try:
         if len(tables) > 1:
             table = pa.concat_tables(_with_one_struct_type(tables), promote_options="permissive")
@@ -214,8 +218,15 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
             table = tables[0]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None  # a field typed differently in two parts (e.g. int here, text there)
+    del tables
     try:
-        return checked_table_frame(table)
+        checked = checked_columns(table)
+        if checked is None:
+            return None
+        columns, priority = checked
+        rows = table.num_rows
+        del table  # the columns are now held by ``columns`` alone, which the conversion empties
+        return columns_to_frame(columns, rows, priority=priority, workers=CONVERSION_THREADS or _workers())
     except UnicodeDecodeError:
         return None  # invalid UTF-8 in a key (Arrow validates values, not field names): line by line decides
 
@@ -356,6 +367,18 @@ def _sampled_schema(data: Buffer, end: int, block: int) -> pa.Schema:
 
 def checked_table_frame(table: pa.Table) -> pd.DataFrame | None:
     """Canonical frame from an Arrow read, or ``None`` if any row breaks a rule."""
+    checked = checked_columns(table)
+    if checked is None:
+        return None
+    columns, priority = checked
+    return columns_to_frame(columns, table.num_rows, priority=priority)
+
+
+def checked_columns(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], pd.Categorical] | None:
+    """The columns of an Arrow read (``time`` completed) and the priorities, or ``None`` if any row breaks a rule.
+
+    Every check is vectorised over the whole table (no row is decoded in Python).
+    """
     names = table.column_names
     if "rule" not in names or "priority" not in names or table.column("rule").null_count:
         return None
@@ -390,11 +413,9 @@ def checked_table_frame(table: pa.Table) -> pd.DataFrame | None:
                 top = pc.max(pc.abs(pc.struct_field(struct, [i]))).as_py()
                 if top is not None and top >= 2.0**63:
                     return None  # an integer beyond int64 that Arrow turned into a float
-    if "time" in names:
-        table = table.set_column(names.index("time"), "time", time)
-    else:
-        table = table.append_column("time", time)
-    return table_to_frame(table, priority=priority)
+    columns = dict(zip(names, table.columns, strict=True))
+    columns["time"] = time
+    return columns, priority
 
 
 def _careful(data: bytes, source: str, max_line_bytes: int, first_line: int) -> Chunk:
