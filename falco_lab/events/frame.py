@@ -236,6 +236,7 @@ def columns_to_frame(
     *,
     priority: pd.Categorical | None = None,
     workers: int = 1,
+    tags: list[list[str]] | None = None,
 ) -> pd.DataFrame:
     """Like :func:`table_to_frame` for a table's columns by name, which it consumes.
 
@@ -244,11 +245,16 @@ def columns_to_frame(
     column is given back as soon as its pandas copy exists (peak: the table plus a column
     or two, not two copies of the table).  With ``workers > 1`` the columns are joined and
     converted on that many threads (joining chunks and typing numbers release the GIL)
-    while this thread decodes the tags.
+    while this thread decodes the tags.  ``tags``: the rows' tags already decoded (e.g.
+    part by part while other parts were parsed), used instead of the ``tags`` column.
     """
     if priority is None and "priority" in columns:
         priority, _ = priority_categorical(columns["priority"])
-    tags = columns.pop("tags", None)
+    tag_column = columns.pop("tags", None)
+    if tags is not None:
+        if len(tags) != n_rows:
+            raise ValueError(f"{len(tags)} rows of tags for {n_rows} rows")
+        tag_column = None
     struct = columns.pop("output_fields", None)
     jobs: list[tuple[str, bool, pa.ChunkedArray | pa.Array]] = []  # (name, is a base column, column)
     for name in ("time", *_TEXT_COLUMNS):
@@ -288,14 +294,16 @@ def columns_to_frame(
         order = sorted(range(len(slots)), key=lambda k: -_nbytes(slots[k]))
         with ThreadPoolExecutor(workers) as pool:
             pending = {k: pool.submit(convert, k) for k in order}
-            if tags is not None:
-                base["tags"] = object_array(tags_lists(tags))
+            if tag_column is not None:
+                tags = tags_lists(tag_column)
             converted = {k: future.result() for k, future in pending.items()}
     else:
-        if tags is not None:
-            base["tags"] = object_array(tags_lists(tags))
+        if tag_column is not None:
+            tags = tags_lists(tag_column)
         converted = {k: convert(k) for k in range(len(slots))}
-    tags = None
+    tag_column = None
+    if tags is not None:
+        base["tags"] = object_array(tags)
     fields: list[pd.Series] = []
     for k, (name, is_base) in enumerate(names):
         if is_base:

@@ -89,3 +89,16 @@ def test_text_columns_come_out_as_one_arrow_chunk():
     frame = columns_to_frame(dict(zip(table.column_names, table.columns, strict=True)), 20, workers=2)
     for name in ("output", "rule", "proc.name"):
         assert frame[name].array.__arrow_array__().num_chunks == 1, name
+
+
+def test_tags_decoded_beforehand_are_used_instead_of_the_tags_column():
+    table = _chunked_table(chunks=1, rows=2)
+    given = [["x"], []]
+    frame = columns_to_frame(dict(zip(table.column_names, table.columns, strict=True)), 2, tags=given)
+    assert frame["tags"].tolist() == [["x"], []]
+
+
+def test_tags_decoded_beforehand_must_have_one_entry_per_row():
+    table = _chunked_table(chunks=1, rows=2)
+    with pytest.raises(ValueError, match="1 rows of tags for 2 rows"):
+        columns_to_frame(dict(zip(table.column_names, table.columns, strict=True)), 2, tags=[["x"]])
