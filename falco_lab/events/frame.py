@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import os
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import numpy as np
@@ -156,9 +157,14 @@ def one_chunk(column: pa.ChunkedArray | pa.Array) -> pa.ChunkedArray | pa.Array:
 
 
 def arrow_column_to_series(column: pa.ChunkedArray | pa.Array, name: str) -> pd.Series:
-    """One output-field column, typed as described in the module docstring."""
-    column = one_chunk(column)
+    """One output-field column, typed as described in the module docstring.
+
+    Text stays Arrow-backed, so its chunks are joined first (:func:`one_chunk`); numbers
+    and booleans are copied into one NumPy array by the conversion itself.
+    """
     kind = column.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        column = one_chunk(column)
     if pa.types.is_null(kind):
         return pd.Series([None] * len(column), dtype=object, name=name)
     if kind in _ARROW_TO_PANDAS:
@@ -219,31 +225,99 @@ def table_to_frame(table: pa.Table, *, priority: pd.Categorical | None = None) -
 
     ``time`` must already be ``timestamp[ns, UTC]`` (nulls filled from ``evt.time``).
     """
-    n = table.num_rows
-    names = set(table.column_names)
-    base: dict[str, object] = {}
-    if "time" in names:
-        base["time"] = table.column("time").to_pandas()
-    if priority is None and "priority" in names:
-        priority, _ = priority_categorical(table.column("priority"))
-    if priority is not None:
-        base["priority"] = priority
-    for name in _TEXT_COLUMNS:
-        if name in names:
-            base[name] = one_chunk(table.column(name)).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
-    if "tags" in names:
-        base["tags"] = object_array(tags_lists(table.column("tags")))
-    fields: list[pd.Series] = []
-    if "output_fields" in names and pa.types.is_struct(table.column("output_fields").type):
-        struct = table.column("output_fields")
+    return columns_to_frame(
+        dict(zip(table.column_names, table.columns, strict=True)), table.num_rows, priority=priority
+    )
+
+
+def columns_to_frame(
+    columns: dict[str, pa.ChunkedArray],
+    n_rows: int,
+    *,
+    priority: pd.Categorical | None = None,
+    workers: int = 1,
+    tags: list[list[str]] | None = None,
+) -> pd.DataFrame:
+    """Like :func:`table_to_frame` for a table's columns by name, which it consumes.
+
+    ``columns`` is emptied: each Arrow column is dropped once it is converted, so when the
+    caller holds no other reference to the columns, the memory of the Arrow copy of one
+    column is given back as soon as its pandas copy exists (peak: the table plus a column
+    or two, not two copies of the table).  With ``workers > 1`` the columns are joined and
+    converted on that many threads (joining chunks and typing numbers release the GIL)
+    while this thread decodes the tags.  ``tags``: the rows' tags already decoded (e.g.
+    part by part while other parts were parsed), used instead of the ``tags`` column.
+    """
+    if priority is None and "priority" in columns:
+        priority, _ = priority_categorical(columns["priority"])
+    tag_column = columns.pop("tags", None)
+    if tags is not None:
+        if len(tags) != n_rows:
+            raise ValueError(f"{len(tags)} rows of tags for {n_rows} rows")
+        tag_column = None
+    struct = columns.pop("output_fields", None)
+    jobs: list[tuple[str, bool, pa.ChunkedArray | pa.Array]] = []  # (name, is a base column, column)
+    for name in ("time", *_TEXT_COLUMNS):
+        if name in columns:
+            jobs.append((name, True, columns.pop(name)))
+    columns.clear()
+    if struct is not None and pa.types.is_struct(struct.type):
         # A null output_fields object means every field is null for that row.
         parent_valid = struct.is_valid() if struct.null_count else None
         for i, field in enumerate(struct.type):
             child = pc.struct_field(struct, [i])
             if parent_valid is not None and not pa.types.is_null(child.type):
                 child = pc.if_else(parent_valid, child, pa.scalar(None, child.type))
-            fields.append(arrow_column_to_series(child, field_column_name(field.name)))
-    return assemble(base, fields, n)
+            jobs.append((field_column_name(field.name), False, child))
+            child = None
+        parent_valid = None
+    struct = None  # the children now hold their own buffers
+    names = [(name, is_base) for name, is_base, _ in jobs]
+    slots: list[pa.ChunkedArray | pa.Array | None] = [column for _, _, column in jobs]
+    del jobs
+
+    def convert(k: int) -> object:
+        column, slots[k] = slots[k], None
+        assert column is not None  # each column is converted once
+        name, is_base = names[k]
+        if not is_base:
+            return arrow_column_to_series(column, name)
+        if name == "time":
+            return column.to_pandas()
+        return one_chunk(column).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+
+    base: dict[str, object] = {}
+    if priority is not None:
+        base["priority"] = priority
+    if workers > 1 and len(slots) > 1:
+        # biggest first, so no thread is left alone with the largest column at the end
+        order = sorted(range(len(slots)), key=lambda k: -_nbytes(slots[k]))
+        with ThreadPoolExecutor(workers) as pool:
+            pending = {k: pool.submit(convert, k) for k in order}
+            if tag_column is not None:
+                tags = tags_lists(tag_column)
+            converted = {k: future.result() for k, future in pending.items()}
+    else:
+        if tag_column is not None:
+            tags = tags_lists(tag_column)
+        converted = {k: convert(k) for k in range(len(slots))}
+    tag_column = None
+    if tags is not None:
+        base["tags"] = object_array(tags)
+    fields: list[pd.Series] = []
+    for k, (name, is_base) in enumerate(names):
+        if is_base:
+            base[name] = converted[k]
+        else:
+            fields.append(converted[k])  # type: ignore[arg-type]
+    return assemble(base, fields, n_rows)
+
+
+def _nbytes(column: pa.ChunkedArray | pa.Array | None) -> int:
+    try:
+        return int(column.nbytes) if column is not None else 0
+    except (pa.ArrowException, TypeError):
+        return 0
 
 
 def records_to_frame(records: Sequence[dict], times: pd.Series) -> pd.DataFrame:

@@ -12,7 +12,10 @@ children, so no value is copied), so the null-then-int and late-field traps cann
 values.  A memory-mapped file's pages are given back once their part is parsed, so the
 file does not stay resident beside the table.  The result is only accepted if Arrow
 returned one row per line and every row passes the checks of
-:func:`falco_lab.events.validate.check_alert`.
+:func:`falco_lab.events.validate.check_alert` (vectorised in Arrow compute).  Each
+part's tags are decoded on its worker while the other parts are parsed; the columns are
+then converted to pandas on one thread per CPU, each Arrow column dropped once converted
+(:func:`falco_lab.events.frame.columns_to_frame`).
 
 Careful path (anything else): the lines are bisected; halves that pass the fast path
 are kept as they are, and parts of at most ``_LINE_BY_LINE_MAX`` lines are decoded line
@@ -40,7 +43,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from falco_lab.events.frame import concat_frames, priority_categorical, table_to_frame
+from falco_lab.events.frame import columns_to_frame, concat_frames, priority_categorical, tags_lists
 from falco_lab.events.load_diagnostics import Problem
 from falco_lab.events.schema import empty_frame
 from falco_lab.events.validate import alerts_to_frame
@@ -73,6 +76,11 @@ GZIP_MAGIC = b"\x1f\x8b"
 #: thread (``None``: one per CPU, at most 4).  Arrow's own block threads were measured
 #: at ~1.5x the CPU time on 2 cores; independent parts cost ~1.1x and scale the same.
 PARALLEL_PARTS: int | None = None
+#: Threads converting the parsed columns to pandas (``None``: one per CPU, at most 4;
+#: see :func:`falco_lab.events.frame.columns_to_frame`).
+CONVERSION_THREADS: int | None = None
+#: Fewer rows are converted on the calling thread (a pool costs more than it saves).
+_MIN_THREADED_ROWS = 16_384
 #: Inputs smaller than this per part are parsed in one piece.
 _MIN_PART_BYTES = 8 << 20
 #: Parts per worker thread of a large input (see :func:`_parts`).
@@ -185,7 +193,7 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
     schema = _sampled_schema(data, end, block)
     source = memoryview(data)
 
-    def read_part(bounds: tuple[int, int]) -> tuple[int, pa.Table] | None:
+    def read_part(bounds: tuple[int, int]) -> tuple[pa.Table, list[list[str]]] | None:
         scanned = scan_lines(data, bounds[1], bounds[0])
         if scanned is None:
             return None  # blank lines, or lines not starting with "{": the careful path decides
@@ -196,7 +204,11 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
             table = _read(part, block, _TOP_LEVEL, validate_utf8=not ascii_only)
         _release(data, *bounds)  # Arrow copied what it needs: the part's mapped pages can go
         # Every line starts an object and Arrow returned one row per line: row i is line i.
-        return (lines, table) if table is not None and table.num_rows == lines else None
+        if table is None or table.num_rows != lines:
+            return None
+        # The tags are decoded here (Python, under the GIL) while other parts are parsed;
+        # the explicit schema always gives a tags column.
+        return table, tags_lists(table.column("tags"))
 
     parts = _parts(data, end)
     if len(parts) == 1:
@@ -204,9 +216,13 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
     else:
         with ThreadPoolExecutor(min(len(parts), _workers())) as pool:  # numpy and Arrow release the GIL
             results = list(pool.map(read_part, parts))
-    if any(r is None for r in results):
+    parsed = [r for r in results if r is not None]
+    del results
+    if len(parsed) != len(parts):
         return None
-    tables = [table for _, table in results]  # type: ignore[misc]
+    tables = [table for table, _ in parsed]
+    tags = [tag for _, part_tags in parsed for tag in part_tags]
+    del parsed
     try:
         if len(tables) > 1:
             table = pa.concat_tables(_with_one_struct_type(tables), promote_options="permissive")
@@ -214,8 +230,16 @@ def fast_frame(data: Buffer, end: int, max_line_bytes: int) -> pd.DataFrame | No
             table = tables[0]
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return None  # a field typed differently in two parts (e.g. int here, text there)
+    del tables
     try:
-        return checked_table_frame(table)
+        checked = checked_columns(table)
+        if checked is None:
+            return None
+        columns, priority = checked
+        rows = table.num_rows
+        del table  # the columns are now held by ``columns`` alone, which the conversion empties
+        threads = (CONVERSION_THREADS or _workers()) if rows >= _MIN_THREADED_ROWS else 1
+        return columns_to_frame(columns, rows, priority=priority, workers=threads, tags=tags)
     except UnicodeDecodeError:
         return None  # invalid UTF-8 in a key (Arrow validates values, not field names): line by line decides
 
@@ -356,6 +380,18 @@ def _sampled_schema(data: Buffer, end: int, block: int) -> pa.Schema:
 
 def checked_table_frame(table: pa.Table) -> pd.DataFrame | None:
     """Canonical frame from an Arrow read, or ``None`` if any row breaks a rule."""
+    checked = checked_columns(table)
+    if checked is None:
+        return None
+    columns, priority = checked
+    return columns_to_frame(columns, table.num_rows, priority=priority)
+
+
+def checked_columns(table: pa.Table) -> tuple[dict[str, pa.ChunkedArray], pd.Categorical] | None:
+    """The columns of an Arrow read (``time`` completed) and the priorities, or ``None`` if any row breaks a rule.
+
+    Every check is vectorised over the whole table (no row is decoded in Python).
+    """
     names = table.column_names
     if "rule" not in names or "priority" not in names or table.column("rule").null_count:
         return None
@@ -390,11 +426,9 @@ def checked_table_frame(table: pa.Table) -> pd.DataFrame | None:
                 top = pc.max(pc.abs(pc.struct_field(struct, [i]))).as_py()
                 if top is not None and top >= 2.0**63:
                     return None  # an integer beyond int64 that Arrow turned into a float
-    if "time" in names:
-        table = table.set_column(names.index("time"), "time", time)
-    else:
-        table = table.append_column("time", time)
-    return table_to_frame(table, priority=priority)
+    columns = dict(zip(names, table.columns, strict=True))
+    columns["time"] = time
+    return columns, priority
 
 
 def _careful(data: bytes, source: str, max_line_bytes: int, first_line: int) -> Chunk:

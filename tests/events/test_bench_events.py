@@ -75,15 +75,15 @@ def test_tiny_run_has_no_figure_older_than_the_run(tiny_run, common):
     started = datetime.fromisoformat(result["run"]["started_at"])
     finished = datetime.fromisoformat(result["run"]["finished_at"])
     stamps = [datetime.fromisoformat(s) for s in common.stamps(result)]
-    # 5 methods x 2 data sets, one run each
-    assert len(stamps) == 10
+    # 6 methods x 2 data sets, one run each
+    assert len(stamps) == 12
     assert all(started <= s <= finished for s in stamps)
 
 
 def test_tiny_run_every_method_figure_carries_its_stamp(tiny_run):
     _, result = tiny_run
     for name in ("typical", "adversarial"):
-        for method in ("baseline", "falco_lab", "duckdb", "polars", "duckdb_schema"):
+        for method in ("baseline", "falco_lab", "duckdb", "polars", "duckdb_schema", "duckdb_strict"):
             figure = result[name][method]
             assert figure["measured_at"], (name, method)
             assert "seconds" in figure or "failed" in figure, (name, method)
@@ -117,3 +117,46 @@ def test_adversarial_set_loads_without_bad_records_and_keeps_its_traps(tmp_path)
     assert frame["adv.late_only"].notna().sum() == 50
     assert str(frame["adv.late_null"].dtype) == "Int64" and frame["adv.late_null"].notna().sum() == 15
     assert frame["proc.cmdline"].str.len().min() >= 300
+
+
+def test_duckdb_strict_floor_counts_a_value_of_the_wrong_json_type(bench, tmp_path):
+    path = tmp_path / "alerts.jsonl"
+    lines = [orjson.loads(line) for line in _alerts(bench, tmp_path, 40)]
+    lines[25]["hostname"] = 5  # read as VARCHAR, DuckDB would give "5"
+    path.write_bytes(b"".join(orjson.dumps(line) + b"\n" for line in lines))
+    table = bench.duckdb_strict_loader(path)
+    assert table.num_rows == 40
+    assert table.schema.metadata[b"type_mismatch_rows"] == b"1"
+
+
+def test_duckdb_strict_floor_counts_the_rows_with_output_fields_after_its_sample(bench, tmp_path):
+    path = tmp_path / "alerts.jsonl"
+    line = {
+        "time": "2026-05-28T10:00:00.000000001Z",
+        "rule": "r",
+        "priority": "Notice",
+        "output_fields": {"a": 1},
+    }
+    late = {**line, "output_fields": {"a": 2, "late.field": "x"}}
+    # DuckDB samples the first 20,480 lines; the late field comes after them
+    path.write_bytes((orjson.dumps(line) + b"\n") * 20_500 + orjson.dumps(late) + b"\n")
+    table = bench.duckdb_strict_loader(path)
+    assert table.num_rows == 20_501
+    assert table.schema.metadata[b"unsampled_keys"] == b"1"
+    assert table.schema.metadata[b"type_mismatch_rows"] == b"0"
+
+
+def _alerts(bench, tmp_path, n: int) -> list[bytes]:
+    source = tmp_path / "source.jsonl"
+    bench.write_alerts(source, n)
+    return source.read_bytes().splitlines()
+
+
+def test_tiny_run_splits_our_time_into_stages_and_states_each_peer_target(tiny_run):
+    _, result = tiny_run
+    stages = result["typical"]["falco_lab"]["stages"]
+    assert set(stages) == {"schema_sample", "checks", "to_pandas", "post_load", "scan_and_parse"}
+    assert stages["to_pandas"] > 0
+    verdicts = result["loader"]["peer_targets"]["typical"]
+    assert set(verdicts) == {"duckdb", "polars", "duckdb_schema", "duckdb_strict"}
+    assert all(v.startswith(("met: ", "missed: ", "not compared: ")) for v in verdicts.values())
