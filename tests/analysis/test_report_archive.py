@@ -319,3 +319,18 @@ def test_security_lake_export_of_the_incident_agrees_with_the_in_memory_facts(in
         column(frame, "rule").nunique(),
         column(frame, "k8s.pod.name").nunique(),
     )
+
+
+def test_a_prefetched_aggregate_is_what_the_query_returns(incident_archive):
+    from falco_lab.analysis.report.archive import noise_sql
+
+    _, path = incident_archive
+    direct = open_archive([path]).noise(15)
+    one_rule = [str(direct["rule"].iloc[0])]
+    archive = open_archive([path], rule=one_rule)
+    archive.prefetch([noise_sql(15)])
+    early = archive.noise(15)
+    late = open_archive([path], rule=one_rule).noise(15)
+    pd.testing.assert_frame_equal(early, late)
+    assert early.attrs["groups"] == late.attrs["groups"] < direct.attrs["groups"]  # the filter's view too
+    assert noise_sql(15) in archive.statements()

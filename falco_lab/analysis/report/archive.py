@@ -31,6 +31,7 @@ running them on Athena or Trino).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -495,21 +496,47 @@ class ArchiveAggregates:
     #: When the files were written from JSON lines for this report
     #: (:func:`~falco_lab.events.spill.spill_jsonl`): those files and their size in bytes.
     streamed_from: tuple[tuple[str, ...], int] | None = None
+    #: The statements that create the views ``alerts`` and ``selected`` (for a second connection).
+    _views: list[str] = field(default_factory=list)
+    _prefetched: dict[str, Future[pd.DataFrame]] = field(default_factory=dict)
 
     # -- plumbing ---------------------------------------------------------------------
 
     def sql(self, statement: str) -> pd.DataFrame:
-        """Run ``statement`` and return its (small) result as a frame; times as UTC timestamps."""
+        """Run ``statement`` and return its (small) result as a frame; times as UTC timestamps.
+
+        A statement handed to :meth:`prefetch` before is not run again: its result is awaited.
+        """
         self.log.append(statement)
-        frame = self.connection.sql(statement).df()
-        for name in frame.columns:
-            if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
-                frame[name] = frame[name].dt.tz_convert("UTC")
-            elif pd.api.types.is_datetime64_dtype(
-                frame[name].dtype
-            ):  # TIMESTAMPTZ_NS comes back naive, in UTC
-                frame[name] = frame[name].dt.tz_localize("UTC")
-        return frame
+        pending = self._prefetched.pop(statement, None)
+        if pending is not None:
+            return pending.result()
+        return _utc_frame(self.connection.sql(statement).df())
+
+    def prefetch(self, statements: Sequence[str]) -> None:
+        """Start ``statements`` on a second connection, in a background thread, for :meth:`sql` to collect.
+
+        The long aggregates that read every output (the noise templates) then run while the
+        Python sections work on the candidate rows, on the other core.  The second
+        connection gets the same views and settings; what it returns is the same frame
+        :meth:`sql` would.
+        """
+        from concurrent.futures import ThreadPoolExecutor
+
+        todo = [s for s in statements if s not in self._prefetched]
+        if not todo:
+            return
+        cursor = self.connection.cursor()
+        for setting in ("SET TimeZone = 'UTC'", "SET enable_progress_bar = false", *self._views):
+            cursor.execute(setting)
+        pool = ThreadPoolExecutor(1, thread_name_prefix="falco-lab-prefetch")
+
+        def run(statement: str) -> pd.DataFrame:
+            return _utc_frame(cursor.sql(statement).df())
+
+        for statement in todo:
+            self._prefetched[statement] = pool.submit(run, statement)
+        pool.shutdown(wait=False)
 
     def statements(self) -> list[str]:
         """Every SQL statement run so far, in order (the views first)."""
@@ -799,6 +826,16 @@ class ArchiveAggregates:
         return merged.iloc[order].reset_index(drop=True)
 
 
+def _utc_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its time columns as UTC timestamps (TIMESTAMPTZ_NS comes back naive, in UTC)."""
+    for name in frame.columns:
+        if isinstance(frame[name].dtype, pd.DatetimeTZDtype):
+            frame[name] = frame[name].dt.tz_convert("UTC")
+        elif pd.api.types.is_datetime64_dtype(frame[name].dtype):
+            frame[name] = frame[name].dt.tz_localize("UTC")
+    return frame
+
+
 def _wide_sql(narrow: str, carried: Sequence[str] = ()) -> str:
     """Every column of the rows ``narrow`` selects (by ``_file``, ``_row``), ranked (``_rank``) most severe,
     then newest first, as ``narrow`` must have chosen them (it selects ``_file``, ``_row``, ``_prio``, ``time``).
@@ -983,6 +1020,7 @@ def open_archive(
         log=log,
     )
     aggregates.cache["selected_sql"] = selected
+    aggregates._views = [view, statement]
     aggregates.cache["filtered"] = bool(where)
     aggregates.load_report = LoadReport(
         sources=tuple(map(str, files)), problems=tuple(problems.values()), skipped=skipped

@@ -25,7 +25,7 @@ from falco_lab.analysis.mitre import (
     matrix_figure,
     mitre_summary_from_counts,
 )
-from falco_lab.analysis.report.archive import ArchiveAggregates
+from falco_lab.analysis.report.archive import ArchiveAggregates, noise_sql
 from falco_lab.analysis.report.page import fmt_time, html_table, section
 from falco_lab.analysis.report.registry import ReportContext
 from falco_lab.analysis.report.sections.drilldown import _story
@@ -37,7 +37,7 @@ from falco_lab.analysis.timeline import (
 from falco_lab.events.charts import choose_freq
 from falco_lab.priorities import PRIORITIES, PRIORITY_COLORS
 
-__all__ = ["ARCHIVE_RENDERERS", "archive_note"]
+__all__ = ["ARCHIVE_RENDERERS", "archive_note", "prefetch"]
 
 #: Rows materialised per pod story.
 STORY_ROWS = 20_000
@@ -306,9 +306,22 @@ def _mitre(ctx: ReportContext) -> None:
     page.add("</section>")
 
 
+#: Noise groups listed out of core.
+NOISE_GROUPS = 15
+
+
+def prefetch(archive: ArchiveAggregates) -> None:
+    """Start the aggregates that read every output (the noise templates) before the sections render.
+
+    They run on a second DuckDB connection while the row-based sections (chains, findings,
+    lineage, IOCs) work in Python; the noise section then collects the result.
+    """
+    archive.prefetch([noise_sql(NOISE_GROUPS)])
+
+
 def _noise(ctx: ReportContext) -> None:
     archive = _agg(ctx)
-    groups = archive.noise(15)
+    groups = archive.noise(NOISE_GROUPS)
     workloads = archive.top("workload", ctx.options.caps.noise_workloads)
     body = (
         "<p>Alerts per workload (pods grouped by their owner: ReplicaSet hash, Job/CronJob and "

@@ -126,6 +126,10 @@ def _build(df: pd.DataFrame, options: ReportOptions, archive: ArchiveAggregates 
         shown = [s for s in SECTIONS if s.shown is None or s.shown(options)]
         page.add("<nav>" + "".join(f'<a href="#{esc(s.anchor)}">{esc(s.nav)}</a>' for s in shown) + "</nav>")
         ctx = ReportContext(df, options, page, archive=archive)
+        if archive is not None and any(s.anchor == "noise" for s in shown):
+            from falco_lab.analysis.report.archive_sections import prefetch
+
+            prefetch(archive)
         for registered in shown:
             renderers.get(registered.anchor, registered.render)(ctx)
     return render(page, options, simulated)
