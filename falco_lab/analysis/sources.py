@@ -13,6 +13,10 @@ window, which answers "who opened this shell?".
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import weakref
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pandas as pd
@@ -113,14 +117,51 @@ def _first_present(df: pd.DataFrame, names: tuple[str, ...]) -> pd.Series:
     return out
 
 
+#: Inside :func:`attribution_cache`: id(frame), schema -> (a weak reference to the frame, its attribution).
+_CACHE: contextvars.ContextVar[
+    dict[tuple[int, AlertSchema], tuple[weakref.ref[pd.DataFrame], pd.DataFrame]] | None
+] = contextvars.ContextVar("falco_lab_attribution_cache", default=None)
+
+
+@contextlib.contextmanager
+def attribution_cache() -> Iterator[None]:
+    """Within this block, :func:`attribute` of one frame is computed once.
+
+    The report's sections each attribute the same frame (1.3 s for 100k alerts, four
+    times); the report builds inside this block and never changes its frame.  Outside it
+    nothing is cached, so a frame changed in place is never answered from a stale copy.
+    """
+    token = _CACHE.set({})
+    try:
+        yield
+    finally:
+        _CACHE.reset(token)
+
+
 def attribute(df: pd.DataFrame, schema: AlertSchema = DEFAULT_SCHEMA) -> pd.DataFrame:
     """One row per alert (same index): ``kind``, ``namespace``, ``pod``, ``user``, ``action``.
+
+    Inside :func:`attribution_cache` the result for the same frame object is reused (do not
+    change it in place).
 
     ``kind`` is the registered kind of the alert's ``source`` (``other`` when none
     matches; ``falco`` also for any rule named ``Falco internal: ...``).  An audit alert
     about a pod gets that pod; Falco's own alerts get no pod (they concern their node,
     the ``hostname``).
     """
+    cache = _CACHE.get()
+    if cache is None:
+        return _attribute(df, schema)
+    key = (id(df), schema)
+    hit = cache.get(key)
+    if hit is not None and hit[0]() is df:
+        return hit[1]
+    result = _attribute(df, schema)
+    cache[key] = (weakref.ref(df), result)
+    return result
+
+
+def _attribute(df: pd.DataFrame, schema: AlertSchema) -> pd.DataFrame:
     source = column(df, "source").fillna("")
     rule = column(df, "rule").fillna("")
     out = pd.DataFrame(

@@ -99,3 +99,21 @@ def test_the_report_has_a_source_breakdown_and_the_exec_link():
         and '<td class="text">falco</td>' in sources
     )
     assert "Opened by</b> <code>alice@example.com</code>" in html
+
+
+def test_inside_the_cache_block_one_frame_is_attributed_once() -> None:
+    from falco_lab.analysis.sources import attribution_cache
+
+    df = alerts({"rule": "r", "k8s.ns.name": "shop", "k8s.pod.name": "web-1"})
+    with attribution_cache():
+        first = attribute(df)
+        assert attribute(df) is first
+        assert attribute(df.copy()) is not first  # another frame object
+
+
+def test_outside_the_cache_block_a_frame_changed_in_place_is_attributed_anew() -> None:
+
+    df = alerts({"rule": "r", "k8s.ns.name": "shop", "k8s.pod.name": "web-1"})
+    assert attribute(df)["pod"].iloc[0] == "web-1"
+    df["k8s.pod.name"] = "web-2"
+    assert attribute(df)["pod"].iloc[0] == "web-2"

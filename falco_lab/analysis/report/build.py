@@ -15,6 +15,7 @@ from falco_lab.analysis.report.archive import ArchiveAggregates
 from falco_lab.analysis.report.options import ReportOptions
 from falco_lab.analysis.report.page import Page, render, section
 from falco_lab.analysis.report.registry import SECTIONS, ReportContext
+from falco_lab.analysis.sources import attribution_cache
 from falco_lab.events.load_diagnostics import ATTRS_KEY
 from falco_lab.events.schema import empty_frame
 
@@ -85,11 +86,12 @@ def build_report(
     if unknown:
         raise TypeError(f"unknown report option {unknown[0]!r}")
     options = replace(options, **kwargs)  # type: ignore[arg-type]  # the caller's options object is left as it was
-    if isinstance(df, ArchiveAggregates):
-        frame = df.candidates() if df.total else empty_frame()
-        frame.attrs.setdefault(ATTRS_KEY, df.load_report)
-        return _build(frame, options, df)
-    return _build(df, options, None)
+    with attribution_cache():  # every section attributes the same frame: once
+        if isinstance(df, ArchiveAggregates):
+            frame = df.candidates() if df.total else empty_frame()
+            frame.attrs.setdefault(ATTRS_KEY, df.load_report)
+            return _build(frame, options, df)
+        return _build(df, options, None)
 
 
 def _build(df: pd.DataFrame, options: ReportOptions, archive: ArchiveAggregates | None) -> str:
