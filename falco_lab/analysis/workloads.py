@@ -12,7 +12,10 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 __all__ = ["workload_of", "workload_names", "workload_sql"]
 
@@ -63,9 +66,21 @@ def workload_sql(pod: str) -> str:
 def workload_names(pods: pd.Series) -> pd.Series:
     """:func:`workload_of` of every pod name; missing stays missing.
 
-    Each distinct name is matched once; the names are then taken by code, not mapped
-    through a dict (a fleet of short-lived pods has as many names as alerts).
+    Vectorised in RE2 (pyarrow.compute) over the distinct names, with the patterns of
+    :func:`workload_sql` (a fleet of short-lived pods has as many names as alerts: 980k names
+    took 2.3 s one by one in Python).
     """
     codes, uniques = pd.factorize(pods, use_na_sentinel=True)
-    names = pd.array([workload_of(str(p)) for p in uniques], dtype="string")
-    return pd.Series(names.take(codes, allow_fill=True), index=pods.index, dtype="string", name=pods.name)
+    if hasattr(uniques, "__arrow_array__"):  # Arrow-backed strings: no Python objects
+        names = pa.array(uniques).cast(pa.large_string())
+    else:
+        names = pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())
+    if len(names):
+        two = pc.extract_regex(names, f"^(?P<owner>.+)-(?P<hash>[a-z0-9]{{6,10}})-[{_SAFE}]{{5}}$")
+        has_digit = pc.fill_null(pc.match_substring_regex(pc.struct_field(two, "hash"), "[0-9]"), False)
+        owner_two = pc.if_else(has_digit, pc.struct_field(two, "owner"), pa.scalar(None, pa.large_string()))
+        random = pc.struct_field(pc.extract_regex(names, f"^(?P<owner>.+)-[{_SAFE}]{{5}}$"), "owner")
+        ordinal = pc.struct_field(pc.extract_regex(names, "^(?P<owner>.+)-[0-9]{1,4}$"), "owner")
+        names = pc.coalesce(owner_two, random, ordinal, names)
+    owners = pd.array(names.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get), dtype="string")
+    return pd.Series(owners.take(codes, allow_fill=True), index=pods.index, dtype="string", name=pods.name)

@@ -60,3 +60,16 @@ def test_the_sql_workload_is_the_python_one() -> None:
     ours = [row[0] for row in con.sql(f"SELECT {workload_sql('pod')} FROM pods").fetchall()]
     expected = workload_names(frame["pod"]).astype(object).where(frame["pod"].notna(), None).tolist()
     assert ours == expected
+
+
+def test_the_vectorised_names_are_workload_of_each() -> None:
+    import random
+
+    rng = random.Random(5)
+    alphabet = "abcdefghijklmnopqrstuvwxyz0123456789-Ω"
+    pods = [
+        "api-817813a48-2hwtp", "a-bcdefg-hjklm", "a-bcdefg1-hjklm", "postgres-0", "db-12345", "-bcdfg", "web",
+        *("".join(rng.choice(alphabet) for _ in range(rng.randint(1, 24))) for _ in range(3000)),
+    ]  # fmt: skip
+    got = workload_names(pd.Series(pods, dtype="string")).tolist()
+    assert got == [workload_of(p) for p in pods]
