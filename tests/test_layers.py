@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "falco_lab"
 #: Lowest first.  Each entry is a layer; each name is a top-level module or package of
 #: ``falco_lab``.  A module may import its own unit, and any unit of a lower layer.
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"errors", "priorities"}),
+    frozenset({"cache", "errors", "priorities"}),
     frozenset({"events"}),
     frozenset({"capture"}),
     frozenset({"rules"}),

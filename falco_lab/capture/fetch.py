@@ -19,6 +19,7 @@ from functools import cache
 from importlib import resources
 from pathlib import Path
 
+from falco_lab.cache import cache_dir, sha256_of
 from falco_lab.capture.reader import CaptureError
 from falco_lab.errors import FalcoLabError
 
@@ -60,11 +61,7 @@ class CaptureNotFound(FalcoLabError):
 
 def default_cache_dir() -> Path:
     """``$FALCO_LAB_CAPTURES_DIR``, else ``$XDG_CACHE_HOME/falco-lab/captures``, else ``~/.cache/falco-lab/captures``."""
-    env = os.environ.get("FALCO_LAB_CAPTURES_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "falco-lab" / "captures"
+    return cache_dir("FALCO_LAB_CAPTURES_DIR", "captures")
 
 
 def find_capture(name: str, dir: str | os.PathLike[str] | None = None) -> Path:
@@ -92,7 +89,7 @@ def find_capture(name: str, dir: str | os.PathLike[str] | None = None) -> Path:
     for folder in folders:
         path = folder / name
         if path.is_file():
-            if _sha256(path) == registry[name].sha256:
+            if sha256_of(path) == registry[name].sha256:
                 return path
             wrong.append(str(path))
     mismatch = f"; {', '.join(wrong)} has another sha256 than the pinned one" if wrong else ""
@@ -100,14 +97,6 @@ def find_capture(name: str, dir: str | os.PathLike[str] | None = None) -> Path:
         f"the capture {name} is not here (looked in {', '.join(str(f) for f in folders)}){mismatch}: "
         f"run `falco-lab capture fetch {name}` to get it (needs internet access)"
     )
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def fetch(
@@ -134,7 +123,7 @@ def fetch(
     for name in names:
         entry = registry[name]
         target = folder / name
-        if target.is_file() and _sha256(target) == entry.sha256:
+        if target.is_file() and sha256_of(target) == entry.sha256:
             paths.append(target)
             continue
         url = (url_override or {}).get(name, entry.url)

@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+from falco_lab.cache import cache_dir, sha256_of
 from falco_lab.errors import FalcoLabError
 
 __all__ = [
@@ -111,21 +112,9 @@ class UpstreamRulesNotFound(FalcoLabError):
     """The requested upstream rulesets are nowhere to be found (the message says how to get them)."""
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 16), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def default_cache_dir() -> Path:
     """``$FALCO_LAB_RULES_DIR``, else ``$XDG_CACHE_HOME/falco-lab/rules``, else ``~/.cache/falco-lab/rules``."""
-    env = os.environ.get("FALCO_LAB_RULES_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "falco-lab" / "rules"
+    return cache_dir("FALCO_LAB_RULES_DIR", "rules")
 
 
 def _select(keys: Iterable[str] | None) -> list[PinnedRuleset]:
