@@ -277,7 +277,7 @@ def run_report(args: argparse.Namespace) -> int:
             return run_archive_report(args, caps)
         streamed = _streamed_inputs(args)
         if streamed is not None:
-            return run_streamed_report(args, caps, streamed)
+            return run_streamed_report(args, caps, *streamed)
     try:
         df = _load(list(args.events), keep_duplicates=args.keep_duplicates)
         ruleset = _load_rules(args.rules)
@@ -372,8 +372,17 @@ def _caps(args: argparse.Namespace) -> ReportCaps:
     )
 
 
-def _streamed_inputs(args: argparse.Namespace) -> list[Path] | None:
-    """The JSON-lines files to stream out of core, or ``None`` to load the inputs in memory.
+def _needs_memory(args: argparse.Namespace, *, streamed: bool) -> list[str]:
+    """The flags given that need every alert in memory (streamed JSON lines keep ``--keep-duplicates``)."""
+    return [
+        flag
+        for name, flag in _IN_MEMORY_ONLY
+        if getattr(args, name, None) and not (streamed and name == "keep_duplicates")
+    ]
+
+
+def _streamed_inputs(args: argparse.Namespace) -> tuple[list[Path], int] | None:
+    """The JSON-lines files to stream out of core and their size, or ``None`` to load the inputs in memory.
 
     Streamed: every input is a JSON-lines file (or a directory of them) and together they
     take :data:`OUT_OF_CORE_BYTES` or more, or ``--out-of-core`` is given.  Options that
@@ -395,9 +404,7 @@ def _streamed_inputs(args: argparse.Namespace) -> list[Path] | None:
     size = input_bytes(files)
     if not args.out_of_core and size < OUT_OF_CORE_BYTES:
         return None
-    refused = [
-        flag for name, flag in _IN_MEMORY_ONLY if name != "keep_duplicates" and getattr(args, name, None)
-    ]
+    refused = _needs_memory(args, streamed=True)
     if refused:
         print(
             f"falco-lab report: {', '.join(refused)} need(s) every alert in memory: loading "
@@ -405,10 +412,10 @@ def _streamed_inputs(args: argparse.Namespace) -> list[Path] | None:
             file=sys.stderr,
         )
         return None
-    return files
+    return files, size
 
 
-def run_streamed_report(args: argparse.Namespace, caps: ReportCaps, files: list[Path]) -> int:
+def run_streamed_report(args: argparse.Namespace, caps: ReportCaps, files: list[Path], size: int) -> int:
     """``falco-lab report`` over large JSON lines: streamed into temporary Parquet, then out of core.
 
     See :mod:`falco_lab.events.spill` (what the stream keeps of the loader's guarantees)
@@ -417,7 +424,7 @@ def run_streamed_report(args: argparse.Namespace, caps: ReportCaps, files: list[
     import tempfile
 
     from falco_lab.errors import FalcoLabError
-    from falco_lab.events.spill import input_bytes, spill_jsonl
+    from falco_lab.events.spill import spill_jsonl
 
     if args.spill_dir is not None:
         args.spill_dir.mkdir(parents=True, exist_ok=True)
@@ -436,7 +443,7 @@ def run_streamed_report(args: argparse.Namespace, caps: ReportCaps, files: list[
             caps,
             paths=[Path(tmp)],
             load_report=result.report,
-            streamed_from=(tuple(map(str, files)), input_bytes(files)),
+            streamed_from=(tuple(map(str, files)), size),
         )
 
 
@@ -458,11 +465,7 @@ def run_archive_report(
     from falco_lab.analysis.report.archive import open_archive
     from falco_lab.errors import FalcoLabError
 
-    refused = [
-        flag
-        for name, flag in _IN_MEMORY_ONLY
-        if getattr(args, name, None) and not (streamed_from is not None and name == "keep_duplicates")
-    ]
+    refused = _needs_memory(args, streamed=streamed_from is not None)
     if refused:
         print(
             f"falco-lab report: {', '.join(refused)} need(s) every alert in memory; add --in-memory "

@@ -105,41 +105,30 @@ def _starts_json_lines(path: Path) -> bool:
 
 
 def _open(path: Path) -> IO[bytes]:
-    handle = path.open("rb")
-    if handle.read(2) == GZIP_MAGIC:
-        handle.close()
-        return gzip.open(path, "rb")  # type: ignore[return-value]
-    handle.seek(0)
-    return handle
+    """``path`` for reading, decompressed when it is gzip."""
+    return gzip.open(path, "rb") if _gzipped(path) else path.open("rb")  # type: ignore[return-value]
+
+
+def _gzipped(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == GZIP_MAGIC
 
 
 def _blocks(path: Path, block_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """``(first line number, bytes)`` of ``path`` in blocks of whole lines (the last may lack its newline)."""
+    """``(first line number, bytes)`` of ``path`` in blocks of whole lines (the last may lack its newline).
+
+    An uncompressed file is cut where :func:`_plain_cuts` says (the cuts the worker
+    processes get too) and each block read once; a gzip file is decompressed as it is read.
+    """
+    if _gzipped(path):
+        yield from _stream_blocks(path, block_bytes)
+        return
+    line = 1
     with path.open("rb") as handle:
-        gzipped = handle.read(2) == GZIP_MAGIC
-        size = os.fstat(handle.fileno()).st_size
-        if not gzipped and size:
-            yield from _plain_blocks(handle, size, block_bytes)
-            return
-    yield from _stream_blocks(path, block_bytes)
-
-
-def _plain_blocks(handle: IO[bytes], size: int, block_bytes: int) -> Iterator[tuple[int, bytes]]:
-    """Blocks of an uncompressed file: each cut found in a map, then read once (no carry copied)."""
-    fd = handle.fileno()
-    with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mapped:
-        line, start = 1, 0
-        while start < size:
-            end = size if size - start <= block_bytes else mapped.rfind(b"\n", start, start + block_bytes) + 1
-            if (
-                end <= start
-            ):  # one line longer than a block: up to its end (the parser rejects it if over-long)
-                found = mapped.find(b"\n", start + block_bytes)
-                end = size if found < 0 else found + 1
-            block = os.pread(fd, end - start, start)
+        for start, end in _plain_cuts(path, block_bytes):
+            block = os.pread(handle.fileno(), end - start, start)
             yield line, block
             line += block.count(b"\n")
-            start = end
 
 
 def _stream_blocks(path: Path, block_bytes: int) -> Iterator[tuple[int, bytes]]:
@@ -513,11 +502,6 @@ def _give(
     owner[index] = worker
     worker.tasks.send((index, str(path), start, end, str(_target(out, index))))
     return True
-
-
-def _gzipped(path: Path) -> bool:
-    with path.open("rb") as handle:
-        return handle.read(2) == GZIP_MAGIC
 
 
 def _blocks_checked(path: Path, block_bytes: int) -> Iterator[tuple[int, bytes]]:
