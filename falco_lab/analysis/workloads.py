@@ -20,11 +20,16 @@ import pyarrow.compute as pc
 __all__ = ["workload_of", "workload_names", "workload_sql"]
 
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
-#: ReplicaSet hash (or CronJob minute) and pod suffix; the hash is 6-10 lowercase
-#: alphanumerics with at least one digit (simulated hashes are hex, real ones safe-encoded).
-_TWO_PART = re.compile(rf"^(?P<owner>.+?)-(?=[a-z0-9]*\d)[a-z0-9]{{6,10}}-[{_SAFE}]{{5}}$")
-_RANDOM = re.compile(rf"^(?P<owner>.+?)-[{_SAFE}]{{5}}$")
-_ORDINAL = re.compile(r"^(?P<owner>.+?)-\d{1,4}$")
+#: The pieces of a pod name after its owner, shared by the Python, Arrow and SQL forms:
+#: a ReplicaSet hash (or CronJob minute), 6-10 lowercase alphanumerics with at least one
+#: digit (simulated hashes are hex, real ones safe-encoded); the 5-character random suffix;
+#: a StatefulSet ordinal (RE2 forms; the Python pattern keeps ``\d``).
+_HASH = "[a-z0-9]{6,10}"
+_SUFFIX = f"[{_SAFE}]{{5}}"
+_ORDINAL_NUMBER = "[0-9]{1,4}"
+_TWO_PART = re.compile(rf"^(?P<owner>.+?)-(?=[a-z0-9]*\d){_HASH}-{_SUFFIX}$")
+_RANDOM = re.compile(rf"^(?P<owner>.+?)-{_SUFFIX}$")
+_ORDINAL = re.compile(r"^(?P<owner>.+?)-\d{1,4}$")  # as before: Python's \d; pod names are ASCII
 
 
 def workload_of(pod: str) -> str:
@@ -51,9 +56,9 @@ def workload_sql(pod: str) -> str:
     which is the same thing: segments hold no ``-``, so each pattern can split a name in one
     place only.  ``NULL`` stays ``NULL``.
     """
-    two = f"-([a-z0-9]{{6,10}})-[{_SAFE}]{{5}}$"
-    random = f"-[{_SAFE}]{{5}}$"
-    ordinal = "-[0-9]{1,4}$"
+    two = f"-({_HASH})-{_SUFFIX}$"
+    random = f"-{_SUFFIX}$"
+    ordinal = f"-{_ORDINAL_NUMBER}$"
     return (
         f"CASE WHEN regexp_matches({pod}, '^.+{two}') AND regexp_matches(regexp_extract({pod}, '{two}', 1), "
         f"'[0-9]') THEN regexp_extract({pod}, '^(.+){two}', 1) "
@@ -76,11 +81,11 @@ def workload_names(pods: pd.Series) -> pd.Series:
     else:
         names = pa.array(np.asarray(uniques, dtype=object), type=pa.large_string())
     if len(names):
-        two = pc.extract_regex(names, f"^(?P<owner>.+)-(?P<hash>[a-z0-9]{{6,10}})-[{_SAFE}]{{5}}$")
+        two = pc.extract_regex(names, f"^(?P<owner>.+)-(?P<hash>{_HASH})-{_SUFFIX}$")
         has_digit = pc.fill_null(pc.match_substring_regex(pc.struct_field(two, "hash"), "[0-9]"), False)
         owner_two = pc.if_else(has_digit, pc.struct_field(two, "owner"), pa.scalar(None, pa.large_string()))
-        random = pc.struct_field(pc.extract_regex(names, f"^(?P<owner>.+)-[{_SAFE}]{{5}}$"), "owner")
-        ordinal = pc.struct_field(pc.extract_regex(names, "^(?P<owner>.+)-[0-9]{1,4}$"), "owner")
+        random = pc.struct_field(pc.extract_regex(names, f"^(?P<owner>.+)-{_SUFFIX}$"), "owner")
+        ordinal = pc.struct_field(pc.extract_regex(names, f"^(?P<owner>.+)-{_ORDINAL_NUMBER}$"), "owner")
         names = pc.coalesce(owner_two, random, ordinal, names)
     owners = pd.array(names.to_pandas(types_mapper={pa.large_string(): pd.StringDtype()}.get), dtype="string")
     return pd.Series(owners.take(codes, allow_fill=True), index=pods.index, dtype="string", name=pods.name)
