@@ -29,6 +29,7 @@ from falco_lab.analysis.report.archive import ArchiveAggregates, noise_sql
 from falco_lab.analysis.report.page import fmt_time, html_table, section
 from falco_lab.analysis.report.registry import ReportContext
 from falco_lab.analysis.report.sections.drilldown import _story
+from falco_lab.analysis.report.sections.sources import source_parts
 from falco_lab.analysis.timeline import (
     cell_bins,
     priority_counts_figure_from_table,
@@ -124,35 +125,7 @@ def _summary(ctx: ReportContext) -> None:
 
 
 def _sources(ctx: ReportContext) -> None:
-    frame = _agg(ctx).attribution()
-    table = (
-        frame.groupby("kind", dropna=False)
-        .agg(
-            alerts=("_n", "sum"),
-            namespaces=("namespace", "nunique"),
-            pods=("pod", "nunique"),
-            users=("user", "nunique"),
-            first_seen=("_first", "min"),
-            last_seen=("_last", "max"),
-        )
-        .reset_index()
-        .sort_values("alerts", ascending=False)
-    )
-    users = (
-        frame.dropna(subset=["user"])
-        .groupby(["kind", "user"])
-        .agg(alerts=("_n", "sum"), pods=("pod", "nunique"), last_seen=("_last", "max"))
-        .reset_index()
-        .sort_values("alerts", ascending=False)
-    )
-    parts = [
-        "<p>Alerts by what produced them: runtime (syscalls, attributed by <code>k8s.pod.name</code>), "
-        "Kubernetes audit (attributed to <code>ka.target.*</code>, actor <code>ka.user.name</code>), "
-        "cloud audit logs and Falco itself (its health alerts concern the node).</p>",
-        html_table(table, ["kind", "alerts", "namespaces", "pods", "users", "first_seen", "last_seen"]),
-    ]
-    if len(users):
-        parts.append("<h3>Users</h3>" + html_table(users, limit=ctx.options.caps.source_rows))
+    parts = source_parts(_agg(ctx).attribution(), ctx.options)
     parts.append(
         '<p class="note">Who opened the shells (audited exec linked to runtime alerts) is not computed over an '
         "archive out of core; load the alerts in memory (<code>--in-memory</code>) for it.</p>"

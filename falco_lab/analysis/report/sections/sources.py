@@ -10,39 +10,54 @@ from falco_lab.analysis.report.registry import ReportContext, Section
 from falco_lab.analysis.sources import attribute, link_execs
 
 
-def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
-    who = attribute(df, options.schema)
+def source_tables(who: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Alerts per source kind and per (kind, user), most first.
+
+    ``who``: attribution rows (``kind``, ``namespace``, ``pod``, ``user``) weighted by ``_n``
+    alerts, first seen ``_first``, last seen ``_last`` (one row per alert in memory, one per
+    combination out of core).
+    """
     table = (
-        who.assign(time=df["time"])
-        .groupby("kind", dropna=False)
+        who.groupby("kind", dropna=False)
         .agg(
-            alerts=("time", "size"),
+            alerts=("_n", "sum"),
             namespaces=("namespace", "nunique"),
             pods=("pod", "nunique"),
             users=("user", "nunique"),
-            first_seen=("time", "min"),
-            last_seen=("time", "max"),
+            first_seen=("_first", "min"),
+            last_seen=("_last", "max"),
         )
         .reset_index()
         .sort_values("alerts", ascending=False)
     )
-    users = who.dropna(subset=["user"])
-    user_table = (
-        users.assign(time=df.loc[users.index, "time"])
+    users = (
+        who.dropna(subset=["user"])
         .groupby(["kind", "user"])
-        .agg(alerts=("time", "size"), pods=("pod", "nunique"), last_seen=("time", "max"))
+        .agg(alerts=("_n", "sum"), pods=("pod", "nunique"), last_seen=("_last", "max"))
         .reset_index()
         .sort_values("alerts", ascending=False)
     )
-    links = link_execs(df, options.schema)
+    return table, users
+
+
+def source_parts(who: pd.DataFrame, options: ReportOptions) -> list[str]:
+    """The section's text and tables (:func:`source_tables`), users capped."""
+    table, users = source_tables(who)
     parts = [
         "<p>Alerts by what produced them: runtime (syscalls, attributed by <code>k8s.pod.name</code>), "
         "Kubernetes audit (attributed to <code>ka.target.*</code>, actor <code>ka.user.name</code>), "
         "cloud audit logs and Falco itself (its health alerts concern the node).</p>",
         html_table(table, ["kind", "alerts", "namespaces", "pods", "users", "first_seen", "last_seen"]),
     ]
-    if len(user_table):
-        parts.append("<h3>Users</h3>" + html_table(user_table, limit=options.caps.source_rows))
+    if len(users):
+        parts.append("<h3>Users</h3>" + html_table(users, limit=options.caps.source_rows))
+    return parts
+
+
+def _sources(df: pd.DataFrame, options: ReportOptions) -> str:
+    who = attribute(df, options.schema).assign(_n=1, _first=df["time"], _last=df["time"])
+    parts = source_parts(who, options)
+    links = link_execs(df, options.schema)
     if len(links):
         parts.append(
             "<h3>Who opened the shells</h3><p>Audited <code>exec</code> into a pod, linked to the runtime "
