@@ -1019,7 +1019,6 @@ def open_archive(
         json_columns=frozenset(json_columns),
         log=log,
     )
-    aggregates.cache["selected_sql"] = selected
     aggregates._views = [view, statement]
     aggregates.cache["filtered"] = bool(where)
     aggregates.load_report = LoadReport(
