@@ -56,10 +56,6 @@ def _more(shown: int, total: int, what: str) -> str:
 
 def archive_note(archive: ArchiveAggregates) -> str:
     """The header note of an archive report: what was read, how, and how many rows were materialised."""
-    kinds = ", ".join(
-        f"{n:,} {'falco-lab archive' if k == 'archive' else 'Security Lake OCSF'} file{'s' if n != 1 else ''}"
-        for k, n in archive.kinds.items()
-    )
     left = (
         f" {archive.left_out:,} more candidate rows were left out (the cap is {archive.max_rows:,}; the most "
         "severe, then newest, are kept)."
@@ -75,6 +71,10 @@ def archive_note(archive: ArchiveAggregates) -> str:
         )
         head = "Built out of core"
     else:
+        kinds = ", ".join(
+            f"{n:,} {'falco-lab archive' if k == 'archive' else 'Security Lake OCSF'} file{'s' if n != 1 else ''}"
+            for k, n in archive.kinds.items()
+        )
         head = "Built from a Parquet archive, out of core"
     return (
         f'<div class="note"><b>{head}:</b> {kinds}; {archive.total:,} alerts. '
